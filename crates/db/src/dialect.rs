@@ -1,0 +1,130 @@
+//! The only place where SQLite and PostgreSQL are told apart. Each fork is a plain `match`
+//! on the connection with a comment saying why the shared query layer cannot express it.
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::result::Error as DieselError;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+
+use crate::{Backend, DbConn};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Fork: DDL differs per engine (`AUTOINCREMENT` against `BIGSERIAL`), so each backend has its
+/// own migration folder, kept in lockstep (`tests/migrations.rs` proves it).
+pub(crate) fn migrations(conn: &DbConn) -> EmbeddedMigrations {
+    match conn {
+        DbConn::Sqlite(_) => SQLITE_MIGRATIONS,
+        DbConn::Postgresql(_) => POSTGRES_MIGRATIONS,
+    }
+}
+
+/// Opens a connection for `url`, which [`Backend::from_url`] has already classified.
+///
+/// Fork: `DbConn::establish` tries each variant in turn and reports only "invalid
+/// connection url", hiding the real cause (connection refused, bad password); dispatching on
+/// the scheme ourselves keeps it. SQLite connections also get their per-connection pragmas.
+pub(crate) fn establish(backend: Backend, url: &str) -> Result<DbConn, diesel::ConnectionError> {
+    match backend {
+        Backend::Postgres => PgConnection::establish(url).map(DbConn::Postgresql),
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let mut conn = SqliteConnection::establish(path)?;
+            // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged
+            // post survive power loss; busy_timeout makes a second writer wait, not fail.
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
+///
+/// Fork: on SQLite a plain `BEGIN` takes the write lock only at the first write, and a
+/// transaction that read first then fails with `SQLITE_BUSY` at once, ignoring
+/// `busy_timeout`. `BEGIN IMMEDIATE` takes the lock at the start, so concurrent writers wait
+/// their turn. PostgreSQL locks rows, so its ordinary `BEGIN` is right.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            DbConn::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match DbConn::rollback_transaction(conn) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
+    }
+}
+
+/// `(table, column, type class, nullable)` for every application table, to prove that both
+/// migration folders build the same schema.
+///
+/// Fork: each engine describes its catalogue differently (`pragma_table_info` against
+/// `information_schema`), and declared types are spelled per engine, so they are mapped to
+/// a class: `int`, `text`, `bool`, `timestamp`.
+#[cfg(feature = "testing")]
+pub fn describe_schema(conn: &mut DbConn) -> diesel::QueryResult<Vec<(String, String, String, bool)>> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Bool, Text};
+
+    #[derive(diesel::QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        column_name: String,
+        #[diesel(sql_type = Text)]
+        data_type: String,
+        #[diesel(sql_type = Bool)]
+        nullable: bool,
+    }
+
+    let sql = match conn {
+        DbConn::Sqlite(_) => {
+            "SELECT m.name AS table_name, p.name AS column_name, lower(p.type) AS data_type,
+                    (p.\"notnull\" = 0 AND p.pk = 0) AS nullable
+             FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+               AND m.name NOT LIKE '__diesel%'
+             ORDER BY 1, 2"
+        }
+        DbConn::Postgresql(_) => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name,
+                    data_type::text AS data_type, (is_nullable = 'YES') AS nullable
+             FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name NOT LIKE '__diesel%'
+             ORDER BY 1, 2"
+        }
+    };
+    let rows: Vec<Column> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let class = match c.data_type.as_str() {
+                "integer" | "bigint" => "int",
+                "text" => "text",
+                "boolean" => "bool",
+                t if t.starts_with("timestamp") => "timestamp",
+                other => other,
+            };
+            (c.table_name, c.column_name, class.to_owned(), c.nullable)
+        })
+        .collect())
+}

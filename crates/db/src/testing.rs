@@ -1,0 +1,92 @@
+//! Throw-away databases for tests: a SQLite file in a temporary folder, or a fresh
+//! PostgreSQL database created on the server named by `STOA_TEST_DATABASE_URL` and dropped
+//! afterwards. Nothing is mocked: tests talk to the real engines.
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+/// The variable naming a PostgreSQL server (any database on it) that tests may create
+/// databases on.
+pub const POSTGRES_URL_VAR: &str = "STOA_TEST_DATABASE_URL";
+
+/// A database that exists for one test.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL to give to [`crate::Db::connect`].
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    /// Removed with its folder when dropped.
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A new, empty SQLite file.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
+        let url = dir.path().join("stoa.db").display().to_string();
+        TestDatabase { url, cleanup: Cleanup::Sqlite { _dir: dir } }
+    }
+
+    /// A new, empty PostgreSQL database. Panics when `STOA_TEST_DATABASE_URL` is unset or the
+    /// server cannot be reached: a PostgreSQL test that runs must really run.
+    pub fn postgres() -> Self {
+        let admin_url = std::env::var(POSTGRES_URL_VAR)
+            .unwrap_or_else(|_| panic!("{POSTGRES_URL_VAR} is not set"));
+        let name = format!("stoa_test_{:016x}", rand::random::<u64>());
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        let url = with_database(&admin_url, &name);
+        TestDatabase { url, cleanup: Cleanup::Postgres { admin_url, name } }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            // FORCE ends the pool's connections that may still be open.
+            let dropped = match PgConnection::establish(admin_url) {
+                Ok(mut admin) => admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = dropped {
+                eprintln!("could not drop test database {name}: {e}");
+            }
+        }
+    }
+}
+
+/// Replaces the database name (the URL's path) in a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+        assert_eq!(with_database("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
+    }
+}
