@@ -1,0 +1,121 @@
+//! Accounts: create, find, change password, verify email.
+
+use diesel::prelude::*;
+use stoa_db::schema::users;
+use stoa_db::{DbConn, UserId, time::now};
+use time::PrimitiveDateTime;
+
+use crate::{DisplayName, Email, Error, Role, Username};
+
+/// An account as the rest of Stoa sees it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(stoa_db::MultiBackend))]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub email_verified_at: Option<PrimitiveDateTime>,
+    #[diesel(deserialize_as = String)]
+    pub role: StoredRole,
+    pub created_at: PrimitiveDateTime,
+}
+
+/// [`Role`] as read from its text column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredRole(pub Role);
+
+impl From<String> for StoredRole {
+    fn from(s: String) -> Self {
+        StoredRole(Role::from_stored(&s))
+    }
+}
+
+/// What a new account is made of.
+#[derive(Debug)]
+pub struct NewAccount<'a> {
+    pub username: &'a Username,
+    pub display_name: &'a DisplayName,
+    pub email: &'a Email,
+    /// An argon2id PHC string from [`crate::password::hash`].
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+/// Creates an account. A taken username or email (in any letter case: both are stored in
+/// lower case under a unique index) is reported as such, never as a server error.
+pub fn create(conn: &mut DbConn, account: &NewAccount<'_>) -> Result<User, Error> {
+    let at = now();
+    let inserted = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(account.username.as_str()),
+            users::display_name.eq(account.display_name.as_str()),
+            users::email.eq(account.email.as_str()),
+            users::password_hash.eq(account.password_hash),
+            users::role.eq(account.role.as_str()),
+            users::created_at.eq(at),
+        ))
+        .returning(users::id)
+        .get_result::<UserId>(conn);
+    match inserted {
+        Ok(id) => find(conn, id)?.ok_or(Error::InvalidCredentials),
+        Err(e) => {
+            let e = stoa_db::Error::from(e);
+            if !e.is_unique_violation() {
+                return Err(e.into());
+            }
+            let name_taken = users::table
+                .filter(users::username.eq(account.username.as_str()))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0;
+            Err(if name_taken { Error::UsernameTaken } else { Error::EmailTaken })
+        }
+    }
+}
+
+/// The account with this id.
+pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<User>, Error> {
+    Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
+}
+
+/// The account a login form names, by username or email, with its password hash (`None`
+/// for accounts that cannot log in).
+pub fn find_for_login(conn: &mut DbConn, login: &str) -> Result<Option<(User, Option<String>)>, Error> {
+    let login = login.trim().to_lowercase();
+    let column_matches = users::username.eq(&login).or(users::email.eq(&login));
+    Ok(users::table
+        .filter(column_matches)
+        .select((User::as_select(), users::password_hash))
+        .first(conn)
+        .optional()?)
+}
+
+/// The account with this email address, if any.
+pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<User>, Error> {
+    Ok(users::table
+        .filter(users::email.eq(email.as_str()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Replaces the password hash.
+pub fn set_password_hash(conn: &mut DbConn, id: UserId, password_hash: &str) -> Result<(), Error> {
+    diesel::update(users::table.find(id)).set(users::password_hash.eq(password_hash)).execute(conn)?;
+    Ok(())
+}
+
+/// Marks the address verified, if it is still the account's address.
+pub fn mark_email_verified(conn: &mut DbConn, id: UserId, email: &str) -> Result<bool, Error> {
+    let updated = diesel::update(users::table.find(id).filter(users::email.eq(email)))
+        .set(users::email_verified_at.eq(now()))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// True once an owner account exists.
+pub fn owner_exists(conn: &mut DbConn) -> Result<bool, Error> {
+    let owners: i64 = users::table.filter(users::role.eq(Role::Owner.as_str())).count().get_result(conn)?;
+    Ok(owners > 0)
+}
