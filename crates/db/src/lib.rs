@@ -10,6 +10,7 @@
 mod conn;
 pub mod dialect;
 mod ids;
+pub mod page;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,0 +1,34 @@
+/// What can go wrong with threads, with no HTTP in it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidTitle(String),
+    #[error("{0}")]
+    InvalidBody(String),
+    #[error("{0}")]
+    InvalidCategory(String),
+    #[error("A category with that name already exists.")]
+    CategoryExists,
+    #[error("That question does not exist.")]
+    ThreadNotFound,
+    #[error(transparent)]
+    Db(#[from] stoa_db::Error),
+}
+
+impl Error {
+    /// The form field an input error belongs to.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::InvalidTitle(_) => Some("title"),
+            Error::InvalidBody(_) => Some("body"),
+            Error::InvalidCategory(_) | Error::CategoryExists => Some("category"),
+            _ => None,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        Error::Db(stoa_db::Error::Query(e))
+    }
+}
