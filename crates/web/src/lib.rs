@@ -1,1 +1,126 @@
-//! stub
+//! Stoa's web front: actix-web routes, extractors, askama pages, static files and security
+//! headers. Handlers are thin: extract, ask the policy, run the domain call, render.
+
+mod accounts;
+mod admin;
+mod api;
+mod assets;
+mod error;
+mod health;
+mod home;
+mod layout;
+mod session;
+pub mod settings;
+mod threads;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::{App, HttpRequest, HttpServer, web};
+use stoa_accounts::mail::Mailer;
+use stoa_db::Db;
+use tokio::sync::Semaphore;
+
+pub use error::{ApiError, AppError};
+pub use settings::Settings;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub mailer: Mailer,
+    /// argon2 takes 19 MiB and tens of milliseconds per hash: at most this many at once.
+    hash_permits: Arc<Semaphore>,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings, mailer: Mailer) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AppState { db, settings, mailer, hash_permits: Arc::new(Semaphore::new(cores * 2)) }
+    }
+
+    /// Runs CPU-heavy work (password hashing) on the blocking pool, a bounded number at once.
+    pub async fn cpu<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+        let _permit = self.hash_permits.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
+        web::block(f).await.map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+/// Largest form accepted (a 30,000-character post, URL-encoded, fits with room to spare).
+const FORM_LIMIT: usize = 512 * 1024;
+
+/// Security headers on every response. The Content-Security-Policy allows no inline script
+/// and no framing; images may come from other HTTPS hosts because posts may embed them.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"))
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::FormConfig::default().limit(FORM_LIMIT).error_handler(error::form_error))
+        .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
+        .configure(health::routes)
+        .configure(assets::routes)
+        .configure(home::routes)
+        .configure(accounts::routes)
+        .configure(threads::routes)
+        .configure(admin::routes)
+        .service(web::scope("/api/v1").configure(api::routes))
+        .default_service(web::to(not_found));
+}
+
+/// 404 for any unknown path: a JSON body under `/api`, a page elsewhere.
+async fn not_found(req: HttpRequest) -> Result<&'static str, actix_web::Error> {
+    Err(if req.path().starts_with("/api/") { ApiError(AppError::NotFound).into() } else { AppError::NotFound.into() })
+}
+
+/// Builds the HTTP server on an already bound listener (tests bind port 0).
+pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let workers = state.settings.workers;
+    let https = state.settings.is_https();
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let headers = if https {
+            security_headers().add(("Strict-Transport-Security", "max-age=31536000"))
+        } else {
+            security_headers()
+        };
+        App::new()
+            .app_data(state.clone())
+            .wrap(Compress::default())
+            .wrap(headers)
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(routes)
+    })
+    .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Percent-encodes a query-string value.
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

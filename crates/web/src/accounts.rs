@@ -1,0 +1,470 @@
+//! Registering, logging in and out, confirming an address, resetting a password, and creating
+//! the first owner from the one-time setup link.
+//!
+//! Links sent by mail open a page whose button POSTs: mail scanners that follow links do not
+//! use them up.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use stoa_accounts::users::{self, NewAccount};
+use stoa_accounts::{DisplayName, Email, Password, Role, SessionToken, TokenPurpose, Username, password, sessions, tokens};
+use stoa_db::{UserId, dialect};
+
+use crate::layout::{Layout, render, see_other};
+use crate::session::{Checked, CsrfProtected, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie, session_cookie};
+use crate::{AppError, AppState};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/register", web::get().to(register_form))
+        .route("/register", web::post().to(register))
+        .route("/verify-email/{token}", web::get().to(verify_form))
+        .route("/verify-email/{token}", web::post().to(verify))
+        .route("/reset-password", web::get().to(reset_request_form))
+        .route("/reset-password", web::post().to(reset_request))
+        .route("/reset-password/{token}", web::get().to(reset_form))
+        .route("/reset-password/{token}", web::post().to(reset))
+        .route("/setup/{token}", web::get().to(setup_form))
+        .route("/setup/{token}", web::post().to(setup));
+}
+
+/// Every account form: the fields are optional so a missing one is an error message on the
+/// page, not a bare 400.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+impl CsrfProtected for AccountForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Errors shown next to the account form's fields.
+#[derive(Debug, Default)]
+pub struct AccountErrors {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub form: Option<String>,
+}
+
+impl AccountErrors {
+    fn from_accounts(e: stoa_accounts::Error) -> Result<AccountErrors, AppError> {
+        let message = Some(e.to_string());
+        Ok(match e.field() {
+            Some("username" | "display_name") => AccountErrors { username: message, ..Default::default() },
+            Some("email") => AccountErrors { email: message, ..Default::default() },
+            Some("password") => AccountErrors { password: message, ..Default::default() },
+            _ if matches!(e, stoa_accounts::Error::InvalidCredentials | stoa_accounts::Error::InvalidToken) => {
+                AccountErrors { form: message, ..Default::default() }
+            }
+            _ => return Err(e.into()),
+        })
+    }
+}
+
+/// Which account page to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKind {
+    Login,
+    Register,
+    ResetRequest,
+    Reset,
+    Setup,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/form.html")]
+struct AccountPage {
+    layout: Layout,
+    kind: FormKind,
+    action: String,
+    csrf: String,
+    form: AccountForm,
+    errors: AccountErrors,
+    notice: Option<String>,
+}
+
+fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    guest: &GuestForm,
+    kind: FormKind,
+    action: String,
+    form: AccountForm,
+    errors: AccountErrors,
+) -> AccountPage {
+    let title = match kind {
+        FormKind::Login => "Log in",
+        FormKind::Register => "Sign up",
+        FormKind::ResetRequest | FormKind::Reset => "Reset your password",
+        FormKind::Setup => "Create the owner account",
+    };
+    AccountPage { layout: Layout::new(state, viewer, title), kind, action, csrf: guest.csrf.clone(), form, errors, notice: None }
+}
+
+fn show(page: &AccountPage, status: StatusCode, guest: GuestForm) -> Result<HttpResponse, AppError> {
+    render(page, status, &page.layout, guest.cookie)
+}
+
+/// Only a path on this site is a safe place to return to (no `//host`, no `/\host`).
+fn safe_next(next: &str) -> &str {
+    let safe = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    if safe { next } else { "/" }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+    let form = AccountForm { next: safe_next(query.next.as_deref().unwrap_or("/")).to_owned(), ..Default::default() };
+    let page = page(&state, &viewer, &guest, FormKind::Login, "/login".into(), form, AccountErrors::default());
+    show(&page, StatusCode::OK, guest)
+}
+
+/// Starts a session for `user` and sends the browser to `next` with the new cookie.
+async fn sign_in(state: &AppState, user: UserId, next: &str) -> Result<HttpResponse, AppError> {
+    let policy = state.settings.session_policy();
+    let token = state.db.run(move |conn| sessions::create(conn, user, policy).map_err(AppError::from)).await?;
+    let mut response = see_other(safe_next(next));
+    response.add_cookie(&session_cookie(&token, state)).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+async fn login(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let login = form.login.clone();
+    let found = state.db.run(move |conn| users::find_for_login(conn, &login).map_err(AppError::from)).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, None),
+    };
+    let attempt = form.password.clone();
+    // Unknown accounts are verified against a dummy hash: same work, same answer.
+    let verified = state.cpu(move || password::verify(&attempt, hash.as_deref())).await?;
+    match user.filter(|_| verified) {
+        Some(user) => {
+            tracing::info!(user.id = %user.id, "login");
+            sign_in(&state, user.id, &form.next).await
+        }
+        None => {
+            tracing::info!("failed login");
+            let errors = AccountErrors::from_accounts(stoa_accounts::Error::InvalidCredentials)?;
+            let form = AccountForm { password: String::new(), ..form };
+            let page = page(&state, &viewer, &guest, FormKind::Login, "/login".into(), form, errors);
+            show(&page, StatusCode::UNAUTHORIZED, guest)
+        }
+    }
+}
+
+async fn logout(state: web::Data<AppState>, req: HttpRequest, _form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        let token = SessionToken::from_cookie(cookie.value());
+        state.db.run(move |conn| sessions::end(conn, &token).map_err(AppError::from)).await?;
+    }
+    let mut response = see_other("/?done=logged-out");
+    response.add_cookie(&expired_session_cookie()).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+async fn register_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm) -> Result<HttpResponse, AppError> {
+    let page = page(&state, &viewer, &guest, FormKind::Register, "/register".into(), AccountForm::default(), AccountErrors::default());
+    show(&page, StatusCode::OK, guest)
+}
+
+/// Parses the fields a new account needs and hashes its password (off the async workers).
+async fn new_account_input(state: &AppState, form: &AccountForm) -> Result<(Username, DisplayName, Email, String), stoa_accounts::Error> {
+    let username = Username::parse(&form.username)?;
+    let display_name = DisplayName::parse(&form.username)?;
+    let email = Email::parse(&form.email)?;
+    let password = Password::parse_new(&form.password, &[username.as_str(), email.as_str()])?;
+    let hash = state
+        .cpu(move || password::hash(&password))
+        .await
+        .map_err(|e| stoa_accounts::Error::Hash(e.to_string()))??;
+    Ok((username, display_name, email, hash))
+}
+
+/// Mails a verification link to the new address; a mail failure is logged, not fatal.
+async fn send_verification(state: &AppState, user: UserId, email: String) -> Result<(), AppError> {
+    let address = email.clone();
+    let token = state
+        .db
+        .run(move |conn| tokens::issue(conn, TokenPurpose::VerifyEmail, Some(user), Some(&address)).map_err(AppError::from))
+        .await?;
+    let link = format!("{}/verify-email/{}", state.settings.base_url, token.expose());
+    let body = format!(
+        "Welcome to {community}!\n\nConfirm your email address by opening this link and pressing the button:\n\n{link}\n\nThe link works once and for 48 hours. If you did not sign up, ignore this mail.\n",
+        community = state.settings.community_name
+    );
+    let subject = format!("Confirm your address for {}", state.settings.community_name);
+    if let Err(e) = state.mailer.send(&email, &subject, body).await {
+        tracing::error!(error = %e, "verification mail failed");
+    }
+    Ok(())
+}
+
+async fn register(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let created = match new_account_input(&state, &form).await {
+        Ok((username, display_name, email, hash)) => {
+            state
+                .db
+                .run(move |conn| {
+                    let account = NewAccount { username: &username, display_name: &display_name, email: &email, password_hash: &hash, role: Role::Member };
+                    dialect::write_transaction(conn, |conn| users::create(conn, &account))
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(user) => {
+            tracing::info!(user.id = %user.id, "registered");
+            send_verification(&state, user.id, user.email.clone().unwrap_or_default()).await?;
+            sign_in(&state, user.id, "/?done=registered").await
+        }
+        Err(e) => {
+            let errors = AccountErrors::from_accounts(e)?;
+            let form = AccountForm { password: String::new(), ..form };
+            let page = page(&state, &viewer, &guest, FormKind::Register, "/register".into(), form, errors);
+            show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "accounts/confirm.html")]
+struct ConfirmPage {
+    layout: Layout,
+    heading: &'static str,
+    text: String,
+    action: Option<String>,
+    button: &'static str,
+    csrf: String,
+}
+
+async fn verify_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let token = path.into_inner();
+    let secret = token.clone();
+    let grant = state.db.run(move |conn| tokens::peek(conn, TokenPurpose::VerifyEmail, &secret).map_err(AppError::from)).await;
+    let page = match grant {
+        Ok(grant) => ConfirmPage {
+            layout: Layout::new(&state, &viewer, "Confirm your address"),
+            heading: "Confirm your address",
+            text: format!("Press the button to confirm {}.", grant.email.unwrap_or_default()),
+            action: Some(format!("/verify-email/{token}")),
+            button: "Confirm my address",
+            csrf: guest.csrf.clone(),
+        },
+        Err(AppError::BadRequest(message)) => invalid_link(&state, &viewer, message),
+        Err(e) => return Err(e),
+    };
+    let status = if page.action.is_some() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    render(&page, status, &page.layout, guest.cookie)
+}
+
+fn invalid_link(state: &AppState, viewer: &Viewer, message: String) -> ConfirmPage {
+    ConfirmPage {
+        layout: Layout::new(state, viewer, "Link not valid"),
+        heading: "This link cannot be used",
+        text: message,
+        action: None,
+        button: "",
+        csrf: String::new(),
+    }
+}
+
+async fn verify(state: web::Data<AppState>, viewer: Viewer, path: web::Path<String>, _form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+    let secret = path.into_inner();
+    let verified = state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                let grant = tokens::consume(conn, TokenPurpose::VerifyEmail, &secret)?;
+                match (grant.user_id, grant.email) {
+                    (Some(user), Some(email)) => users::mark_email_verified(conn, user, &email),
+                    _ => Err(stoa_accounts::Error::InvalidToken),
+                }
+            })
+        })
+        .await;
+    let page = match verified {
+        Ok(true) => ConfirmPage {
+            layout: Layout::new(&state, &viewer, "Address confirmed"),
+            heading: "Address confirmed",
+            text: "Thank you: your email address is confirmed.".into(),
+            action: None,
+            button: "",
+            csrf: String::new(),
+        },
+        Ok(false) => invalid_link(&state, &viewer, "This address is no longer the one on the account.".into()),
+        Err(stoa_accounts::Error::InvalidToken) => invalid_link(&state, &viewer, stoa_accounts::Error::InvalidToken.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    let status = if page.heading == "Address confirmed" { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    render(&page, status, &page.layout, None)
+}
+
+async fn reset_request_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm) -> Result<HttpResponse, AppError> {
+    let page = page(&state, &viewer, &guest, FormKind::ResetRequest, "/reset-password".into(), AccountForm::default(), AccountErrors::default());
+    show(&page, StatusCode::OK, guest)
+}
+
+/// Always the same answer, whether or not an account uses the address; the mail is sent in
+/// the background so the response time does not tell either.
+async fn reset_request(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    if let Ok(email) = Email::parse(&form.email) {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = send_reset(&state, email).await {
+                tracing::error!(error = %e, "password reset mail failed");
+            }
+        });
+    }
+    let mut page = page(&state, &viewer, &guest, FormKind::ResetRequest, "/reset-password".into(), AccountForm::default(), AccountErrors::default());
+    page.notice = Some("If an account uses that address, we have sent it a link to choose a new password. The link works for one hour.".into());
+    show(&page, StatusCode::OK, guest)
+}
+
+async fn send_reset(state: &AppState, email: Email) -> Result<(), AppError> {
+    let address = email.clone();
+    let issued = state
+        .db
+        .run(move |conn| {
+            let Some(user) = users::find_by_email(conn, &address)? else { return Ok(None) };
+            tokens::issue(conn, TokenPurpose::ResetPassword, Some(user.id), Some(address.as_str())).map(Some)
+        })
+        .await
+        .map_err(AppError::from)?;
+    let Some(token) = issued else { return Ok(()) };
+    let link = format!("{}/reset-password/{}", state.settings.base_url, token.expose());
+    let body = format!(
+        "Someone asked to reset the password of your {community} account.\n\nChoose a new password here:\n\n{link}\n\nThe link works once and for one hour. If it was not you, ignore this mail: your password stays as it is.\n",
+        community = state.settings.community_name
+    );
+    let subject = format!("Reset your {} password", state.settings.community_name);
+    state.mailer.send(email.as_str(), &subject, body).await.map_err(AppError::from)
+}
+
+async fn reset_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let secret = path.into_inner();
+    let action = format!("/reset-password/{secret}");
+    let peeked = state.db.run(move |conn| tokens::peek(conn, TokenPurpose::ResetPassword, &secret).map_err(AppError::from)).await;
+    match peeked {
+        Ok(_) => {
+            let page = page(&state, &viewer, &guest, FormKind::Reset, action, AccountForm::default(), AccountErrors::default());
+            show(&page, StatusCode::OK, guest)
+        }
+        Err(AppError::BadRequest(message)) => {
+            let page = invalid_link(&state, &viewer, message);
+            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn reset(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+    let secret = path.into_inner();
+    let form = form.0;
+    let new_password = match Password::parse_new(&form.password, &[]) {
+        Ok(p) => p,
+        Err(e) => {
+            let page = page(&state, &viewer, &guest, FormKind::Reset, format!("/reset-password/{secret}"), AccountForm::default(), AccountErrors::from_accounts(e)?);
+            return show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest);
+        }
+    };
+    let hash = state.cpu(move || password::hash(&new_password)).await??;
+    let changed = state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                let grant = tokens::consume(conn, TokenPurpose::ResetPassword, &secret)?;
+                let user = grant.user_id.ok_or(stoa_accounts::Error::InvalidToken)?;
+                users::set_password_hash(conn, user, &hash)?;
+                sessions::end_all(conn, user)?;
+                tokens::revoke_all(conn, TokenPurpose::ResetPassword, user)?;
+                Ok::<_, stoa_accounts::Error>(user)
+            })
+        })
+        .await;
+    match changed {
+        Ok(user) => sign_in(&state, user, "/?done=password-changed").await,
+        Err(stoa_accounts::Error::InvalidToken) => {
+            let page = invalid_link(&state, &viewer, stoa_accounts::Error::InvalidToken.to_string());
+            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn setup_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let secret = path.into_inner();
+    let action = format!("/setup/{secret}");
+    let peeked = state.db.run(move |conn| tokens::peek(conn, TokenPurpose::OwnerSetup, &secret).map_err(AppError::from)).await;
+    match peeked {
+        Ok(_) => {
+            let page = page(&state, &viewer, &guest, FormKind::Setup, action, AccountForm::default(), AccountErrors::default());
+            show(&page, StatusCode::OK, guest)
+        }
+        Err(AppError::BadRequest(message)) => {
+            let page = invalid_link(&state, &viewer, message);
+            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn setup(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+    let secret = path.into_inner();
+    let form = form.0;
+    let created = match new_account_input(&state, &form).await {
+        Ok((username, display_name, email, hash)) => {
+            let secret = secret.clone();
+            state
+                .db
+                .run(move |conn| {
+                    dialect::write_transaction(conn, |conn| {
+                        tokens::consume(conn, TokenPurpose::OwnerSetup, &secret)?;
+                        let account = NewAccount { username: &username, display_name: &display_name, email: &email, password_hash: &hash, role: Role::Owner };
+                        users::create(conn, &account)
+                    })
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(user) => {
+            tracing::info!(user.id = %user.id, "owner account created from the setup link");
+            send_verification(&state, user.id, user.email.clone().unwrap_or_default()).await?;
+            sign_in(&state, user.id, "/?done=owner-created").await
+        }
+        Err(e) => {
+            let errors = AccountErrors::from_accounts(e)?;
+            let form = AccountForm { password: String::new(), ..form };
+            let page = page(&state, &viewer, &guest, FormKind::Setup, format!("/setup/{secret}"), form, errors);
+            show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
+        }
+    }
+}

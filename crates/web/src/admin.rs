@@ -1,0 +1,81 @@
+//! Community settings for the owner: categories.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use stoa_db::dialect;
+use stoa_moderation::policy::{self, Action};
+use stoa_threads::categories::{self, Category};
+
+use crate::layout::{Layout, render, see_other};
+use crate::session::{Checked, CsrfProtected, SignedIn};
+use crate::{AppError, AppState};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/categories", web::get().to(list)).route("/admin/categories", web::post().to(create));
+}
+
+#[derive(Template)]
+#[template(path = "admin/categories.html")]
+struct CategoriesPage {
+    layout: Layout,
+    categories: Vec<Category>,
+    name: String,
+    description: String,
+    error: Option<String>,
+}
+
+async fn list(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::ManageCategories)?;
+    let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
+    let page = CategoriesPage {
+        layout: Layout::new(&state, &user.viewer, "Categories"),
+        categories,
+        name: String::new(),
+        description: String::new(),
+        error: None,
+    };
+    render(&page, StatusCode::OK, &page.layout, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CategoryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+impl CsrfProtected for CategoryForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn create(state: web::Data<AppState>, user: SignedIn, form: Checked<CategoryForm>) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::ManageCategories)?;
+    let form = form.0;
+    let (name, description) = (form.name.clone(), form.description.clone());
+    let created = state
+        .db
+        .run(move |conn| dialect::write_transaction(conn, |conn| categories::create(conn, &name, &description)))
+        .await;
+    match created {
+        Ok(_) => Ok(see_other("/admin/categories")),
+        Err(e) if e.field().is_some() => {
+            let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
+            let page = CategoriesPage {
+                layout: Layout::new(&state, &user.viewer, "Categories"),
+                categories,
+                name: form.name,
+                description: form.description,
+                error: Some(e.to_string()),
+            };
+            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

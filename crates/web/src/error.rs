@@ -1,0 +1,159 @@
+//! Every error a request can end in, mapped to a status code in one place and shown as an
+//! HTML page (or, under `/api`, as JSON through [`ApiError`]).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+/// A request that cannot be served as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("This page does not exist.")]
+    NotFound,
+    /// A guest tried something that needs an account; `next` is where to return after login.
+    #[error("Please log in first.")]
+    LoginRequired { next: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
+    Csrf,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("That is more than this site accepts in one request.")]
+    PayloadTooLarge,
+    #[error("The service is busy or its database is unreachable. Try again in a moment.")]
+    Unavailable,
+    #[error("Something went wrong on our side. It has been logged.")]
+    Internal(String),
+}
+
+impl AppError {
+    fn title(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "Not found",
+            AppError::LoginRequired { .. } => "Log in required",
+            AppError::Forbidden(_) | AppError::Csrf => "Not allowed",
+            AppError::BadRequest(_) => "Bad request",
+            AppError::PayloadTooLarge => "Too large",
+            AppError::Unavailable => "Unavailable",
+            AppError::Internal(_) => "Server error",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: String,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::LoginRequired { next } = self {
+            let location = format!("/login?next={}", crate::urlencode(next));
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
+        }
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error.cause = %cause, "request failed");
+        }
+        let status = self.status_code();
+        let page = ErrorPage { status: status.as_u16(), title: self.title(), message: self.to_string() };
+        let body = page.render().unwrap_or_else(|_| self.to_string());
+        HttpResponse::build(status).content_type(ContentType::html()).body(body)
+    }
+}
+
+/// An error under `/api`, as `{"error": {"status": 404, "message": "…"}}`.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ApiError(#[from] pub AppError);
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match &self.0 {
+            AppError::LoginRequired { .. } => StatusCode::UNAUTHORIZED,
+            other => other.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(cause) = &self.0 {
+            tracing::error!(error.cause = %cause, "api request failed");
+        }
+        let status = self.status_code();
+        HttpResponse::build(status)
+            .json(serde_json::json!({ "error": { "status": status.as_u16(), "message": self.0.to_string() } }))
+    }
+}
+
+impl From<stoa_db::Error> for AppError {
+    fn from(e: stoa_db::Error) -> Self {
+        match e {
+            stoa_db::Error::Pool(_) => AppError::Unavailable,
+            stoa_db::Error::Query(stoa_db::diesel::result::Error::NotFound) => AppError::NotFound,
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<stoa_accounts::Error> for AppError {
+    fn from(e: stoa_accounts::Error) -> Self {
+        use stoa_accounts::Error as E;
+        match e {
+            E::Db(db) => db.into(),
+            E::InvalidToken => AppError::BadRequest(e.to_string()),
+            E::Mail(_) | E::Hash(_) => AppError::Internal(e.to_string()),
+            input => AppError::BadRequest(input.to_string()),
+        }
+    }
+}
+
+impl From<stoa_threads::Error> for AppError {
+    fn from(e: stoa_threads::Error) -> Self {
+        use stoa_threads::Error as E;
+        match e {
+            E::Db(db) => db.into(),
+            E::ThreadNotFound => AppError::NotFound,
+            input => AppError::BadRequest(input.to_string()),
+        }
+    }
+}
+
+impl From<stoa_moderation::policy::Denial> for AppError {
+    fn from(d: stoa_moderation::policy::Denial) -> Self {
+        match d {
+            stoa_moderation::policy::Denial::SignInRequired => AppError::LoginRequired { next: "/".into() },
+            stoa_moderation::policy::Denial::Forbidden(why) => AppError::Forbidden(why.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+/// Turns actix's own form-parsing failures into our pages (413 for an oversized body).
+pub fn form_error(err: actix_web::error::UrlencodedError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::UrlencodedError as U;
+    match err {
+        U::Overflow { .. } | U::UnknownLength => AppError::PayloadTooLarge.into(),
+        other => AppError::BadRequest(format!("The form could not be read: {other}")).into(),
+    }
+}

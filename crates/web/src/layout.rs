@@ -1,0 +1,75 @@
+//! What every page shares (the header's community name and who is signed in) and how a page
+//! becomes a response.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, ContentType};
+use actix_web::HttpResponse;
+use askama::Template;
+use time::PrimitiveDateTime;
+use time::macros::format_description;
+
+use crate::session::Viewer;
+use crate::{AppError, AppState, assets};
+
+/// The base layout's data.
+#[derive(Debug)]
+pub struct Layout {
+    pub community: String,
+    /// `(username, display name)` of the signed-in member.
+    pub signed_in: Option<(String, String)>,
+    pub is_owner: bool,
+    /// CSRF token for the header's log-out form.
+    pub csrf: String,
+    pub stylesheet: &'static str,
+    pub title: String,
+}
+
+impl Layout {
+    pub fn new(state: &AppState, viewer: &Viewer, title: impl Into<String>) -> Layout {
+        Layout {
+            community: state.settings.community_name.clone(),
+            signed_in: viewer.user.as_ref().map(|u| (u.username.clone(), u.display_name.clone())),
+            is_owner: viewer.is_owner(),
+            csrf: viewer.csrf_token(),
+            stylesheet: assets::stylesheet_url(),
+            title: title.into(),
+        }
+    }
+}
+
+/// Renders `page` with `status`. A page shown to a signed-in member, or one that sets a
+/// cookie, is never stored by shared caches.
+pub fn render(page: &impl Template, status: StatusCode, layout: &Layout, cookie: Option<Cookie<'static>>) -> Result<HttpResponse, AppError> {
+    let body = page.render()?;
+    let mut response = HttpResponse::build(status);
+    response.content_type(ContentType::html());
+    if layout.signed_in.is_some() || cookie.is_some() {
+        response.insert_header((CACHE_CONTROL, "private, no-store"));
+    }
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
+    Ok(response.body(body))
+}
+
+/// A `303 See Other` to `location`, the answer to a successful form post.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
+}
+
+/// A timestamp as shown on pages, and its machine-readable form for `<time datetime>`.
+pub fn human_time(t: PrimitiveDateTime) -> (String, String) {
+    let shown = t
+        .format(format_description!("[month repr:short] [day padding:none], [year] at [hour]:[minute] UTC"))
+        .unwrap_or_default();
+    let iso = t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).unwrap_or_default();
+    (shown, iso)
+}
+
+/// A fresh idempotency key for a posting form.
+pub fn form_key() -> String {
+    use base64::Engine;
+    let bytes: [u8; 18] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

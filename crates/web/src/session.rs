@@ -1,0 +1,240 @@
+//! Who is asking ([`Viewer`], [`SignedIn`]) and whether a form really came from us
+//! ([`Checked`]).
+//!
+//! A guest who only reads gets no cookie at all. Two cookies exist:
+//! - `stoa_session`: the session token, after login (HttpOnly, SameSite=Lax).
+//! - `stoa_form`: a random secret set by the pages whose forms a guest submits (log in,
+//!   register, reset password, verify, set up), SameSite=Strict.
+//!
+//! A form's CSRF token is derived from whichever of those the browser holds, so it can only be
+//! produced by a page we served to that browser. On POST the token is checked, and so is the
+//! `Origin` (or `Referer`) when the browser sends one.
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use stoa_accounts::{Role, SessionToken, SignedInUser, sessions};
+use stoa_moderation::policy::Actor;
+use subtle::ConstantTimeEq;
+
+use crate::{AppError, AppState};
+
+/// Cookie holding the session token.
+pub const SESSION_COOKIE: &str = "stoa_session";
+/// Cookie holding a guest's form secret.
+pub const FORM_COOKIE: &str = "stoa_form";
+
+/// The person making the request: a guest, or a signed-in member.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: Option<SignedInUser>,
+    token: Option<String>,
+}
+
+impl Viewer {
+    /// The policy's view of this person.
+    pub fn actor(&self) -> Actor {
+        match &self.user {
+            Some(u) => Actor::Member { id: u.id, role: u.role() },
+            None => Actor::Guest,
+        }
+    }
+
+    /// The CSRF token for forms on a page shown to a signed-in member; empty for guests
+    /// (guest forms use [`GuestForm`]).
+    pub fn csrf_token(&self) -> String {
+        self.token.as_deref().map(csrf_token_for).unwrap_or_default()
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role() == Role::Owner)
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Viewer, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if let Some(viewer) = req.extensions().get::<Viewer>() {
+                return Ok(viewer.clone());
+            }
+            let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+            let user = match &token {
+                None => None,
+                Some(token) => {
+                    let state = state(&req)?;
+                    let policy = state.settings.session_policy();
+                    let token = SessionToken::from_cookie(token);
+                    state
+                        .db
+                        .run(move |conn| sessions::lookup(conn, &token, policy).map_err(AppError::from))
+                        .await?
+                }
+            };
+            // A cookie whose session has ended counts for nothing.
+            let token = token.filter(|_| user.is_some());
+            let viewer = Viewer { user, token };
+            req.extensions_mut().insert(viewer.clone());
+            Ok(viewer)
+        })
+    }
+}
+
+/// A signed-in member; a guest is sent to the login page and comes back afterwards.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: SignedInUser,
+    pub viewer: Viewer,
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<SignedIn, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let viewer = Viewer::from_request(req, payload);
+        let next = return_path(req);
+        Box::pin(async move {
+            let viewer = viewer.await?;
+            match viewer.user.clone() {
+                Some(user) => Ok(SignedIn { user, viewer }),
+                None => Err(AppError::LoginRequired { next }),
+            }
+        })
+    }
+}
+
+/// Where to come back to after logging in: the page itself for a GET, the page the form was
+/// on for a POST (when it was on this site).
+fn return_path(req: &HttpRequest) -> String {
+    if req.method() == actix_web::http::Method::GET {
+        return req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    }
+    req.headers()
+        .get(actix_web::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+        .and_then(|rest| rest.split_once('/').map(|(host, path)| (host, format!("/{path}"))))
+        .filter(|(host, _)| Some(*host) == req.headers().get("host").and_then(|h| h.to_str().ok()))
+        .map(|(_, path)| path)
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::Internal("application state missing".into()))
+}
+
+fn csrf_token_for(secret: &str) -> String {
+    let digest = Sha256::new().chain_update(b"stoa-csrf:").chain_update(secret.as_bytes()).finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// A form that carries a CSRF token.
+pub trait CsrfProtected {
+    fn csrf(&self) -> &str;
+}
+
+/// A urlencoded form whose CSRF token and origin have been checked.
+#[derive(Debug)]
+pub struct Checked<T>(pub T);
+
+impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for Checked<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Checked<T>, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            if !origin_is_ours(&req) {
+                tracing::warn!(http.origin = ?req.headers().get("origin"), "cross-origin form post refused");
+                return Err(AppError::Csrf.into());
+            }
+            let form = form.await?.into_inner();
+            let secrets = [SESSION_COOKIE, FORM_COOKIE].map(|name| req.cookie(name).map(|c| c.value().to_owned()));
+            let matches = secrets
+                .iter()
+                .flatten()
+                .any(|secret| bool::from(csrf_token_for(secret).as_bytes().ct_eq(form.csrf().as_bytes())));
+            if matches { Ok(Checked(form)) } else { Err(AppError::Csrf.into()) }
+        })
+    }
+}
+
+/// True unless the browser says the request comes from another site: the `Origin` header (or
+/// failing that, `Referer`) must name the host the request was sent to.
+fn origin_is_ours(req: &HttpRequest) -> bool {
+    let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let claimed = req
+        .headers()
+        .get("origin")
+        .or_else(|| req.headers().get("referer"))
+        .and_then(|v| v.to_str().ok());
+    match claimed {
+        None => true,
+        Some("null") => false,
+        Some(url) => {
+            let authority = url.find("://").map(|i| &url[i + 3..]).unwrap_or_default();
+            authority.split('/').next() == Some(host)
+        }
+    }
+}
+
+/// The CSRF token for a page with forms a guest submits, and the cookie to set when the
+/// browser does not hold a form secret yet.
+#[derive(Debug)]
+pub struct GuestForm {
+    pub csrf: String,
+    pub cookie: Option<Cookie<'static>>,
+}
+
+impl FromRequest for GuestForm {
+    type Error = AppError;
+    type Future = Ready<Result<GuestForm, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(state(req).map(|state| {
+            if let Some(existing) = req.cookie(FORM_COOKIE) {
+                return GuestForm { csrf: csrf_token_for(existing.value()), cookie: None };
+            }
+            let secret = {
+                let bytes: [u8; 32] = rand::random();
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+            };
+            let cookie = Cookie::build(FORM_COOKIE, secret.clone())
+                .path("/")
+                .http_only(true)
+                .secure(state.settings.is_https())
+                .same_site(SameSite::Strict)
+                .finish();
+            GuestForm { csrf: csrf_token_for(&secret), cookie: Some(cookie) }
+        }))
+    }
+}
+
+/// The session cookie for a new login.
+pub fn session_cookie(token: &SessionToken, state: &AppState) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.expose().to_owned())
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.is_https())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::days(state.settings.session_max_days))
+        .finish()
+}
+
+/// A cookie that tells the browser to forget the session.
+pub fn expired_session_cookie() -> Cookie<'static> {
+    let mut cookie = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).finish();
+    cookie.make_removal();
+    cookie
+}

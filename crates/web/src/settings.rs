@@ -1,0 +1,142 @@
+//! Typed settings: defaults, then an optional `stoa.toml`, then environment variables.
+//! Validated once at start, with a message that names the bad setting.
+
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything Stoa can be told. Each field is listed in `docs/configuration.md`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `postgres://…` for PostgreSQL; a file path (or `sqlite://path`) for SQLite. Empty:
+    /// `<data_dir>/stoa.db`.
+    pub database_url: String,
+    /// Folder for the SQLite file and the mail folder.
+    pub data_dir: PathBuf,
+    /// Address and port to listen on.
+    pub bind: String,
+    /// The public address of the forum, used in links sent by mail; `https://` also makes
+    /// cookies `Secure`.
+    pub base_url: String,
+    /// The community's name, shown in the header and in mails.
+    pub community_name: String,
+    /// SMTP server URL (`smtps://user:pass@host`); empty: mail is written to `<data_dir>/mail`.
+    pub smtp_url: String,
+    /// Sender address of outgoing mail.
+    pub mail_from: String,
+    /// Database connections per node.
+    pub db_pool_size: u32,
+    /// HTTP worker threads; 0: one per core.
+    pub workers: usize,
+    /// A session unused this many hours ends.
+    pub session_idle_hours: i64,
+    /// A session ends this many days after login.
+    pub session_max_days: i64,
+    /// Log format: `text` or `json`.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: String::new(),
+            data_dir: PathBuf::from("./stoa-data"),
+            bind: "127.0.0.1:8080".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            community_name: "Stoa".into(),
+            smtp_url: String::new(),
+            mail_from: "Stoa <stoa@localhost>".into(),
+            db_pool_size: 8,
+            workers: 0,
+            session_idle_hours: 24 * 14,
+            session_max_days: 60,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// A setting that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct SettingsError(String);
+
+impl Settings {
+    /// Loads the defaults, then `file` if it exists, then the environment: `DATABASE_URL`,
+    /// and `STOA_<FIELD>` for every field (`STOA_BIND`, `STOA_BASE_URL`, …).
+    pub fn load(file: &std::path::Path) -> Result<Settings, SettingsError> {
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("STOA_"))
+            .extract()
+            .map_err(|e| SettingsError(e.to_string()))?;
+        settings.validated()
+    }
+
+    /// Checks values and fills derived defaults.
+    pub fn validated(mut self) -> Result<Settings, SettingsError> {
+        if self.database_url.trim().is_empty() {
+            self.database_url = self.data_dir.join("stoa.db").display().to_string();
+        }
+        stoa_db::Backend::from_url(&self.database_url).map_err(|e| SettingsError(format!("DATABASE_URL: {e}")))?;
+        self.base_url = self.base_url.trim_end_matches('/').to_owned();
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(SettingsError(format!(
+                "STOA_BASE_URL must start with http:// or https:// (got {:?})",
+                self.base_url
+            )));
+        }
+        if self.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(SettingsError(format!("STOA_BIND must be an address and port like 127.0.0.1:8080 (got {:?})", self.bind)));
+        }
+        if !(1..=256).contains(&self.db_pool_size) {
+            return Err(SettingsError("STOA_DB_POOL_SIZE must be between 1 and 256".into()));
+        }
+        if self.session_idle_hours < 1 || self.session_max_days < 1 {
+            return Err(SettingsError("STOA_SESSION_IDLE_HOURS and STOA_SESSION_MAX_DAYS must be at least 1".into()));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(SettingsError("STOA_LOG_FORMAT must be `text` or `json`".into()));
+        }
+        if self.community_name.trim().is_empty() {
+            return Err(SettingsError("STOA_COMMUNITY_NAME must not be empty".into()));
+        }
+        Ok(self)
+    }
+
+    /// True when the forum is reached over HTTPS (cookies get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// Session lifetimes.
+    pub fn session_policy(&self) -> stoa_accounts::SessionPolicy {
+        stoa_accounts::SessionPolicy {
+            idle: time::Duration::hours(self.session_idle_hours),
+            absolute: time::Duration::days(self.session_max_days),
+        }
+    }
+
+    /// Where mail goes when no SMTP server is configured.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_named() {
+        let s = Settings::default().validated().unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.database_url.ends_with("stoa.db"));
+        let bad = Settings { base_url: "example.com".into(), ..Settings::default() }.validated();
+        assert!(bad.is_err_and(|e| e.to_string().contains("STOA_BASE_URL")));
+        let bad = Settings { database_url: "mysql://x".into(), ..Settings::default() }.validated();
+        assert!(bad.is_err_and(|e| e.to_string().contains("DATABASE_URL")));
+    }
+}

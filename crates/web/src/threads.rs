@@ -1,0 +1,302 @@
+//! Asking, answering and reading a thread.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use stoa_db::page::Cursor;
+use stoa_db::{CategoryId, ThreadId, dialect};
+use stoa_moderation::policy::{self, Action};
+use stoa_threads::categories::{self, Category};
+use stoa_threads::views::{self, Author, PostView, ThreadPage};
+use stoa_threads::{Body, IdempotencyKey, Title, posts};
+
+use crate::layout::{Layout, form_key, human_time, render, see_other};
+use crate::session::{Checked, CsrfProtected, SignedIn, Viewer};
+use crate::{AppError, AppState};
+
+/// Answers per thread page.
+pub const ANSWERS_PER_PAGE: usize = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ask", web::get().to(ask_form))
+        .route("/ask", web::post().to(ask))
+        .route("/q/{id}", web::get().to(show_without_slug))
+        .route("/q/{id}/answer", web::post().to(answer))
+        .route("/q/{id}/{slug}", web::get().to(show));
+}
+
+/// A form field's error, shown next to it.
+#[derive(Debug, Default)]
+pub struct FieldErrors {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub category: Option<String>,
+}
+
+impl FieldErrors {
+    fn from_threads(e: stoa_threads::Error) -> Result<FieldErrors, AppError> {
+        let message = e.to_string();
+        Ok(match e.field() {
+            Some("title") => FieldErrors { title: Some(message), ..FieldErrors::default() },
+            Some("body") => FieldErrors { body: Some(message), ..FieldErrors::default() },
+            Some("category") => FieldErrors { category: Some(message), ..FieldErrors::default() },
+            _ => return Err(e.into()),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "threads/ask.html")]
+struct AskPage {
+    layout: Layout,
+    categories: Vec<Category>,
+    form: AskForm,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    key: String,
+}
+
+impl CsrfProtected for AskForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl AskForm {
+    fn selected(&self, category: &Category) -> bool {
+        self.category == category.id.to_string()
+    }
+}
+
+async fn ask_form(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::AskQuestion)?;
+    let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
+    let page = AskPage {
+        layout: Layout::new(&state, &user.viewer, "Ask a question"),
+        categories,
+        form: AskForm { key: form_key(), ..AskForm::default() },
+        errors: FieldErrors::default(),
+    };
+    render(&page, StatusCode::OK, &page.layout, None)
+}
+
+async fn ask(state: web::Data<AppState>, user: SignedIn, form: Checked<AskForm>) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::AskQuestion)?;
+    let form = form.0;
+    let parsed = Title::parse(&form.title).and_then(|title| {
+        let body = Body::parse(&form.body)?;
+        let category = form.category.parse::<i64>().map(CategoryId).map_err(|_| {
+            stoa_threads::Error::InvalidCategory("Choose a category for your question.".into())
+        })?;
+        Ok((title, body, category))
+    });
+    let outcome = match parsed {
+        Ok((title, body, category)) => {
+            let key = IdempotencyKey::parse(&form.key);
+            let author = user.user.id;
+            state
+                .db
+                .run(move |conn| {
+                    dialect::write_transaction(conn, |conn| posts::ask(conn, author, category, &title, &body, key.as_ref()))
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(posted) => {
+            let slug = state
+                .db
+                .run(move |conn| views::thread(conn, posted.thread_id, None, 0).map_err(AppError::from))
+                .await?
+                .map(|t| t.head.slug)
+                .unwrap_or_default();
+            Ok(see_other(&format!("/q/{}/{slug}", posted.thread_id)))
+        }
+        Err(e) => {
+            let errors = FieldErrors::from_threads(e)?;
+            let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
+            let page = AskPage { layout: Layout::new(&state, &user.viewer, "Ask a question"), categories, form, errors };
+            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+        }
+    }
+}
+
+/// A post as shown on the thread page.
+#[derive(Debug)]
+pub struct PostCard {
+    pub id: String,
+    pub body_html: String,
+    pub author: String,
+    pub author_username: String,
+    pub role_badge: Option<&'static str>,
+    pub time_shown: String,
+    pub time_iso: String,
+}
+
+fn role_badge(author: &Author) -> Option<&'static str> {
+    match author.role.as_str() {
+        "owner" => Some("owner"),
+        "moderator" => Some("moderator"),
+        "staff" => Some("staff"),
+        _ => None,
+    }
+}
+
+impl From<PostView> for PostCard {
+    fn from(p: PostView) -> Self {
+        let (time_shown, time_iso) = human_time(p.created_at);
+        PostCard {
+            id: p.id.to_string(),
+            body_html: p.body_html,
+            role_badge: role_badge(&p.author),
+            author: p.author.display_name,
+            author_username: p.author.username,
+            time_shown,
+            time_iso,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "threads/show.html")]
+struct ThreadView {
+    layout: Layout,
+    thread_id: ThreadId,
+    thread_url: String,
+    title: String,
+    category: String,
+    answer_count: i32,
+    question: PostCard,
+    answers: Vec<PostCard>,
+    next_answers: Option<String>,
+    signed_in: bool,
+    answer_body: String,
+    answer_key: String,
+    answer_error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswersQuery {
+    after: Option<String>,
+}
+
+impl ThreadView {
+    fn new(state: &AppState, viewer: &Viewer, thread: ThreadPage) -> ThreadView {
+        let thread_url = format!("/q/{}/{}", thread.head.id, thread.head.slug);
+        ThreadView {
+            layout: Layout::new(state, viewer, thread.head.title.clone()),
+            next_answers: thread.answers.next.map(|c| format!("{thread_url}?after={}#answers", c.encode())),
+            thread_url,
+            thread_id: thread.head.id,
+            title: thread.head.title,
+            category: thread.head.category_name,
+            answer_count: thread.head.answer_count,
+            question: thread.question.into(),
+            answers: thread.answers.items.into_iter().map(PostCard::from).collect(),
+            signed_in: viewer.user.is_some(),
+            answer_body: String::new(),
+            answer_key: form_key(),
+            answer_error: None,
+        }
+    }
+}
+
+async fn load_thread(state: &AppState, id: ThreadId, cursor: Option<Cursor>) -> Result<ThreadPage, AppError> {
+    state
+        .db
+        .run(move |conn| views::thread(conn, id, cursor, ANSWERS_PER_PAGE).map_err(AppError::from))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(i64, String)>,
+    query: web::Query<AnswersQuery>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(viewer.actor(), Action::ReadPublic)?;
+    let (id, slug) = path.into_inner();
+    let cursor = query.after.as_deref().and_then(Cursor::parse);
+    let thread = load_thread(&state, ThreadId(id), cursor).await?;
+    if thread.head.slug != slug {
+        return Ok(HttpResponse::MovedPermanently()
+            .insert_header(("Location", format!("/q/{id}/{}", thread.head.slug)))
+            .finish());
+    }
+    let page = ThreadView::new(&state, &viewer, thread);
+    render(&page, StatusCode::OK, &page.layout, None)
+}
+
+async fn show_without_slug(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let thread = load_thread(&state, ThreadId(id), None).await?;
+    Ok(HttpResponse::MovedPermanently().insert_header(("Location", format!("/q/{id}/{}", thread.head.slug))).finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    key: String,
+}
+
+impl CsrfProtected for AnswerForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn answer(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+    form: Checked<AnswerForm>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::Answer)?;
+    let thread_id = ThreadId(path.into_inner());
+    let form = form.0;
+    let outcome = match Body::parse(&form.body) {
+        Ok(body) => {
+            let key = IdempotencyKey::parse(&form.key);
+            let author = user.user.id;
+            state
+                .db
+                .run(move |conn| dialect::write_transaction(conn, |conn| posts::answer(conn, author, thread_id, &body, key.as_ref())))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(posted) => {
+            let thread = load_thread(&state, thread_id, None).await?;
+            Ok(see_other(&format!("/q/{}/{}#post-{}", thread_id, thread.head.slug, posted.post_id)))
+        }
+        Err(e) if e.field() == Some("body") => {
+            let thread = load_thread(&state, thread_id, None).await?;
+            let mut page = ThreadView::new(&state, &user.viewer, thread);
+            page.answer_error = Some(e.to_string());
+            page.answer_body = form.body;
+            page.answer_key = form.key;
+            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
