@@ -13,13 +13,18 @@ impl Username {
         if name.len() < 3 || name.len() > 30 {
             return Err(Error::InvalidUsername("A username has 3 to 30 characters."));
         }
-        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(Error::InvalidUsername(
                 "A username may contain only letters a–z, digits, '_' and '-'.",
             ));
         }
         if !name.as_bytes()[0].is_ascii_alphanumeric() {
-            return Err(Error::InvalidUsername("A username starts with a letter or a digit."));
+            return Err(Error::InvalidUsername(
+                "A username starts with a letter or a digit.",
+            ));
         }
         Ok(Username(name))
     }
@@ -38,10 +43,18 @@ impl DisplayName {
         let name = input.trim();
         let len = name.chars().count();
         if len == 0 || len > 50 {
-            return Err(Error::InvalidDisplayName("A display name has 1 to 50 characters."));
+            return Err(Error::InvalidDisplayName(
+                "A display name has 1 to 50 characters.",
+            ));
         }
-        if name.chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)) {
-            return Err(Error::InvalidDisplayName("A display name cannot contain control characters."));
+        if name.chars().any(|c| {
+            c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        }) {
+            return Err(Error::InvalidDisplayName(
+                "A display name cannot contain control characters.",
+            ));
         }
         Ok(DisplayName(name.to_owned()))
     }
@@ -66,8 +79,14 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
-        if well_formed { Ok(Email(email)) } else { Err(Error::InvalidEmail) }
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+        if well_formed {
+            Ok(Email(email))
+        } else {
+            Err(Error::InvalidEmail)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -101,7 +120,9 @@ impl Password {
             )));
         }
         if len > MAX_PASSWORD_CHARS {
-            return Err(Error::WeakPassword(format!("Use at most {MAX_PASSWORD_CHARS} characters.")));
+            return Err(Error::WeakPassword(format!(
+                "Use at most {MAX_PASSWORD_CHARS} characters."
+            )));
         }
         // zxcvbn's cost grows with length; its verdict on the first 100 characters is enough.
         let head: String = input.chars().take(100).collect();
@@ -130,17 +151,33 @@ mod tests {
 
     #[test]
     fn usernames_are_case_insensitive_and_restricted() {
-        assert_eq!(Username::parse(" Alice ").map(|u| u.0).ok(), Some("alice".to_owned()));
+        assert_eq!(
+            Username::parse(" Alice ").map(|u| u.0).ok(),
+            Some("alice".to_owned())
+        );
         assert!(Username::parse("al").is_err());
         assert!(Username::parse("al ice").is_err());
         assert!(Username::parse("_alice").is_err());
-        assert!(Username::parse("аdmin").is_err(), "Cyrillic look-alikes are refused");
+        assert!(
+            Username::parse("аdmin").is_err(),
+            "Cyrillic look-alikes are refused"
+        );
     }
 
     #[test]
     fn emails_are_lower_cased_and_checked() {
-        assert_eq!(Email::parse("Bob@Example.COM").map(|e| e.0).ok(), Some("bob@example.com".to_owned()));
-        for bad in ["bob", "bob@", "@example.com", "bob@example", "bob @example.com", "a@b@c.com"] {
+        assert_eq!(
+            Email::parse("Bob@Example.COM").map(|e| e.0).ok(),
+            Some("bob@example.com".to_owned())
+        );
+        for bad in [
+            "bob",
+            "bob@",
+            "@example.com",
+            "bob@example",
+            "bob @example.com",
+            "a@b@c.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
     }
@@ -149,13 +186,24 @@ mod tests {
     fn passwords_follow_the_policy() {
         assert!(Password::parse_new("short", &[]).is_err());
         for common in ["password123", "qwertyuiop", "1234567890", "iloveyou123"] {
-            assert!(Password::parse_new(common, &[]).is_err(), "{common} accepted");
+            assert!(
+                Password::parse_new(common, &[]).is_err(),
+                "{common} accepted"
+            );
         }
         assert!(Password::parse_new("margaretsmith", &["margaretsmith"]).is_err());
         assert!(Password::parse_new("velvet ladder orbit pancake", &[]).is_ok());
-        let long: String = (0..128u32).filter_map(|i| char::from_u32((i * 37 + 11) % 94 + 33)).collect();
-        assert!(Password::parse_new(&long, &[]).is_ok(), "128 characters are fine");
-        assert!(Password::parse_new(&"ab".repeat(600), &[]).is_err(), "over 1,024 refused");
+        let long: String = (0..128u32)
+            .filter_map(|i| char::from_u32((i * 37 + 11) % 94 + 33))
+            .collect();
+        assert!(
+            Password::parse_new(&long, &[]).is_ok(),
+            "128 characters are fine"
+        );
+        assert!(
+            Password::parse_new(&"ab".repeat(600), &[]).is_err(),
+            "over 1,024 refused"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::Mailbox;
+use lettre::message::header::ContentTransferEncoding;
+use lettre::message::{Body, Mailbox};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::Error;
@@ -17,7 +18,10 @@ pub struct Mailer {
 
 #[derive(Clone)]
 enum Transport {
-    Files { dir: PathBuf, sender: AsyncFileTransport<Tokio1Executor> },
+    Files {
+        dir: PathBuf,
+        sender: AsyncFileTransport<Tokio1Executor>,
+    },
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
@@ -27,16 +31,23 @@ impl std::fmt::Debug for Mailer {
             Transport::Files { dir, .. } => format!("files in {}", dir.display()),
             Transport::Smtp(_) => "smtp".to_owned(),
         };
-        f.debug_struct("Mailer").field("from", &self.from.to_string()).field("transport", &kind).finish()
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .field("transport", &kind)
+            .finish()
     }
 }
 
 impl Mailer {
     /// Writes each mail as an `.eml` file into `dir` (created if missing).
     pub fn to_files(dir: PathBuf, from: &str) -> Result<Self, Error> {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Mail(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Mail(format!("cannot create {}: {e}", dir.display())))?;
         let sender = AsyncFileTransport::<Tokio1Executor>::new(&dir);
-        Ok(Mailer { from: parse_mailbox(from)?, transport: Transport::Files { dir, sender } })
+        Ok(Mailer {
+            from: parse_mailbox(from)?,
+            transport: Transport::Files { dir, sender },
+        })
     }
 
     /// Sends through the SMTP server in `url` (`smtps://user:pass@host:465`,
@@ -45,7 +56,10 @@ impl Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| Error::Mail(format!("bad SMTP URL: {e}")))?
             .build();
-        Ok(Mailer { from: parse_mailbox(from)?, transport: Transport::Smtp(transport) })
+        Ok(Mailer {
+            from: parse_mailbox(from)?,
+            transport: Transport::Smtp(transport),
+        })
     }
 
     /// Sends a plain-text mail to one address.
@@ -54,15 +68,21 @@ impl Mailer {
             .from(self.from.clone())
             .to(parse_mailbox(to)?)
             .subject(subject)
-            .body(body)
+            .body(plain_body(body))
             .map_err(|e| Error::Mail(e.to_string()))?;
         match &self.transport {
             Transport::Files { dir, sender } => {
-                let id = sender.send(message).await.map_err(|e| Error::Mail(e.to_string()))?;
+                let id = sender
+                    .send(message)
+                    .await
+                    .map_err(|e| Error::Mail(e.to_string()))?;
                 tracing::info!(mail.file = %dir.join(format!("{id}.eml")).display(), mail.subject = subject, "mail written to a file (no SMTP configured)");
             }
             Transport::Smtp(sender) => {
-                sender.send(message).await.map_err(|e| Error::Mail(e.to_string()))?;
+                sender
+                    .send(message)
+                    .await
+                    .map_err(|e| Error::Mail(e.to_string()))?;
                 tracing::info!(mail.subject = subject, "mail sent");
             }
         }
@@ -70,6 +90,23 @@ impl Mailer {
     }
 }
 
+/// 8-bit text when every line is within SMTP's 998-byte limit, so links stay whole and
+/// clickable even in a raw `.eml` (lettre would choose quoted-printable for any line over 76
+/// characters and break them); otherwise whatever encoding lettre picks.
+fn plain_body(text: String) -> Body {
+    let text = text.replace("\r\n", "\n");
+    if text.lines().all(|line| line.len() <= 998) && !text.contains(['\0', '\r']) {
+        Body::dangerous_pre_encoded(
+            text.replace('\n', "\r\n").into_bytes(),
+            ContentTransferEncoding::EightBit,
+        )
+    } else {
+        Body::new(text)
+    }
+}
+
 fn parse_mailbox(address: &str) -> Result<Mailbox, Error> {
-    address.parse().map_err(|e| Error::Mail(format!("bad address {address:?}: {e}")))
+    address
+        .parse()
+        .map_err(|e| Error::Mail(format!("bad address {address:?}: {e}")))
 }

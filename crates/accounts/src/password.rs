@@ -20,7 +20,8 @@ pub fn hash(password: &Password) -> Result<String, Error> {
 
 /// A hash of a random password, verified against when the account does not exist so that
 /// an unknown username costs the same time as a wrong password.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3RvYWR1bW15c2FsdA$9WU2QxcKdBCR1Xf9v5u4X6Y3NH8bVgqfQ0ZQmQUOlzw";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c3RvYWR1bW15c2FsdA$9WU2QxcKdBCR1Xf9v5u4X6Y3NH8bVgqfQ0ZQmQUOlzw";
 
 /// True when `attempt` matches `stored`. `None` (unknown user, or an account that cannot log
 /// in) still spends one verification and returns false.
@@ -36,7 +37,8 @@ mod tests {
 
     #[test]
     fn a_hash_verifies_only_its_password() {
-        let pw = Password::parse_new("velvet ladder orbit pancake", &[]).unwrap_or_else(|e| panic!("{e}"));
+        let pw = Password::parse_new("velvet ladder orbit pancake", &[])
+            .unwrap_or_else(|e| panic!("{e}"));
         let stored = hash(&pw).unwrap_or_else(|e| panic!("{e}"));
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify("velvet ladder orbit pancake", Some(&stored)));

@@ -63,7 +63,11 @@ impl SignedInUser {
 
 /// Starts a new session for `user` and returns its token. Always a new token: a session id
 /// planted before login is never promoted.
-pub fn create(conn: &mut DbConn, user: UserId, policy: SessionPolicy) -> Result<SessionToken, Error> {
+pub fn create(
+    conn: &mut DbConn,
+    user: UserId,
+    policy: SessionPolicy,
+) -> Result<SessionToken, Error> {
     let token = random_token();
     let at = now();
     diesel::insert_into(sessions::table)
@@ -79,7 +83,11 @@ pub fn create(conn: &mut DbConn, user: UserId, policy: SessionPolicy) -> Result<
 }
 
 /// The live session for `token`, if any; notes its use at most every few minutes.
-pub fn lookup(conn: &mut DbConn, token: &SessionToken, policy: SessionPolicy) -> Result<Option<SignedInUser>, Error> {
+pub fn lookup(
+    conn: &mut DbConn,
+    token: &SessionToken,
+    policy: SessionPolicy,
+) -> Result<Option<SignedInUser>, Error> {
     let at = now();
     let found = sessions::table
         .inner_join(users::table)
@@ -100,14 +108,17 @@ pub fn lookup(conn: &mut DbConn, token: &SessionToken, policy: SessionPolicy) ->
     if let Some(user) = &found
         && user.last_seen_at < at - TOUCH_EVERY
     {
-        diesel::update(sessions::table.find(user.session_id)).set(sessions::last_seen_at.eq(at)).execute(conn)?;
+        diesel::update(sessions::table.find(user.session_id))
+            .set(sessions::last_seen_at.eq(at))
+            .execute(conn)?;
     }
     Ok(found)
 }
 
 /// Ends the session holding `token` (logout).
 pub fn end(conn: &mut DbConn, token: &SessionToken) -> Result<(), Error> {
-    diesel::delete(sessions::table.filter(sessions::token_hash.eq(hash_token(&token.0)))).execute(conn)?;
+    diesel::delete(sessions::table.filter(sessions::token_hash.eq(hash_token(&token.0))))
+        .execute(conn)?;
     Ok(())
 }
 

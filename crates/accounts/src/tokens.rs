@@ -87,21 +87,41 @@ pub fn peek(conn: &mut DbConn, purpose: TokenPurpose, secret: &str) -> Result<To
 
 /// Uses a link: valid once. Two concurrent uses of the same link cannot both succeed, since
 /// the update only matches while `used_at` is still empty.
-pub fn consume(conn: &mut DbConn, purpose: TokenPurpose, secret: &str) -> Result<TokenGrant, Error> {
+pub fn consume(
+    conn: &mut DbConn,
+    purpose: TokenPurpose,
+    secret: &str,
+) -> Result<TokenGrant, Error> {
     let (id, grant) = find_usable(conn, purpose, secret)?;
-    let used = diesel::update(email_tokens::table.find(id).filter(email_tokens::used_at.is_null()))
-        .set(email_tokens::used_at.eq(now()))
-        .execute(conn)?;
-    if used == 1 { Ok(grant) } else { Err(Error::InvalidToken) }
+    let used = diesel::update(
+        email_tokens::table
+            .find(id)
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(now()))
+    .execute(conn)?;
+    if used == 1 {
+        Ok(grant)
+    } else {
+        Err(Error::InvalidToken)
+    }
 }
 
-fn find_usable(conn: &mut DbConn, purpose: TokenPurpose, secret: &str) -> Result<(i64, TokenGrant), Error> {
+fn find_usable(
+    conn: &mut DbConn,
+    purpose: TokenPurpose,
+    secret: &str,
+) -> Result<(i64, TokenGrant), Error> {
     let at = now();
     let row: Option<(i64, Option<UserId>, Option<String>)> = email_tokens::table
         .filter(email_tokens::token_hash.eq(hash_token(secret)))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
         .filter(email_tokens::used_at.is_null())
-        .filter(email_tokens::expires_at.is_null().or(email_tokens::expires_at.gt(at)))
+        .filter(
+            email_tokens::expires_at
+                .is_null()
+                .or(email_tokens::expires_at.gt(at)),
+        )
         .select((email_tokens::id, email_tokens::user_id, email_tokens::email))
         .first(conn)
         .optional()?;

@@ -59,29 +59,43 @@ pub fn create(conn: &mut DbConn, account: &NewAccount<'_>) -> Result<User, Error
         .get_result::<UserId>(conn);
     match inserted {
         Ok(id) => find(conn, id)?.ok_or(Error::InvalidCredentials),
-        Err(e) => {
-            let e = stoa_db::Error::from(e);
-            if !e.is_unique_violation() {
-                return Err(e.into());
-            }
-            let name_taken = users::table
-                .filter(users::username.eq(account.username.as_str()))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0;
-            Err(if name_taken { Error::UsernameTaken } else { Error::EmailTaken })
+        // The unique index names the column on both engines ("users.username" on SQLite,
+        // "users_username_key" on PostgreSQL). No second query: on PostgreSQL the failed
+        // insert has aborted the transaction.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        )) => {
+            let constraint = format!(
+                "{} {}",
+                info.message(),
+                info.constraint_name().unwrap_or_default()
+            );
+            Err(if constraint.contains("username") {
+                Error::UsernameTaken
+            } else {
+                Error::EmailTaken
+            })
         }
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The account with this id.
 pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<User>, Error> {
-    Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// The account a login form names, by username or email, with its password hash (`None`
 /// for accounts that cannot log in).
-pub fn find_for_login(conn: &mut DbConn, login: &str) -> Result<Option<(User, Option<String>)>, Error> {
+pub fn find_for_login(
+    conn: &mut DbConn,
+    login: &str,
+) -> Result<Option<(User, Option<String>)>, Error> {
     let login = login.trim().to_lowercase();
     let column_matches = users::username.eq(&login).or(users::email.eq(&login));
     Ok(users::table
@@ -102,7 +116,9 @@ pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<User>, E
 
 /// Replaces the password hash.
 pub fn set_password_hash(conn: &mut DbConn, id: UserId, password_hash: &str) -> Result<(), Error> {
-    diesel::update(users::table.find(id)).set(users::password_hash.eq(password_hash)).execute(conn)?;
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(password_hash))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -116,6 +132,9 @@ pub fn mark_email_verified(conn: &mut DbConn, id: UserId, email: &str) -> Result
 
 /// True once an owner account exists.
 pub fn owner_exists(conn: &mut DbConn) -> Result<bool, Error> {
-    let owners: i64 = users::table.filter(users::role.eq(Role::Owner.as_str())).count().get_result(conn)?;
+    let owners: i64 = users::table
+        .filter(users::role.eq(Role::Owner.as_str()))
+        .count()
+        .get_result(conn)?;
     Ok(owners > 0)
 }

@@ -80,7 +80,9 @@ where
 /// `information_schema`), and declared types are spelled per engine, so they are mapped to
 /// a class: `int`, `text`, `bool`, `timestamp`.
 #[cfg(feature = "testing")]
-pub fn describe_schema(conn: &mut DbConn) -> diesel::QueryResult<Vec<(String, String, String, bool)>> {
+pub fn describe_schema(
+    conn: &mut DbConn,
+) -> diesel::QueryResult<Vec<(String, String, String, bool)>> {
     use diesel::RunQueryDsl;
     use diesel::sql_types::{Bool, Text};
 

@@ -28,7 +28,6 @@ pub use conn::MultiBackend;
 pub use diesel;
 pub use ids::{CategoryId, PostId, ThreadId, UserId};
 
-
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -45,7 +44,9 @@ impl Backend {
         } else if url.starts_with("sqlite://") || !url.contains("://") {
             Ok(Backend::Sqlite)
         } else {
-            Err(Error::UnsupportedUrl(url.split("://").next().unwrap_or_default().to_owned()))
+            Err(Error::UnsupportedUrl(
+                url.split("://").next().unwrap_or_default().to_owned(),
+            ))
         }
     }
 }
@@ -96,7 +97,8 @@ impl ManageConnection for Manager {
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
         use diesel::connection::SimpleConnection;
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -114,7 +116,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -136,8 +140,15 @@ impl Db {
             .max_size(pool_size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
-            .build(Manager { backend, url: url.to_owned() })?;
-        Ok(Db { pool, permits: Arc::new(Semaphore::new(pool_size as usize)), backend })
+            .build(Manager {
+                backend,
+                url: url.to_owned(),
+            })?;
+        Ok(Db {
+            pool,
+            permits: Arc::new(Semaphore::new(pool_size as usize)),
+            backend,
+        })
     }
 
     /// The engine behind this pool.

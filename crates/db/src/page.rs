@@ -21,7 +21,10 @@ impl Cursor {
     /// Reads the URL form; anything malformed is `None` (the list then starts at the top).
     pub fn parse(s: &str) -> Option<Cursor> {
         let (micros, id) = s.split_once('_')?;
-        Some(Cursor { at: from_unix_micros(micros.parse().ok()?)?, id: id.parse().ok()? })
+        Some(Cursor {
+            at: from_unix_micros(micros.parse().ok()?)?,
+            id: id.parse().ok()?,
+        })
     }
 }
 
@@ -37,7 +40,11 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: usize, position: impl Fn(&T) -> Cursor) -> Page<T> {
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next = if more { rows.last().map(&position) } else { None };
+        let next = if more {
+            rows.last().map(&position)
+        } else {
+            None
+        };
         Page { items: rows, next }
     }
 }
@@ -48,7 +55,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { at: crate::time::now(), id: 42 };
+        let c = Cursor {
+            at: crate::time::now(),
+            id: 42,
+        };
         assert_eq!(Cursor::parse(&c.encode()), Some(c));
         for bad in ["", "x_1", "1_x", "12", "99999999999999999999_1"] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
@@ -61,6 +71,10 @@ mod tests {
         let page = Page::from_rows(vec![1, 2, 3], 2, |i| Cursor { at, id: *i });
         assert_eq!(page.items, vec![1, 2]);
         assert_eq!(page.next.map(|c| c.id), Some(2));
-        assert!(Page::from_rows(vec![1, 2], 2, |i| Cursor { at, id: *i }).next.is_none());
+        assert!(
+            Page::from_rows(vec![1, 2], 2, |i| Cursor { at, id: *i })
+                .next
+                .is_none()
+        );
     }
 }

@@ -20,8 +20,13 @@ pub struct TestDatabase {
 #[derive(Debug)]
 enum Cleanup {
     /// Removed with its folder when dropped.
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl TestDatabase {
@@ -29,7 +34,10 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
         let url = dir.path().join("stoa.db").display().to_string();
-        TestDatabase { url, cleanup: Cleanup::Sqlite { _dir: dir } }
+        TestDatabase {
+            url,
+            cleanup: Cleanup::Sqlite { _dir: dir },
+        }
     }
 
     /// A new, empty PostgreSQL database. Panics when `STOA_TEST_DATABASE_URL` is unset or the
@@ -44,7 +52,10 @@ impl TestDatabase {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
         let url = with_database(&admin_url, &name);
-        TestDatabase { url, cleanup: Cleanup::Postgres { admin_url, name } }
+        TestDatabase {
+            url,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        }
     }
 }
 
@@ -67,7 +78,9 @@ impl Drop for TestDatabase {
 
 /// Replaces the database name (the URL's path) in a PostgreSQL URL.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_end..].find('/') {
         Some(slash) => &base[..authority_end + slash],
@@ -85,8 +98,14 @@ mod tests {
 
     #[test]
     fn replaces_the_database_name() {
-        assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(
+            with_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
-        assert_eq!(with_database("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://h/db?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
     }
 }

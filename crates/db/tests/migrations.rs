@@ -8,7 +8,9 @@ use stoa_db::testing::TestDatabase;
 use stoa_db::{Db, DbConn, dialect};
 
 fn versions(folder: &str) -> BTreeSet<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(folder);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../migrations")
+        .join(folder);
     std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.map(|e| e.file_name().to_string_lossy().into_owned()))
@@ -25,9 +27,19 @@ fn both_folders_hold_the_same_versions() {
 
 async fn migrated_schema(db: &TestDatabase) -> Vec<(String, String, String, bool)> {
     let db = Db::connect(&db.url, 2).unwrap_or_else(|e| panic!("connect: {e}"));
-    let applied = db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
-    assert_eq!(applied.len(), versions("sqlite").len(), "every migration applies once");
-    let again = db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+    let applied = db
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
+    assert_eq!(
+        applied.len(),
+        versions("sqlite").len(),
+        "every migration applies once"
+    );
+    let again = db
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
     assert!(again.is_empty(), "a second run applies nothing");
     db.run(|conn: &mut DbConn| dialect::describe_schema(conn).map_err(stoa_db::Error::from))
         .await
@@ -35,10 +47,17 @@ async fn migrated_schema(db: &TestDatabase) -> Vec<(String, String, String, bool
 }
 
 #[tokio::test]
-#[cfg_attr(not(stoa_pg_tests), ignore = "set STOA_TEST_DATABASE_URL to compare with PostgreSQL")]
+#[cfg_attr(
+    not(stoa_pg_tests),
+    ignore = "set STOA_TEST_DATABASE_URL to compare with PostgreSQL"
+)]
 async fn sqlite_and_postgres_schemas_match() {
     let sqlite = migrated_schema(&TestDatabase::sqlite()).await;
     let postgres = migrated_schema(&TestDatabase::postgres()).await;
-    assert!(sqlite.iter().any(|(t, c, _, _)| t == "users" && c == "username"));
+    assert!(
+        sqlite
+            .iter()
+            .any(|(t, c, _, _)| t == "users" && c == "username")
+    );
     assert_eq!(sqlite, postgres);
 }

@@ -11,7 +11,9 @@ use stoa_db::{Db, dialect, time::now};
 /// succeed and every count must be distinct (each saw the previous writers' rows).
 async fn concurrent_read_then_write(url: &str) {
     let db = Db::connect(url, 8).unwrap_or_else(|e| panic!("connect: {e}"));
-    db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+    db.migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
     let writers = (0..24).map(|_| {
         let db = db.clone();
         tokio::spawn(async move {
@@ -34,7 +36,12 @@ async fn concurrent_read_then_write(url: &str) {
     });
     let mut seen = Vec::new();
     for writer in writers {
-        seen.push(writer.await.unwrap_or_else(|e| panic!("join: {e}")).unwrap_or_else(|e| panic!("write: {e}")));
+        seen.push(
+            writer
+                .await
+                .unwrap_or_else(|e| panic!("join: {e}"))
+                .unwrap_or_else(|e| panic!("write: {e}")),
+        );
     }
     seen.sort_unstable();
     assert_eq!(seen, (0..24).collect::<Vec<i64>>());
@@ -55,7 +62,9 @@ async fn sqlite_write_transaction_locks_at_begin() {
 
     let test_db = TestDatabase::sqlite();
     let db = Db::connect(&test_db.url, 2).unwrap_or_else(|e| panic!("connect: {e}"));
-    db.migrate().await.unwrap_or_else(|e| panic!("migrate: {e}"));
+    db.migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
     let (began, wait_began) = mpsc::channel();
     let (release, wait_release) = mpsc::channel::<()>();
     let holder = tokio::spawn({
@@ -80,8 +89,14 @@ async fn sqlite_write_transaction_locks_at_begin() {
         .unwrap_or_else(|e| panic!("second connection: {e}"));
     let second = other.batch_execute("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE;");
     release.send(()).ok();
-    holder.await.unwrap_or_else(|e| panic!("join: {e}")).unwrap_or_else(|e| panic!("holder: {e}"));
+    holder
+        .await
+        .unwrap_or_else(|e| panic!("join: {e}"))
+        .unwrap_or_else(|e| panic!("holder: {e}"));
 
     let error = second.expect_err("a second writer must not get the lock while the first holds it");
-    assert!(error.to_string().contains("locked"), "unexpected error: {error}");
+    assert!(
+        error.to_string().contains("locked"),
+        "unexpected error: {error}"
+    );
 }

@@ -40,10 +40,15 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::ReadPublic, _) => Ok(()),
         (_, Actor::Guest) => Err(Denial::SignInRequired),
         (Action::AskQuestion | Action::Answer, Actor::Member { .. }) => Ok(()),
-        (Action::ManageCategories, Actor::Member { role: Role::Owner, .. }) => Ok(()),
-        (Action::ManageCategories, Actor::Member { .. }) => {
-            Err(Denial::Forbidden("Only the community owner can change its categories."))
-        }
+        (
+            Action::ManageCategories,
+            Actor::Member {
+                role: Role::Owner, ..
+            },
+        ) => Ok(()),
+        (Action::ManageCategories, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only the community owner can change its categories.",
+        )),
     }
 }
 
@@ -51,10 +56,18 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 4] = [Action::ReadPublic, Action::AskQuestion, Action::Answer, Action::ManageCategories];
+    const ACTIONS: [Action; 4] = [
+        Action::ReadPublic,
+        Action::AskQuestion,
+        Action::Answer,
+        Action::ManageCategories,
+    ];
 
     fn member(role: Role) -> Actor {
-        Actor::Member { id: UserId(7), role }
+        Actor::Member {
+            id: UserId(7),
+            role,
+        }
     }
 
     /// Every action for every kind of actor, spelled out: a new action or role must be added
@@ -64,10 +77,27 @@ mod tests {
         use Denial::*;
         let forbidden = Forbidden("Only the community owner can change its categories.");
         let table: [(Actor, [Result<(), Denial>; 4]); 5] = [
-            (Actor::Guest, [Ok(()), Err(SignInRequired), Err(SignInRequired), Err(SignInRequired)]),
-            (member(Role::Member), [Ok(()), Ok(()), Ok(()), Err(forbidden)]),
-            (member(Role::Staff), [Ok(()), Ok(()), Ok(()), Err(forbidden)]),
-            (member(Role::Moderator), [Ok(()), Ok(()), Ok(()), Err(forbidden)]),
+            (
+                Actor::Guest,
+                [
+                    Ok(()),
+                    Err(SignInRequired),
+                    Err(SignInRequired),
+                    Err(SignInRequired),
+                ],
+            ),
+            (
+                member(Role::Member),
+                [Ok(()), Ok(()), Ok(()), Err(forbidden)],
+            ),
+            (
+                member(Role::Staff),
+                [Ok(()), Ok(()), Ok(()), Err(forbidden)],
+            ),
+            (
+                member(Role::Moderator),
+                [Ok(()), Ok(()), Ok(()), Err(forbidden)],
+            ),
             (member(Role::Owner), [Ok(()), Ok(()), Ok(()), Ok(())]),
         ];
         for (actor, expected) in table {

@@ -1,1 +1,175 @@
-fn main() {}
+//! The `stoa` binary: parses the command line, loads settings and calls into the crates.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use stoa_accounts::mail::Mailer;
+use stoa_accounts::users::{self, NewAccount};
+use stoa_accounts::{DisplayName, Email, Password, Role, TokenPurpose, Username, password, tokens};
+use stoa_db::{Db, dialect};
+use stoa_web::{AppState, Settings};
+
+/// Stoa: a customer-community Q&A forum.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Settings file (optional; environment variables override it).
+    #[arg(long, global = true, default_value = "stoa.toml", env = "STOA_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the forum.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        task: AdminTask,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminTask {
+    /// Create an owner account. The password is read from a prompt, or from standard input
+    /// when it is not a terminal (never from the command line).
+    CreateOwner {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(&cli.config)?;
+    init_logging(&settings);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => migrate(&settings).await.map(|_| ()),
+            Command::Admin {
+                task: AdminTask::CreateOwner { username, email },
+            } => create_owner(&settings, &username, &email).await,
+        }
+    })
+}
+
+fn init_logging(settings: &Settings) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    if settings.log_format == "json" {
+        builder.json().init()
+    } else {
+        builder.init()
+    }
+}
+
+async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url, settings.db_pool_size)
+        .with_context(|| format!("opening the database {}", redacted(&settings.database_url)))?;
+    let applied = db.migrate().await?;
+    tracing::info!(migrations.applied = applied.len(), db.backend = ?db.backend(), "database is up to date");
+    Ok(db)
+}
+
+/// A database URL without its password, for logs.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db = migrate(&settings).await?;
+    let mailer = if settings.smtp_url.is_empty() {
+        Mailer::to_files(settings.mail_dir(), &settings.mail_from)?
+    } else {
+        Mailer::smtp(&settings.smtp_url, &settings.mail_from)?
+    };
+    announce_owner_setup(&db, &settings).await?;
+    let listener = TcpListener::bind(&settings.bind)
+        .with_context(|| format!("listening on {}", settings.bind))?;
+    tracing::info!(http.address = %settings.bind, http.base_url = %settings.base_url, "Stoa is serving");
+    stoa_web::server(AppState::new(db, settings, mailer), listener)?.await?;
+    Ok(())
+}
+
+/// With no owner yet, logs a one-time link that creates one in the browser.
+async fn announce_owner_setup(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+    let token = db
+        .run(|conn| {
+            if users::owner_exists(conn)? {
+                return Ok(None);
+            }
+            tokens::issue(conn, TokenPurpose::OwnerSetup, None, None).map(Some)
+        })
+        .await?;
+    if let Some(token) = token {
+        tracing::warn!(
+            "no owner account yet: open {}/setup/{} to create it (the link works once)",
+            settings.base_url,
+            token.expose()
+        );
+    }
+    Ok(())
+}
+
+async fn create_owner(settings: &Settings, username: &str, email: &str) -> anyhow::Result<()> {
+    let username = Username::parse(username)?;
+    let display_name = DisplayName::parse(username.as_str())?;
+    let email = Email::parse(email)?;
+    let secret = read_password()?;
+    let password = Password::parse_new(&secret, &[username.as_str(), email.as_str()])?;
+    let hash = password::hash(&password)?;
+    let db = migrate(settings).await?;
+    let user = db
+        .run(move |conn| {
+            let account = NewAccount {
+                username: &username,
+                display_name: &display_name,
+                email: &email,
+                password_hash: &hash,
+                role: Role::Owner,
+            };
+            dialect::write_transaction(conn, |conn| users::create(conn, &account))
+        })
+        .await?;
+    println!(
+        "Owner account @{} created. Log in at {}/login",
+        user.username, settings.base_url
+    );
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat it: ")?;
+        if first != second {
+            bail!("the two passwords differ");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}

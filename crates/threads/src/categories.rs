@@ -20,17 +20,25 @@ pub struct Category {
 pub fn create(conn: &mut DbConn, name: &str, description: &str) -> Result<Category, Error> {
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() || name.chars().count() > 50 {
-        return Err(Error::InvalidCategory("A category name has 1 to 50 characters.".into()));
+        return Err(Error::InvalidCategory(
+            "A category name has 1 to 50 characters.".into(),
+        ));
     }
     let description = description.trim();
     if description.chars().count() > 500 {
-        return Err(Error::InvalidCategory("Keep the description under 500 characters.".into()));
+        return Err(Error::InvalidCategory(
+            "Keep the description under 500 characters.".into(),
+        ));
     }
     let slug = slug::slugify(&name);
     if slug.is_empty() {
-        return Err(Error::InvalidCategory("Use at least one letter or digit in the name.".into()));
+        return Err(Error::InvalidCategory(
+            "Use at least one letter or digit in the name.".into(),
+        ));
     }
-    let position: Option<i32> = categories::table.select(diesel::dsl::max(categories::position)).first(conn)?;
+    let position: Option<i32> = categories::table
+        .select(diesel::dsl::max(categories::position))
+        .first(conn)?;
     let inserted = diesel::insert_into(categories::table)
         .values((
             categories::name.eq(&name),
@@ -43,7 +51,12 @@ pub fn create(conn: &mut DbConn, name: &str, description: &str) -> Result<Catego
         .get_result::<CategoryId>(conn)
         .map_err(stoa_db::Error::from);
     match inserted {
-        Ok(id) => Ok(Category { id, name, slug, description: description.to_owned() }),
+        Ok(id) => Ok(Category {
+            id,
+            name,
+            slug,
+            description: description.to_owned(),
+        }),
         Err(e) if e.is_unique_violation() => Err(Error::CategoryExists),
         Err(e) => Err(e.into()),
     }
@@ -59,5 +72,9 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Category>, Error> {
 
 /// The category with this id.
 pub fn find(conn: &mut DbConn, id: CategoryId) -> Result<Option<Category>, Error> {
-    Ok(categories::table.find(id).select(Category::as_select()).first(conn).optional()?)
+    Ok(categories::table
+        .find(id)
+        .select(Category::as_select())
+        .first(conn)
+        .optional()?)
 }

@@ -11,13 +11,20 @@ impl Title {
         let title = input.split_whitespace().collect::<Vec<_>>().join(" ");
         let len = title.chars().count();
         if len < 10 {
-            return Err(Error::InvalidTitle("Make the title a little longer (at least 10 characters): say what you need.".into()));
+            return Err(Error::InvalidTitle(
+                "Make the title a little longer (at least 10 characters): say what you need."
+                    .into(),
+            ));
         }
         if len > 150 {
-            return Err(Error::InvalidTitle(format!("Keep the title under 150 characters (it has {len}).")));
+            return Err(Error::InvalidTitle(format!(
+                "Keep the title under 150 characters (it has {len})."
+            )));
         }
         if title.chars().any(char::is_control) {
-            return Err(Error::InvalidTitle("The title contains control characters.".into()));
+            return Err(Error::InvalidTitle(
+                "The title contains control characters.".into(),
+            ));
         }
         Ok(Title(title))
     }
@@ -39,7 +46,9 @@ impl Body {
         let body = input.trim_end().replace("\r\n", "\n");
         let len = body.trim().chars().count();
         if len < 10 {
-            return Err(Error::InvalidBody("Write a little more (at least 10 characters).".into()));
+            return Err(Error::InvalidBody(
+                "Write a little more (at least 10 characters).".into(),
+            ));
         }
         if len > MAX_BODY_CHARS {
             return Err(Error::InvalidBody(format!(
@@ -47,7 +56,9 @@ impl Body {
             )));
         }
         if body.contains('\0') {
-            return Err(Error::InvalidBody("The text contains a NUL character.".into()));
+            return Err(Error::InvalidBody(
+                "The text contains a NUL character.".into(),
+            ));
         }
         Ok(Body(body))
     }
@@ -65,7 +76,9 @@ impl IdempotencyKey {
     /// Accepts 16 to 64 URL-safe characters; anything else is ignored (`None`).
     pub fn parse(input: &str) -> Option<Self> {
         let ok = (16..=64).contains(&input.len())
-            && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         ok.then(|| IdempotencyKey(input.to_owned()))
     }
 

@@ -35,7 +35,8 @@ mod tests {
 
     #[test]
     fn renders_markdown() {
-        let html = render("# Title\n\nSome *emphasis* and `code`.\n\n| a | b |\n|---|---|\n| 1 | 2 |");
+        let html =
+            render("# Title\n\nSome *emphasis* and `code`.\n\n| a | b |\n|---|---|\n| 1 | 2 |");
         assert!(html.contains("<h1>Title</h1>"));
         assert!(html.contains("<em>emphasis</em>"));
         assert!(html.contains("<code>code</code>"));
@@ -45,7 +46,10 @@ mod tests {
     #[test]
     fn links_are_marked_and_scripts_are_gone() {
         let html = render("[site](https://example.com) <script>alert(1)</script>");
-        assert!(html.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">site</a>"#), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">site</a>"#),
+            "{html}"
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("alert(1)"), "{html}");
     }
@@ -66,7 +70,17 @@ mod tests {
         ];
         for payload in payloads {
             let html = render(payload).to_lowercase();
-            for needle in ["javascript:", "onerror", "<script", "<svg", "<math", "<iframe", "data:text", "style=", "<form"] {
+            for needle in [
+                "javascript:",
+                "onerror",
+                "<script",
+                "<svg",
+                "<math",
+                "<iframe",
+                "data:text",
+                "style=",
+                "<form",
+            ] {
                 assert!(!html.contains(needle), "{payload:?} rendered {html:?}");
             }
         }

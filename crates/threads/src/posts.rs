@@ -23,10 +23,18 @@ pub fn slug_for(title: &str) -> String {
         let cut = slug[..80].rfind('-').unwrap_or(80);
         slug.truncate(cut);
     }
-    if slug.is_empty() { "question".to_owned() } else { slug }
+    if slug.is_empty() {
+        "question".to_owned()
+    } else {
+        slug
+    }
 }
 
-fn earlier_submission(conn: &mut DbConn, author: UserId, key: Option<&IdempotencyKey>) -> Result<Option<Posted>, Error> {
+fn earlier_submission(
+    conn: &mut DbConn,
+    author: UserId,
+    key: Option<&IdempotencyKey>,
+) -> Result<Option<Posted>, Error> {
     let Some(key) = key else { return Ok(None) };
     let found = posts::table
         .filter(posts::author_id.eq(author))
@@ -34,7 +42,11 @@ fn earlier_submission(conn: &mut DbConn, author: UserId, key: Option<&Idempotenc
         .select((posts::thread_id, posts::id))
         .first::<(ThreadId, PostId)>(conn)
         .optional()?;
-    Ok(found.map(|(thread_id, post_id)| Posted { thread_id, post_id, created: false }))
+    Ok(found.map(|(thread_id, post_id)| Posted {
+        thread_id,
+        post_id,
+        created: false,
+    }))
 }
 
 /// Asks a question in `category`. Call inside a write transaction.
@@ -50,8 +62,40 @@ pub fn ask(
         return Ok(earlier);
     }
     if categories::find(conn, category)?.is_none() {
-        return Err(Error::InvalidCategory("Choose one of the listed categories.".into()));
+        return Err(Error::InvalidCategory(
+            "Choose one of the listed categories.".into(),
+        ));
     }
+    settle_race(conn, author, key, |conn| {
+        insert_thread(conn, author, category, title, body, key)
+    })
+}
+
+/// Runs `write` in a savepoint. If a concurrent submission of the same form committed first
+/// (on PostgreSQL both can pass the `earlier_submission` check), the unique index on the key
+/// refuses this one: roll back to the savepoint and return the earlier post instead.
+fn settle_race(
+    conn: &mut DbConn,
+    author: UserId,
+    key: Option<&IdempotencyKey>,
+    write: impl FnOnce(&mut DbConn) -> Result<Posted, Error>,
+) -> Result<Posted, Error> {
+    match conn.transaction(write) {
+        Err(Error::Db(e)) if e.is_unique_violation() && key.is_some() => {
+            earlier_submission(conn, author, key)?.ok_or(Error::Db(e))
+        }
+        other => other,
+    }
+}
+
+fn insert_thread(
+    conn: &mut DbConn,
+    author: UserId,
+    category: CategoryId,
+    title: &Title,
+    body: &Body,
+    key: Option<&IdempotencyKey>,
+) -> Result<Posted, Error> {
     let at = now();
     let thread_id = diesel::insert_into(threads::table)
         .values((
@@ -65,7 +109,11 @@ pub fn ask(
         .returning(threads::id)
         .get_result::<ThreadId>(conn)?;
     let post_id = insert_post(conn, thread_id, author, true, body, key)?;
-    Ok(Posted { thread_id, post_id, created: true })
+    Ok(Posted {
+        thread_id,
+        post_id,
+        created: true,
+    })
 }
 
 /// Answers the question of `thread`. Call inside a write transaction.
@@ -79,14 +127,23 @@ pub fn answer(
     if let Some(earlier) = earlier_submission(conn, author, key)? {
         return Ok(earlier);
     }
-    let updated = diesel::update(threads::table.find(thread))
-        .set((threads::answer_count.eq(threads::answer_count + 1), threads::last_activity_at.eq(now())))
-        .execute(conn)?;
-    if updated == 0 {
-        return Err(Error::ThreadNotFound);
-    }
-    let post_id = insert_post(conn, thread, author, false, body, key)?;
-    Ok(Posted { thread_id: thread, post_id, created: true })
+    settle_race(conn, author, key, |conn| {
+        let updated = diesel::update(threads::table.find(thread))
+            .set((
+                threads::answer_count.eq(threads::answer_count + 1),
+                threads::last_activity_at.eq(now()),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            return Err(Error::ThreadNotFound);
+        }
+        let post_id = insert_post(conn, thread, author, false, body, key)?;
+        Ok(Posted {
+            thread_id: thread,
+            post_id,
+            created: true,
+        })
+    })
 }
 
 fn insert_post(
@@ -119,7 +176,10 @@ mod tests {
 
     #[test]
     fn slugs_are_ascii_and_bounded() {
-        assert_eq!(slug_for("How do I reset my router?"), "how-do-i-reset-my-router");
+        assert_eq!(
+            slug_for("How do I reset my router?"),
+            "how-do-i-reset-my-router"
+        );
         assert_eq!(slug_for("Ünïcödé ça marche"), "unicode-ca-marche");
         assert_eq!(slug_for("???"), "question");
         assert!(slug_for(&"word ".repeat(40)).len() <= 80);

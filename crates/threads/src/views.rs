@@ -66,7 +66,11 @@ const AUTHOR: (users::id, users::username, users::display_name, users::role) =
     (users::id, users::username, users::display_name, users::role);
 
 /// The latest questions, newest first, `limit` per page, after `cursor`.
-pub fn latest(conn: &mut DbConn, cursor: Option<Cursor>, limit: usize) -> Result<Page<ThreadSummary>, Error> {
+pub fn latest(
+    conn: &mut DbConn,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> Result<Page<ThreadSummary>, Error> {
     let mut query = threads::table
         .inner_join(categories::table)
         .inner_join(users::table)
@@ -85,16 +89,26 @@ pub fn latest(conn: &mut DbConn, cursor: Option<Cursor>, limit: usize) -> Result
         .into_boxed();
     if let Some(c) = cursor {
         query = query.filter(
-            threads::created_at.lt(c.at).or(threads::created_at.eq(c.at).and(threads::id.lt(ThreadId(c.id)))),
+            threads::created_at.lt(c.at).or(threads::created_at
+                .eq(c.at)
+                .and(threads::id.lt(ThreadId(c.id)))),
         );
     }
     let rows = query.load::<ThreadSummary>(conn)?;
-    Ok(Page::from_rows(rows, limit, |t| Cursor { at: t.created_at, id: t.id.0 }))
+    Ok(Page::from_rows(rows, limit, |t| Cursor {
+        at: t.created_at,
+        id: t.id.0,
+    }))
 }
 
 /// The thread `id` with its question and a page of answers after `cursor`; `None` if absent.
 /// Three queries: the heading, the question, the answers.
-pub fn thread(conn: &mut DbConn, id: ThreadId, cursor: Option<Cursor>, limit: usize) -> Result<Option<ThreadPage>, Error> {
+pub fn thread(
+    conn: &mut DbConn,
+    id: ThreadId,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> Result<Option<ThreadPage>, Error> {
     let head = threads::table
         .find(id)
         .inner_join(categories::table)
@@ -111,7 +125,13 @@ pub fn thread(conn: &mut DbConn, id: ThreadId, cursor: Option<Cursor>, limit: us
         .first::<ThreadHead>(conn)
         .optional()?;
     let Some(head) = head else { return Ok(None) };
-    let post_columns = (posts::id, posts::is_question, posts::body_html, posts::created_at, AUTHOR);
+    let post_columns = (
+        posts::id,
+        posts::is_question,
+        posts::body_html,
+        posts::created_at,
+        AUTHOR,
+    );
     let question = posts::table
         .inner_join(users::table)
         .filter(posts::thread_id.eq(id))
@@ -127,9 +147,19 @@ pub fn thread(conn: &mut DbConn, id: ThreadId, cursor: Option<Cursor>, limit: us
         .limit(i64::try_from(limit).unwrap_or(50) + 1)
         .into_boxed();
     if let Some(c) = cursor {
-        answers = answers
-            .filter(posts::created_at.gt(c.at).or(posts::created_at.eq(c.at).and(posts::id.gt(PostId(c.id)))));
+        answers = answers.filter(
+            posts::created_at
+                .gt(c.at)
+                .or(posts::created_at.eq(c.at).and(posts::id.gt(PostId(c.id)))),
+        );
     }
-    let answers = Page::from_rows(answers.load::<PostView>(conn)?, limit, |p| Cursor { at: p.created_at, id: p.id.0 });
-    Ok(Some(ThreadPage { head, question, answers }))
+    let answers = Page::from_rows(answers.load::<PostView>(conn)?, limit, |p| Cursor {
+        at: p.created_at,
+        id: p.id.0,
+    });
+    Ok(Some(ThreadPage {
+        head,
+        question,
+        answers,
+    }))
 }

@@ -9,11 +9,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use stoa_accounts::users::{self, NewAccount};
-use stoa_accounts::{DisplayName, Email, Password, Role, SessionToken, TokenPurpose, Username, password, sessions, tokens};
+use stoa_accounts::{
+    DisplayName, Email, Password, Role, SessionToken, TokenPurpose, Username, password, sessions,
+    tokens,
+};
 use stoa_db::{UserId, dialect};
 
 use crate::layout::{Layout, render, see_other};
-use crate::session::{Checked, CsrfProtected, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie, session_cookie};
+use crate::session::{
+    Checked, CsrfProtected, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie,
+    session_cookie,
+};
 use crate::{AppError, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -69,11 +75,27 @@ impl AccountErrors {
     fn from_accounts(e: stoa_accounts::Error) -> Result<AccountErrors, AppError> {
         let message = Some(e.to_string());
         Ok(match e.field() {
-            Some("username" | "display_name") => AccountErrors { username: message, ..Default::default() },
-            Some("email") => AccountErrors { email: message, ..Default::default() },
-            Some("password") => AccountErrors { password: message, ..Default::default() },
-            _ if matches!(e, stoa_accounts::Error::InvalidCredentials | stoa_accounts::Error::InvalidToken) => {
-                AccountErrors { form: message, ..Default::default() }
+            Some("username" | "display_name") => AccountErrors {
+                username: message,
+                ..Default::default()
+            },
+            Some("email") => AccountErrors {
+                email: message,
+                ..Default::default()
+            },
+            Some("password") => AccountErrors {
+                password: message,
+                ..Default::default()
+            },
+            _ if matches!(
+                e,
+                stoa_accounts::Error::InvalidCredentials | stoa_accounts::Error::InvalidToken
+            ) =>
+            {
+                AccountErrors {
+                    form: message,
+                    ..Default::default()
+                }
             }
             _ => return Err(e.into()),
         })
@@ -117,16 +139,31 @@ fn page(
         FormKind::ResetRequest | FormKind::Reset => "Reset your password",
         FormKind::Setup => "Create the owner account",
     };
-    AccountPage { layout: Layout::new(state, viewer, title), kind, action, csrf: guest.csrf.clone(), form, errors, notice: None }
+    AccountPage {
+        layout: Layout::new(state, viewer, title),
+        kind,
+        action,
+        csrf: guest.csrf.clone(),
+        form,
+        errors,
+        notice: None,
+    }
 }
 
-fn show(page: &AccountPage, status: StatusCode, guest: GuestForm) -> Result<HttpResponse, AppError> {
+fn show(
+    page: &AccountPage,
+    status: StatusCode,
+    guest: GuestForm,
+) -> Result<HttpResponse, AppError> {
     render(page, status, &page.layout, guest.cookie)
 }
 
 /// Only a path on this site is a safe place to return to (no `//host`, no `/\host`).
 fn safe_next(next: &str) -> &str {
-    let safe = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    let safe = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\r', '\n']);
     if safe { next } else { "/" }
 }
 
@@ -135,32 +172,63 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
-    let form = AccountForm { next: safe_next(query.next.as_deref().unwrap_or("/")).to_owned(), ..Default::default() };
-    let page = page(&state, &viewer, &guest, FormKind::Login, "/login".into(), form, AccountErrors::default());
+async fn login_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let form = AccountForm {
+        next: safe_next(query.next.as_deref().unwrap_or("/")).to_owned(),
+        ..Default::default()
+    };
+    let page = page(
+        &state,
+        &viewer,
+        &guest,
+        FormKind::Login,
+        "/login".into(),
+        form,
+        AccountErrors::default(),
+    );
     show(&page, StatusCode::OK, guest)
 }
 
 /// Starts a session for `user` and sends the browser to `next` with the new cookie.
 async fn sign_in(state: &AppState, user: UserId, next: &str) -> Result<HttpResponse, AppError> {
     let policy = state.settings.session_policy();
-    let token = state.db.run(move |conn| sessions::create(conn, user, policy).map_err(AppError::from)).await?;
+    let token = state
+        .db
+        .run(move |conn| sessions::create(conn, user, policy).map_err(AppError::from))
+        .await?;
     let mut response = see_other(safe_next(next));
-    response.add_cookie(&session_cookie(&token, state)).map_err(|e| AppError::Internal(e.to_string()))?;
+    response
+        .add_cookie(&session_cookie(&token, state))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
 }
 
-async fn login(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn login(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    form: Checked<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let login = form.login.clone();
-    let found = state.db.run(move |conn| users::find_for_login(conn, &login).map_err(AppError::from)).await?;
+    let found = state
+        .db
+        .run(move |conn| users::find_for_login(conn, &login).map_err(AppError::from))
+        .await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), hash),
         None => (None, None),
     };
     let attempt = form.password.clone();
     // Unknown accounts are verified against a dummy hash: same work, same answer.
-    let verified = state.cpu(move || password::verify(&attempt, hash.as_deref())).await?;
+    let verified = state
+        .cpu(move || password::verify(&attempt, hash.as_deref()))
+        .await?;
     match user.filter(|_| verified) {
         Some(user) => {
             tracing::info!(user.id = %user.id, "login");
@@ -169,30 +237,65 @@ async fn login(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, for
         None => {
             tracing::info!("failed login");
             let errors = AccountErrors::from_accounts(stoa_accounts::Error::InvalidCredentials)?;
-            let form = AccountForm { password: String::new(), ..form };
-            let page = page(&state, &viewer, &guest, FormKind::Login, "/login".into(), form, errors);
+            let form = AccountForm {
+                password: String::new(),
+                ..form
+            };
+            let page = page(
+                &state,
+                &viewer,
+                &guest,
+                FormKind::Login,
+                "/login".into(),
+                form,
+                errors,
+            );
             show(&page, StatusCode::UNAUTHORIZED, guest)
         }
     }
 }
 
-async fn logout(state: web::Data<AppState>, req: HttpRequest, _form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _form: Checked<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let token = SessionToken::from_cookie(cookie.value());
-        state.db.run(move |conn| sessions::end(conn, &token).map_err(AppError::from)).await?;
+        state
+            .db
+            .run(move |conn| sessions::end(conn, &token).map_err(AppError::from))
+            .await?;
     }
     let mut response = see_other("/?done=logged-out");
-    response.add_cookie(&expired_session_cookie()).map_err(|e| AppError::Internal(e.to_string()))?;
+    response
+        .add_cookie(&expired_session_cookie())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(response)
 }
 
-async fn register_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm) -> Result<HttpResponse, AppError> {
-    let page = page(&state, &viewer, &guest, FormKind::Register, "/register".into(), AccountForm::default(), AccountErrors::default());
+async fn register_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+) -> Result<HttpResponse, AppError> {
+    let page = page(
+        &state,
+        &viewer,
+        &guest,
+        FormKind::Register,
+        "/register".into(),
+        AccountForm::default(),
+        AccountErrors::default(),
+    );
     show(&page, StatusCode::OK, guest)
 }
 
 /// Parses the fields a new account needs and hashes its password (off the async workers).
-async fn new_account_input(state: &AppState, form: &AccountForm) -> Result<(Username, DisplayName, Email, String), stoa_accounts::Error> {
+async fn new_account_input(
+    state: &AppState,
+    form: &AccountForm,
+) -> Result<(Username, DisplayName, Email, String), stoa_accounts::Error> {
     let username = Username::parse(&form.username)?;
     let display_name = DisplayName::parse(&form.username)?;
     let email = Email::parse(&form.email)?;
@@ -209,9 +312,16 @@ async fn send_verification(state: &AppState, user: UserId, email: String) -> Res
     let address = email.clone();
     let token = state
         .db
-        .run(move |conn| tokens::issue(conn, TokenPurpose::VerifyEmail, Some(user), Some(&address)).map_err(AppError::from))
+        .run(move |conn| {
+            tokens::issue(conn, TokenPurpose::VerifyEmail, Some(user), Some(&address))
+                .map_err(AppError::from)
+        })
         .await?;
-    let link = format!("{}/verify-email/{}", state.settings.base_url, token.expose());
+    let link = format!(
+        "{}/verify-email/{}",
+        state.settings.base_url,
+        token.expose()
+    );
     let body = format!(
         "Welcome to {community}!\n\nConfirm your email address by opening this link and pressing the button:\n\n{link}\n\nThe link works once and for 48 hours. If you did not sign up, ignore this mail.\n",
         community = state.settings.community_name
@@ -223,14 +333,25 @@ async fn send_verification(state: &AppState, user: UserId, email: String) -> Res
     Ok(())
 }
 
-async fn register(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn register(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    form: Checked<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let created = match new_account_input(&state, &form).await {
         Ok((username, display_name, email, hash)) => {
             state
                 .db
                 .run(move |conn| {
-                    let account = NewAccount { username: &username, display_name: &display_name, email: &email, password_hash: &hash, role: Role::Member };
+                    let account = NewAccount {
+                        username: &username,
+                        display_name: &display_name,
+                        email: &email,
+                        password_hash: &hash,
+                        role: Role::Member,
+                    };
                     dialect::write_transaction(conn, |conn| users::create(conn, &account))
                 })
                 .await
@@ -245,8 +366,19 @@ async fn register(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, 
         }
         Err(e) => {
             let errors = AccountErrors::from_accounts(e)?;
-            let form = AccountForm { password: String::new(), ..form };
-            let page = page(&state, &viewer, &guest, FormKind::Register, "/register".into(), form, errors);
+            let form = AccountForm {
+                password: String::new(),
+                ..form
+            };
+            let page = page(
+                &state,
+                &viewer,
+                &guest,
+                FormKind::Register,
+                "/register".into(),
+                form,
+                errors,
+            );
             show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
         }
     }
@@ -263,15 +395,28 @@ struct ConfirmPage {
     csrf: String,
 }
 
-async fn verify_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn verify_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let token = path.into_inner();
     let secret = token.clone();
-    let grant = state.db.run(move |conn| tokens::peek(conn, TokenPurpose::VerifyEmail, &secret).map_err(AppError::from)).await;
+    let grant = state
+        .db
+        .run(move |conn| {
+            tokens::peek(conn, TokenPurpose::VerifyEmail, &secret).map_err(AppError::from)
+        })
+        .await;
     let page = match grant {
         Ok(grant) => ConfirmPage {
             layout: Layout::new(&state, &viewer, "Confirm your address"),
             heading: "Confirm your address",
-            text: format!("Press the button to confirm {}.", grant.email.unwrap_or_default()),
+            text: format!(
+                "Press the button to confirm {}.",
+                grant.email.unwrap_or_default()
+            ),
             action: Some(format!("/verify-email/{token}")),
             button: "Confirm my address",
             csrf: guest.csrf.clone(),
@@ -279,7 +424,11 @@ async fn verify_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestFor
         Err(AppError::BadRequest(message)) => invalid_link(&state, &viewer, message),
         Err(e) => return Err(e),
     };
-    let status = if page.action.is_some() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if page.action.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     render(&page, status, &page.layout, guest.cookie)
 }
 
@@ -294,7 +443,12 @@ fn invalid_link(state: &AppState, viewer: &Viewer, message: String) -> ConfirmPa
     }
 }
 
-async fn verify(state: web::Data<AppState>, viewer: Viewer, path: web::Path<String>, _form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn verify(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    _form: Checked<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
     let verified = state
         .db
@@ -317,22 +471,51 @@ async fn verify(state: web::Data<AppState>, viewer: Viewer, path: web::Path<Stri
             button: "",
             csrf: String::new(),
         },
-        Ok(false) => invalid_link(&state, &viewer, "This address is no longer the one on the account.".into()),
-        Err(stoa_accounts::Error::InvalidToken) => invalid_link(&state, &viewer, stoa_accounts::Error::InvalidToken.to_string()),
+        Ok(false) => invalid_link(
+            &state,
+            &viewer,
+            "This address is no longer the one on the account.".into(),
+        ),
+        Err(stoa_accounts::Error::InvalidToken) => invalid_link(
+            &state,
+            &viewer,
+            stoa_accounts::Error::InvalidToken.to_string(),
+        ),
         Err(e) => return Err(e.into()),
     };
-    let status = if page.heading == "Address confirmed" { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if page.heading == "Address confirmed" {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     render(&page, status, &page.layout, None)
 }
 
-async fn reset_request_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm) -> Result<HttpResponse, AppError> {
-    let page = page(&state, &viewer, &guest, FormKind::ResetRequest, "/reset-password".into(), AccountForm::default(), AccountErrors::default());
+async fn reset_request_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+) -> Result<HttpResponse, AppError> {
+    let page = page(
+        &state,
+        &viewer,
+        &guest,
+        FormKind::ResetRequest,
+        "/reset-password".into(),
+        AccountForm::default(),
+        AccountErrors::default(),
+    );
     show(&page, StatusCode::OK, guest)
 }
 
 /// Always the same answer, whether or not an account uses the address; the mail is sent in
 /// the background so the response time does not tell either.
-async fn reset_request(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn reset_request(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    form: Checked<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.0;
     if let Ok(email) = Email::parse(&form.email) {
         let state = state.clone();
@@ -342,7 +525,15 @@ async fn reset_request(state: web::Data<AppState>, viewer: Viewer, guest: GuestF
             }
         });
     }
-    let mut page = page(&state, &viewer, &guest, FormKind::ResetRequest, "/reset-password".into(), AccountForm::default(), AccountErrors::default());
+    let mut page = page(
+        &state,
+        &viewer,
+        &guest,
+        FormKind::ResetRequest,
+        "/reset-password".into(),
+        AccountForm::default(),
+        AccountErrors::default(),
+    );
     page.notice = Some("If an account uses that address, we have sent it a link to choose a new password. The link works for one hour.".into());
     show(&page, StatusCode::OK, guest)
 }
@@ -352,28 +543,62 @@ async fn send_reset(state: &AppState, email: Email) -> Result<(), AppError> {
     let issued = state
         .db
         .run(move |conn| {
-            let Some(user) = users::find_by_email(conn, &address)? else { return Ok(None) };
-            tokens::issue(conn, TokenPurpose::ResetPassword, Some(user.id), Some(address.as_str())).map(Some)
+            let Some(user) = users::find_by_email(conn, &address)? else {
+                return Ok(None);
+            };
+            tokens::issue(
+                conn,
+                TokenPurpose::ResetPassword,
+                Some(user.id),
+                Some(address.as_str()),
+            )
+            .map(Some)
         })
         .await
         .map_err(AppError::from)?;
     let Some(token) = issued else { return Ok(()) };
-    let link = format!("{}/reset-password/{}", state.settings.base_url, token.expose());
+    let link = format!(
+        "{}/reset-password/{}",
+        state.settings.base_url,
+        token.expose()
+    );
     let body = format!(
         "Someone asked to reset the password of your {community} account.\n\nChoose a new password here:\n\n{link}\n\nThe link works once and for one hour. If it was not you, ignore this mail: your password stays as it is.\n",
         community = state.settings.community_name
     );
     let subject = format!("Reset your {} password", state.settings.community_name);
-    state.mailer.send(email.as_str(), &subject, body).await.map_err(AppError::from)
+    state
+        .mailer
+        .send(email.as_str(), &subject, body)
+        .await
+        .map_err(AppError::from)
 }
 
-async fn reset_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn reset_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
     let action = format!("/reset-password/{secret}");
-    let peeked = state.db.run(move |conn| tokens::peek(conn, TokenPurpose::ResetPassword, &secret).map_err(AppError::from)).await;
+    let peeked = state
+        .db
+        .run(move |conn| {
+            tokens::peek(conn, TokenPurpose::ResetPassword, &secret).map_err(AppError::from)
+        })
+        .await;
     match peeked {
         Ok(_) => {
-            let page = page(&state, &viewer, &guest, FormKind::Reset, action, AccountForm::default(), AccountErrors::default());
+            let page = page(
+                &state,
+                &viewer,
+                &guest,
+                FormKind::Reset,
+                action,
+                AccountForm::default(),
+                AccountErrors::default(),
+            );
             show(&page, StatusCode::OK, guest)
         }
         Err(AppError::BadRequest(message)) => {
@@ -384,13 +609,27 @@ async fn reset_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm
     }
 }
 
-async fn reset(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn reset(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    path: web::Path<String>,
+    form: Checked<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
     let form = form.0;
     let new_password = match Password::parse_new(&form.password, &[]) {
         Ok(p) => p,
         Err(e) => {
-            let page = page(&state, &viewer, &guest, FormKind::Reset, format!("/reset-password/{secret}"), AccountForm::default(), AccountErrors::from_accounts(e)?);
+            let page = page(
+                &state,
+                &viewer,
+                &guest,
+                FormKind::Reset,
+                format!("/reset-password/{secret}"),
+                AccountForm::default(),
+                AccountErrors::from_accounts(e)?,
+            );
             return show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest);
         }
     };
@@ -411,20 +650,42 @@ async fn reset(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, pat
     match changed {
         Ok(user) => sign_in(&state, user, "/?done=password-changed").await,
         Err(stoa_accounts::Error::InvalidToken) => {
-            let page = invalid_link(&state, &viewer, stoa_accounts::Error::InvalidToken.to_string());
+            let page = invalid_link(
+                &state,
+                &viewer,
+                stoa_accounts::Error::InvalidToken.to_string(),
+            );
             render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn setup_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn setup_form(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
     let action = format!("/setup/{secret}");
-    let peeked = state.db.run(move |conn| tokens::peek(conn, TokenPurpose::OwnerSetup, &secret).map_err(AppError::from)).await;
+    let peeked = state
+        .db
+        .run(move |conn| {
+            tokens::peek(conn, TokenPurpose::OwnerSetup, &secret).map_err(AppError::from)
+        })
+        .await;
     match peeked {
         Ok(_) => {
-            let page = page(&state, &viewer, &guest, FormKind::Setup, action, AccountForm::default(), AccountErrors::default());
+            let page = page(
+                &state,
+                &viewer,
+                &guest,
+                FormKind::Setup,
+                action,
+                AccountForm::default(),
+                AccountErrors::default(),
+            );
             show(&page, StatusCode::OK, guest)
         }
         Err(AppError::BadRequest(message)) => {
@@ -435,7 +696,13 @@ async fn setup_form(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm
     }
 }
 
-async fn setup(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, path: web::Path<String>, form: Checked<AccountForm>) -> Result<HttpResponse, AppError> {
+async fn setup(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    guest: GuestForm,
+    path: web::Path<String>,
+    form: Checked<AccountForm>,
+) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
     let form = form.0;
     let created = match new_account_input(&state, &form).await {
@@ -446,7 +713,13 @@ async fn setup(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, pat
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
                         tokens::consume(conn, TokenPurpose::OwnerSetup, &secret)?;
-                        let account = NewAccount { username: &username, display_name: &display_name, email: &email, password_hash: &hash, role: Role::Owner };
+                        let account = NewAccount {
+                            username: &username,
+                            display_name: &display_name,
+                            email: &email,
+                            password_hash: &hash,
+                            role: Role::Owner,
+                        };
                         users::create(conn, &account)
                     })
                 })
@@ -460,10 +733,29 @@ async fn setup(state: web::Data<AppState>, viewer: Viewer, guest: GuestForm, pat
             send_verification(&state, user.id, user.email.clone().unwrap_or_default()).await?;
             sign_in(&state, user.id, "/?done=owner-created").await
         }
+        Err(stoa_accounts::Error::InvalidToken) => {
+            let page = invalid_link(
+                &state,
+                &viewer,
+                stoa_accounts::Error::InvalidToken.to_string(),
+            );
+            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
+        }
         Err(e) => {
             let errors = AccountErrors::from_accounts(e)?;
-            let form = AccountForm { password: String::new(), ..form };
-            let page = page(&state, &viewer, &guest, FormKind::Setup, format!("/setup/{secret}"), form, errors);
+            let form = AccountForm {
+                password: String::new(),
+                ..form
+            };
+            let page = page(
+                &state,
+                &viewer,
+                &guest,
+                FormKind::Setup,
+                format!("/setup/{secret}"),
+                form,
+                errors,
+            );
             show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
         }
     }

@@ -13,7 +13,8 @@ use crate::session::{Checked, CsrfProtected, SignedIn};
 use crate::{AppError, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/categories", web::get().to(list)).route("/admin/categories", web::post().to(create));
+    cfg.route("/admin/categories", web::get().to(list))
+        .route("/admin/categories", web::post().to(create));
 }
 
 #[derive(Template)]
@@ -28,7 +29,10 @@ struct CategoriesPage {
 
 async fn list(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::ManageCategories)?;
-    let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
+    let categories = state
+        .db
+        .run(|conn| categories::list(conn).map_err(AppError::from))
+        .await?;
     let page = CategoriesPage {
         layout: Layout::new(&state, &user.viewer, "Categories"),
         categories,
@@ -55,18 +59,27 @@ impl CsrfProtected for CategoryForm {
     }
 }
 
-async fn create(state: web::Data<AppState>, user: SignedIn, form: Checked<CategoryForm>) -> Result<HttpResponse, AppError> {
+async fn create(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    form: Checked<CategoryForm>,
+) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::ManageCategories)?;
     let form = form.0;
     let (name, description) = (form.name.clone(), form.description.clone());
     let created = state
         .db
-        .run(move |conn| dialect::write_transaction(conn, |conn| categories::create(conn, &name, &description)))
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| categories::create(conn, &name, &description))
+        })
         .await;
     match created {
         Ok(_) => Ok(see_other("/admin/categories")),
         Err(e) if e.field().is_some() => {
-            let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
+            let categories = state
+                .db
+                .run(|conn| categories::list(conn).map_err(AppError::from))
+                .await?;
             let page = CategoriesPage {
                 layout: Layout::new(&state, &user.viewer, "Categories"),
                 categories,

@@ -9,7 +9,8 @@ use stoa_threads::views::{self, PostView, ThreadSummary};
 use crate::{ApiError, AppError, AppState, home, threads};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/questions", web::get().to(list)).route("/questions/{id}", web::get().to(show));
+    cfg.route("/questions", web::get().to(list))
+        .route("/questions/{id}", web::get().to(show));
 }
 
 #[derive(Serialize)]
@@ -48,9 +49,15 @@ struct ListQuery {
     after: Option<String>,
 }
 
-async fn list(state: web::Data<AppState>, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let cursor = query.after.as_deref().and_then(Cursor::parse);
-    let page = state.db.run(move |conn| views::latest(conn, cursor, home::PAGE_SIZE).map_err(AppError::from)).await?;
+    let page = state
+        .db
+        .run(move |conn| views::latest(conn, cursor, home::PAGE_SIZE).map_err(AppError::from))
+        .await?;
     Ok(HttpResponse::Ok().json(QuestionList {
         questions: page.items.into_iter().map(QuestionItem::from).collect(),
         next: page.next.map(|c| c.encode()),
@@ -67,7 +74,12 @@ struct PostItem {
 
 impl From<PostView> for PostItem {
     fn from(p: PostView) -> Self {
-        PostItem { id: p.id.0, author: p.author.username, body_html: p.body_html, created_at: crate::layout::human_time(p.created_at).1 }
+        PostItem {
+            id: p.id.0,
+            author: p.author.username,
+            body_html: p.body_html,
+            created_at: crate::layout::human_time(p.created_at).1,
+        }
     }
 }
 
@@ -81,12 +93,18 @@ struct ThreadItem {
     next_answers: Option<String>,
 }
 
-async fn show(state: web::Data<AppState>, path: web::Path<i64>, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
     let id = ThreadId(path.into_inner());
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let thread = state
         .db
-        .run(move |conn| views::thread(conn, id, cursor, threads::ANSWERS_PER_PAGE).map_err(AppError::from))
+        .run(move |conn| {
+            views::thread(conn, id, cursor, threads::ANSWERS_PER_PAGE).map_err(AppError::from)
+        })
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(ThreadItem {
@@ -94,7 +112,12 @@ async fn show(state: web::Data<AppState>, path: web::Path<i64>, query: web::Quer
         title: thread.head.title,
         category: thread.head.category_name,
         question: thread.question.into(),
-        answers: thread.answers.items.into_iter().map(PostItem::from).collect(),
+        answers: thread
+            .answers
+            .items
+            .into_iter()
+            .map(PostItem::from)
+            .collect(),
         next_answers: thread.answers.next.map(|c| c.encode()),
     }))
 }

@@ -25,8 +25,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn stylesheet(req: HttpRequest) -> HttpResponse {
-    let versioned = req.query_string().starts_with("v=") && stylesheet_url().ends_with(req.query_string());
-    let cache = if versioned { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
+    let versioned =
+        req.query_string().starts_with("v=") && stylesheet_url().ends_with(req.query_string());
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/css; charset=utf-8"))
         .insert_header((CACHE_CONTROL, cache))

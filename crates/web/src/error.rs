@@ -16,7 +16,9 @@ pub enum AppError {
     LoginRequired { next: String },
     #[error("{0}")]
     Forbidden(String),
-    #[error("This form has expired or did not come from this site. Go back, reload the page and try again.")]
+    #[error(
+        "This form has expired or did not come from this site. Go back, reload the page and try again."
+    )]
     Csrf,
     #[error("{0}")]
     BadRequest(String),
@@ -66,15 +68,23 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let AppError::LoginRequired { next } = self {
             let location = format!("/login?next={}", crate::urlencode(next));
-            return HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish();
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish();
         }
         if let AppError::Internal(cause) = self {
             tracing::error!(error.cause = %cause, "request failed");
         }
         let status = self.status_code();
-        let page = ErrorPage { status: status.as_u16(), title: self.title(), message: self.to_string() };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: self.title(),
+            message: self.to_string(),
+        };
         let body = page.render().unwrap_or_else(|_| self.to_string());
-        HttpResponse::build(status).content_type(ContentType::html()).body(body)
+        HttpResponse::build(status)
+            .content_type(ContentType::html())
+            .body(body)
     }
 }
 
@@ -137,7 +147,9 @@ impl From<stoa_threads::Error> for AppError {
 impl From<stoa_moderation::policy::Denial> for AppError {
     fn from(d: stoa_moderation::policy::Denial) -> Self {
         match d {
-            stoa_moderation::policy::Denial::SignInRequired => AppError::LoginRequired { next: "/".into() },
+            stoa_moderation::policy::Denial::SignInRequired => {
+                AppError::LoginRequired { next: "/".into() }
+            }
             stoa_moderation::policy::Denial::Forbidden(why) => AppError::Forbidden(why.into()),
         }
     }
@@ -150,7 +162,10 @@ impl From<askama::Error> for AppError {
 }
 
 /// Turns actix's own form-parsing failures into our pages (413 for an oversized body).
-pub fn form_error(err: actix_web::error::UrlencodedError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+pub fn form_error(
+    err: actix_web::error::UrlencodedError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
     use actix_web::error::UrlencodedError as U;
     match err {
         U::Overflow { .. } | U::UnknownLength => AppError::PayloadTooLarge.into(),

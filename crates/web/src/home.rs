@@ -69,14 +69,23 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
         "registered" => Some("Welcome! We sent you a link to confirm your email address."),
         "logged-out" => Some("You are logged out."),
         "password-changed" => Some("Your password is changed, and every other session has ended."),
-        "owner-created" => Some("Your owner account is ready. Create the first categories in Settings."),
+        "owner-created" => {
+            Some("Your owner account is ready. Create the first categories in Settings.")
+        }
         _ => None,
     }
 }
 
-async fn home(state: web::Data<AppState>, viewer: Viewer, query: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+async fn home(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
     let cursor = query.after.as_deref().and_then(Cursor::parse);
-    let page = state.db.run(move |conn| views::latest(conn, cursor, PAGE_SIZE).map_err(AppError::from)).await?;
+    let page = state
+        .db
+        .run(move |conn| views::latest(conn, cursor, PAGE_SIZE).map_err(AppError::from))
+        .await?;
     let page = HomePage {
         layout: Layout::new(&state, &viewer, "Latest questions"),
         questions: page.items.into_iter().map(QuestionRow::from).collect(),

@@ -1,10 +1,10 @@
 //! What every page shares (the header's community name and who is signed in) and how a page
 //! becomes a response.
 
+use actix_web::HttpResponse;
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, ContentType};
-use actix_web::HttpResponse;
 use askama::Template;
 use time::PrimitiveDateTime;
 use time::macros::format_description;
@@ -29,7 +29,10 @@ impl Layout {
     pub fn new(state: &AppState, viewer: &Viewer, title: impl Into<String>) -> Layout {
         Layout {
             community: state.settings.community_name.clone(),
-            signed_in: viewer.user.as_ref().map(|u| (u.username.clone(), u.display_name.clone())),
+            signed_in: viewer
+                .user
+                .as_ref()
+                .map(|u| (u.username.clone(), u.display_name.clone())),
             is_owner: viewer.is_owner(),
             csrf: viewer.csrf_token(),
             stylesheet: assets::stylesheet_url(),
@@ -40,7 +43,12 @@ impl Layout {
 
 /// Renders `page` with `status`. A page shown to a signed-in member, or one that sets a
 /// cookie, is never stored by shared caches.
-pub fn render(page: &impl Template, status: StatusCode, layout: &Layout, cookie: Option<Cookie<'static>>) -> Result<HttpResponse, AppError> {
+pub fn render(
+    page: &impl Template,
+    status: StatusCode,
+    layout: &Layout,
+    cookie: Option<Cookie<'static>>,
+) -> Result<HttpResponse, AppError> {
     let body = page.render()?;
     let mut response = HttpResponse::build(status);
     response.content_type(ContentType::html());
@@ -55,15 +63,23 @@ pub fn render(page: &impl Template, status: StatusCode, layout: &Layout, cookie:
 
 /// A `303 See Other` to `location`, the answer to a successful form post.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
 }
 
 /// A timestamp as shown on pages, and its machine-readable form for `<time datetime>`.
 pub fn human_time(t: PrimitiveDateTime) -> (String, String) {
     let shown = t
-        .format(format_description!("[month repr:short] [day padding:none], [year] at [hour]:[minute] UTC"))
+        .format(format_description!(
+            "[month repr:short] [day padding:none], [year] at [hour]:[minute] UTC"
+        ))
         .unwrap_or_default();
-    let iso = t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).unwrap_or_default();
+    let iso = t
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default();
     (shown, iso)
 }
 

@@ -39,13 +39,27 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, settings: Settings, mailer: Mailer) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        AppState { db, settings, mailer, hash_permits: Arc::new(Semaphore::new(cores * 2)) }
+        AppState {
+            db,
+            settings,
+            mailer,
+            hash_permits: Arc::new(Semaphore::new(cores * 2)),
+        }
     }
 
     /// Runs CPU-heavy work (password hashing) on the blocking pool, a bounded number at once.
-    pub async fn cpu<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let _permit = self.hash_permits.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
-        web::block(f).await.map_err(|e| AppError::Internal(e.to_string()))
+    pub async fn cpu<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .hash_permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        web::block(f)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 }
 
@@ -70,21 +84,29 @@ fn security_headers() -> DefaultHeaders {
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::FormConfig::default().limit(FORM_LIMIT).error_handler(error::form_error))
-        .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
-        .configure(health::routes)
-        .configure(assets::routes)
-        .configure(home::routes)
-        .configure(accounts::routes)
-        .configure(threads::routes)
-        .configure(admin::routes)
-        .service(web::scope("/api/v1").configure(api::routes))
-        .default_service(web::to(not_found));
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(FORM_LIMIT)
+            .error_handler(error::form_error),
+    )
+    .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
+    .configure(health::routes)
+    .configure(assets::routes)
+    .configure(home::routes)
+    .configure(accounts::routes)
+    .configure(threads::routes)
+    .configure(admin::routes)
+    .service(web::scope("/api/v1").configure(api::routes))
+    .default_service(web::to(not_found));
 }
 
 /// 404 for any unknown path: a JSON body under `/api`, a page elsewhere.
 async fn not_found(req: HttpRequest) -> Result<&'static str, actix_web::Error> {
-    Err(if req.path().starts_with("/api/") { ApiError(AppError::NotFound).into() } else { AppError::NotFound.into() })
+    Err(if req.path().starts_with("/api/") {
+        ApiError(AppError::NotFound).into()
+    } else {
+        AppError::NotFound.into()
+    })
 }
 
 /// Builds the HTTP server on an already bound listener (tests bind port 0).

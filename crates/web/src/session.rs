@@ -41,7 +41,10 @@ impl Viewer {
     /// The policy's view of this person.
     pub fn actor(&self) -> Actor {
         match &self.user {
-            Some(u) => Actor::Member { id: u.id, role: u.role() },
+            Some(u) => Actor::Member {
+                id: u.id,
+                role: u.role(),
+            },
             None => Actor::Guest,
         }
     }
@@ -49,7 +52,10 @@ impl Viewer {
     /// The CSRF token for forms on a page shown to a signed-in member; empty for guests
     /// (guest forms use [`GuestForm`]).
     pub fn csrf_token(&self) -> String {
-        self.token.as_deref().map(csrf_token_for).unwrap_or_default()
+        self.token
+            .as_deref()
+            .map(csrf_token_for)
+            .unwrap_or_default()
     }
 
     pub fn is_owner(&self) -> bool {
@@ -76,7 +82,9 @@ impl FromRequest for Viewer {
                     let token = SessionToken::from_cookie(token);
                     state
                         .db
-                        .run(move |conn| sessions::lookup(conn, &token, policy).map_err(AppError::from))
+                        .run(move |conn| {
+                            sessions::lookup(conn, &token, policy).map_err(AppError::from)
+                        })
                         .await?
                 }
             };
@@ -117,24 +125,35 @@ impl FromRequest for SignedIn {
 /// on for a POST (when it was on this site).
 fn return_path(req: &HttpRequest) -> String {
     if req.method() == actix_web::http::Method::GET {
-        return req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        return req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
     }
     req.headers()
         .get(actix_web::http::header::REFERER)
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
-        .and_then(|rest| rest.split_once('/').map(|(host, path)| (host, format!("/{path}"))))
+        .and_then(|rest| {
+            rest.split_once('/')
+                .map(|(host, path)| (host, format!("/{path}")))
+        })
         .filter(|(host, _)| Some(*host) == req.headers().get("host").and_then(|h| h.to_str().ok()))
         .map(|(_, path)| path)
         .unwrap_or_else(|| "/".to_owned())
 }
 
 fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, AppError> {
-    req.app_data::<web::Data<AppState>>().ok_or_else(|| AppError::Internal("application state missing".into()))
+    req.app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))
 }
 
 fn csrf_token_for(secret: &str) -> String {
-    let digest = Sha256::new().chain_update(b"stoa-csrf:").chain_update(secret.as_bytes()).finalize();
+    let digest = Sha256::new()
+        .chain_update(b"stoa-csrf:")
+        .chain_update(secret.as_bytes())
+        .finalize();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
 }
 
@@ -160,12 +179,20 @@ impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for Checked<T> {
                 return Err(AppError::Csrf.into());
             }
             let form = form.await?.into_inner();
-            let secrets = [SESSION_COOKIE, FORM_COOKIE].map(|name| req.cookie(name).map(|c| c.value().to_owned()));
-            let matches = secrets
-                .iter()
-                .flatten()
-                .any(|secret| bool::from(csrf_token_for(secret).as_bytes().ct_eq(form.csrf().as_bytes())));
-            if matches { Ok(Checked(form)) } else { Err(AppError::Csrf.into()) }
+            let secrets = [SESSION_COOKIE, FORM_COOKIE]
+                .map(|name| req.cookie(name).map(|c| c.value().to_owned()));
+            let matches = secrets.iter().flatten().any(|secret| {
+                bool::from(
+                    csrf_token_for(secret)
+                        .as_bytes()
+                        .ct_eq(form.csrf().as_bytes()),
+                )
+            });
+            if matches {
+                Ok(Checked(form))
+            } else {
+                Err(AppError::Csrf.into())
+            }
         })
     }
 }
@@ -173,7 +200,11 @@ impl<T: DeserializeOwned + CsrfProtected + 'static> FromRequest for Checked<T> {
 /// True unless the browser says the request comes from another site: the `Origin` header (or
 /// failing that, `Referer`) must name the host the request was sent to.
 fn origin_is_ours(req: &HttpRequest) -> bool {
-    let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
     let claimed = req
         .headers()
         .get("origin")
@@ -204,7 +235,10 @@ impl FromRequest for GuestForm {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(state(req).map(|state| {
             if let Some(existing) = req.cookie(FORM_COOKIE) {
-                return GuestForm { csrf: csrf_token_for(existing.value()), cookie: None };
+                return GuestForm {
+                    csrf: csrf_token_for(existing.value()),
+                    cookie: None,
+                };
             }
             let secret = {
                 let bytes: [u8; 32] = rand::random();
@@ -216,7 +250,10 @@ impl FromRequest for GuestForm {
                 .secure(state.settings.is_https())
                 .same_site(SameSite::Strict)
                 .finish();
-            GuestForm { csrf: csrf_token_for(&secret), cookie: Some(cookie) }
+            GuestForm {
+                csrf: csrf_token_for(&secret),
+                cookie: Some(cookie),
+            }
         }))
     }
 }
@@ -234,7 +271,10 @@ pub fn session_cookie(token: &SessionToken, state: &AppState) -> Cookie<'static>
 
 /// A cookie that tells the browser to forget the session.
 pub fn expired_session_cookie() -> Cookie<'static> {
-    let mut cookie = Cookie::build(SESSION_COOKIE, "").path("/").http_only(true).finish();
+    let mut cookie = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .finish();
     cookie.make_removal();
     cookie
 }

@@ -81,7 +81,8 @@ impl Settings {
         if self.database_url.trim().is_empty() {
             self.database_url = self.data_dir.join("stoa.db").display().to_string();
         }
-        stoa_db::Backend::from_url(&self.database_url).map_err(|e| SettingsError(format!("DATABASE_URL: {e}")))?;
+        stoa_db::Backend::from_url(&self.database_url)
+            .map_err(|e| SettingsError(format!("DATABASE_URL: {e}")))?;
         self.base_url = self.base_url.trim_end_matches('/').to_owned();
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return Err(SettingsError(format!(
@@ -90,19 +91,30 @@ impl Settings {
             )));
         }
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(SettingsError(format!("STOA_BIND must be an address and port like 127.0.0.1:8080 (got {:?})", self.bind)));
+            return Err(SettingsError(format!(
+                "STOA_BIND must be an address and port like 127.0.0.1:8080 (got {:?})",
+                self.bind
+            )));
         }
         if !(1..=256).contains(&self.db_pool_size) {
-            return Err(SettingsError("STOA_DB_POOL_SIZE must be between 1 and 256".into()));
+            return Err(SettingsError(
+                "STOA_DB_POOL_SIZE must be between 1 and 256".into(),
+            ));
         }
         if self.session_idle_hours < 1 || self.session_max_days < 1 {
-            return Err(SettingsError("STOA_SESSION_IDLE_HOURS and STOA_SESSION_MAX_DAYS must be at least 1".into()));
+            return Err(SettingsError(
+                "STOA_SESSION_IDLE_HOURS and STOA_SESSION_MAX_DAYS must be at least 1".into(),
+            ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            return Err(SettingsError("STOA_LOG_FORMAT must be `text` or `json`".into()));
+            return Err(SettingsError(
+                "STOA_LOG_FORMAT must be `text` or `json`".into(),
+            ));
         }
         if self.community_name.trim().is_empty() {
-            return Err(SettingsError("STOA_COMMUNITY_NAME must not be empty".into()));
+            return Err(SettingsError(
+                "STOA_COMMUNITY_NAME must not be empty".into(),
+            ));
         }
         Ok(self)
     }
@@ -132,11 +144,21 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {
-        let s = Settings::default().validated().unwrap_or_else(|e| panic!("{e}"));
+        let s = Settings::default()
+            .validated()
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(s.database_url.ends_with("stoa.db"));
-        let bad = Settings { base_url: "example.com".into(), ..Settings::default() }.validated();
+        let bad = Settings {
+            base_url: "example.com".into(),
+            ..Settings::default()
+        }
+        .validated();
         assert!(bad.is_err_and(|e| e.to_string().contains("STOA_BASE_URL")));
-        let bad = Settings { database_url: "mysql://x".into(), ..Settings::default() }.validated();
+        let bad = Settings {
+            database_url: "mysql://x".into(),
+            ..Settings::default()
+        }
+        .validated();
         assert!(bad.is_err_and(|e| e.to_string().contains("DATABASE_URL")));
     }
 }

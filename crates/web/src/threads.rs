@@ -38,9 +38,18 @@ impl FieldErrors {
     fn from_threads(e: stoa_threads::Error) -> Result<FieldErrors, AppError> {
         let message = e.to_string();
         Ok(match e.field() {
-            Some("title") => FieldErrors { title: Some(message), ..FieldErrors::default() },
-            Some("body") => FieldErrors { body: Some(message), ..FieldErrors::default() },
-            Some("category") => FieldErrors { category: Some(message), ..FieldErrors::default() },
+            Some("title") => FieldErrors {
+                title: Some(message),
+                ..FieldErrors::default()
+            },
+            Some("body") => FieldErrors {
+                body: Some(message),
+                ..FieldErrors::default()
+            },
+            Some("category") => FieldErrors {
+                category: Some(message),
+                ..FieldErrors::default()
+            },
             _ => return Err(e.into()),
         })
     }
@@ -83,17 +92,27 @@ impl AskForm {
 
 async fn ask_form(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::AskQuestion)?;
-    let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
+    let categories = state
+        .db
+        .run(|conn| categories::list(conn).map_err(AppError::from))
+        .await?;
     let page = AskPage {
         layout: Layout::new(&state, &user.viewer, "Ask a question"),
         categories,
-        form: AskForm { key: form_key(), ..AskForm::default() },
+        form: AskForm {
+            key: form_key(),
+            ..AskForm::default()
+        },
         errors: FieldErrors::default(),
     };
     render(&page, StatusCode::OK, &page.layout, None)
 }
 
-async fn ask(state: web::Data<AppState>, user: SignedIn, form: Checked<AskForm>) -> Result<HttpResponse, AppError> {
+async fn ask(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    form: Checked<AskForm>,
+) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::AskQuestion)?;
     let form = form.0;
     let parsed = Title::parse(&form.title).and_then(|title| {
@@ -110,7 +129,9 @@ async fn ask(state: web::Data<AppState>, user: SignedIn, form: Checked<AskForm>)
             state
                 .db
                 .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| posts::ask(conn, author, category, &title, &body, key.as_ref()))
+                    dialect::write_transaction(conn, |conn| {
+                        posts::ask(conn, author, category, &title, &body, key.as_ref())
+                    })
                 })
                 .await
         }
@@ -120,7 +141,9 @@ async fn ask(state: web::Data<AppState>, user: SignedIn, form: Checked<AskForm>)
         Ok(posted) => {
             let slug = state
                 .db
-                .run(move |conn| views::thread(conn, posted.thread_id, None, 0).map_err(AppError::from))
+                .run(move |conn| {
+                    views::thread(conn, posted.thread_id, None, 0).map_err(AppError::from)
+                })
                 .await?
                 .map(|t| t.head.slug)
                 .unwrap_or_default();
@@ -128,8 +151,16 @@ async fn ask(state: web::Data<AppState>, user: SignedIn, form: Checked<AskForm>)
         }
         Err(e) => {
             let errors = FieldErrors::from_threads(e)?;
-            let categories = state.db.run(|conn| categories::list(conn).map_err(AppError::from)).await?;
-            let page = AskPage { layout: Layout::new(&state, &user.viewer, "Ask a question"), categories, form, errors };
+            let categories = state
+                .db
+                .run(|conn| categories::list(conn).map_err(AppError::from))
+                .await?;
+            let page = AskPage {
+                layout: Layout::new(&state, &user.viewer, "Ask a question"),
+                categories,
+                form,
+                errors,
+            };
             render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
         }
     }
@@ -199,14 +230,22 @@ impl ThreadView {
         let thread_url = format!("/q/{}/{}", thread.head.id, thread.head.slug);
         ThreadView {
             layout: Layout::new(state, viewer, thread.head.title.clone()),
-            next_answers: thread.answers.next.map(|c| format!("{thread_url}?after={}#answers", c.encode())),
+            next_answers: thread
+                .answers
+                .next
+                .map(|c| format!("{thread_url}?after={}#answers", c.encode())),
             thread_url,
             thread_id: thread.head.id,
             title: thread.head.title,
             category: thread.head.category_name,
             answer_count: thread.head.answer_count,
             question: thread.question.into(),
-            answers: thread.answers.items.into_iter().map(PostCard::from).collect(),
+            answers: thread
+                .answers
+                .items
+                .into_iter()
+                .map(PostCard::from)
+                .collect(),
             signed_in: viewer.user.is_some(),
             answer_body: String::new(),
             answer_key: form_key(),
@@ -215,7 +254,11 @@ impl ThreadView {
     }
 }
 
-async fn load_thread(state: &AppState, id: ThreadId, cursor: Option<Cursor>) -> Result<ThreadPage, AppError> {
+async fn load_thread(
+    state: &AppState,
+    id: ThreadId,
+    cursor: Option<Cursor>,
+) -> Result<ThreadPage, AppError> {
     state
         .db
         .run(move |conn| views::thread(conn, id, cursor, ANSWERS_PER_PAGE).map_err(AppError::from))
@@ -242,10 +285,15 @@ async fn show(
     render(&page, StatusCode::OK, &page.layout, None)
 }
 
-async fn show_without_slug(state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+async fn show_without_slug(
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let thread = load_thread(&state, ThreadId(id), None).await?;
-    Ok(HttpResponse::MovedPermanently().insert_header(("Location", format!("/q/{id}/{}", thread.head.slug))).finish())
+    Ok(HttpResponse::MovedPermanently()
+        .insert_header(("Location", format!("/q/{id}/{}", thread.head.slug)))
+        .finish())
 }
 
 #[derive(Debug, Deserialize)]
@@ -279,7 +327,11 @@ async fn answer(
             let author = user.user.id;
             state
                 .db
-                .run(move |conn| dialect::write_transaction(conn, |conn| posts::answer(conn, author, thread_id, &body, key.as_ref())))
+                .run(move |conn| {
+                    dialect::write_transaction(conn, |conn| {
+                        posts::answer(conn, author, thread_id, &body, key.as_ref())
+                    })
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -287,7 +339,10 @@ async fn answer(
     match outcome {
         Ok(posted) => {
             let thread = load_thread(&state, thread_id, None).await?;
-            Ok(see_other(&format!("/q/{}/{}#post-{}", thread_id, thread.head.slug, posted.post_id)))
+            Ok(see_other(&format!(
+                "/q/{}/{}#post-{}",
+                thread_id, thread.head.slug, posted.post_id
+            )))
         }
         Err(e) if e.field() == Some("body") => {
             let thread = load_thread(&state, thread_id, None).await?;

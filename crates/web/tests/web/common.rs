@@ -1,0 +1,330 @@
+//! A real Stoa server per test: the actix app on a free loopback port, over a fresh SQLite file
+//! or a fresh PostgreSQL database, with mail written to a temporary folder. Requests go over
+//! real HTTP through reqwest.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode, redirect};
+use stoa_accounts::users::{self, NewAccount};
+use stoa_accounts::{DisplayName, Email, Password, Role, Username, password};
+use stoa_db::testing::TestDatabase;
+use stoa_db::{Db, dialect};
+use stoa_web::{AppState, Settings};
+
+/// A password every test account uses; strong enough for the policy.
+pub const PASSWORD: &str = "velvet ladder orbit pancake";
+
+/// Runs each listed `async fn(TestApp)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(stoa_pg_tests), ignore = "set STOA_TEST_DATABASE_URL to run on PostgreSQL")]
+                async fn $name() {
+                    super::$name($crate::common::TestApp::spawn($crate::common::Backend::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
+
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub db: Db,
+    pub mail_dir: PathBuf,
+    server: actix_web::dev::ServerHandle,
+    _database: TestDatabase,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting and close the pool's connections before the database is dropped.
+        drop(self.server.stop(false));
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with settings adjusted by `adjust` (base URL and folders are set already).
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let database = match backend {
+            Backend::Sqlite => TestDatabase::sqlite(),
+            Backend::Postgres => TestDatabase::postgres(),
+        };
+        let data_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("addr: {e}"))
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut settings = Settings {
+            database_url: database.url.clone(),
+            data_dir: data_dir.path().to_owned(),
+            bind: format!("127.0.0.1:{port}"),
+            base_url: base.clone(),
+            community_name: "Acme Community".into(),
+            workers: 1,
+            db_pool_size: 4,
+            ..Settings::default()
+        };
+        adjust(&mut settings);
+        let settings = settings.validated().unwrap_or_else(|e| panic!("{e}"));
+        let db = Db::connect(&settings.database_url, settings.db_pool_size)
+            .unwrap_or_else(|e| panic!("connect: {e}"));
+        db.migrate()
+            .await
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
+        let mail_dir = settings.mail_dir();
+        let mailer = stoa_accounts::mail::Mailer::to_files(mail_dir.clone(), &settings.mail_from)
+            .unwrap_or_else(|e| panic!("mailer: {e}"));
+        let server = stoa_web::server(AppState::new(db.clone(), settings, mailer), listener)
+            .unwrap_or_else(|e| panic!("server: {e}"));
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            base,
+            db,
+            mail_dir,
+            server: handle,
+            _database: database,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// A browser: keeps cookies, does not follow redirects (tests look at them).
+    pub fn browser(&self) -> Browser {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        Browser {
+            client,
+            base: self.base.clone(),
+        }
+    }
+
+    /// Creates an account directly in the database.
+    pub async fn create_user(&self, username: &str, role: Role) {
+        let username = Username::parse(username).unwrap_or_else(|e| panic!("{e}"));
+        let display = DisplayName::parse(username.as_str()).unwrap_or_else(|e| panic!("{e}"));
+        let email = Email::parse(&format!("{}@example.com", username.as_str()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pw = Password::parse_new(PASSWORD, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let hash = password::hash(&pw).unwrap_or_else(|e| panic!("{e}"));
+        self.db
+            .run(move |conn| {
+                let account = NewAccount {
+                    username: &username,
+                    display_name: &display,
+                    email: &email,
+                    password_hash: &hash,
+                    role,
+                };
+                dialect::write_transaction(conn, |conn| users::create(conn, &account))
+            })
+            .await
+            .unwrap_or_else(|e| panic!("create user: {e}"));
+    }
+
+    /// A browser logged in as a new account with `role`.
+    pub async fn signed_in(&self, username: &str, role: Role) -> Browser {
+        self.create_user(username, role).await;
+        let browser = self.browser();
+        let response = browser.log_in(username, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "login of {username} failed"
+        );
+        browser
+    }
+
+    /// An owner with one category, "Billing"; returns the owner's browser and the category id.
+    pub async fn with_category(&self) -> (Browser, String) {
+        let owner = self.signed_in("owner", Role::Owner).await;
+        let page = owner
+            .get("/admin/categories")
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        let csrf = hidden(&page, "csrf");
+        let response = owner
+            .post(
+                "/admin/categories",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("name", "Billing"),
+                    ("description", "Invoices and plans"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let page = owner.get("/ask").await.text().await.unwrap_or_default();
+        // The first option is the empty "Choose…"; the second is the new category.
+        let id = page
+            .split("<option value=\"")
+            .nth(2)
+            .and_then(|s| s.split('"').next())
+            .map(str::to_owned);
+        (
+            owner,
+            id.unwrap_or_else(|| panic!("no category on the ask page: {page}")),
+        )
+    }
+
+    /// The mails written so far, oldest first.
+    pub fn mails(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|(_, p)| std::fs::read_to_string(p).ok())
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for a mail to `to` containing a link under `path_prefix`; returns the
+    /// link's path.
+    pub async fn link_mailed_to(&self, to: &str, path_prefix: &str) -> String {
+        let needle = format!("{}{path_prefix}", self.base);
+        for _ in 0..100 {
+            let found = self
+                .mails()
+                .into_iter()
+                .rev()
+                .find(|m| m.contains(&format!("To: {to}")) && m.contains(&needle));
+            if let Some(mail) = found {
+                let start = mail.find(&needle).unwrap_or_default() + self.base.len();
+                let link: String = mail[start..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                return link;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no mail to {to} with a link to {path_prefix}; mails: {:?}",
+            self.mails()
+        );
+    }
+}
+
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("Origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// Opens `page_path`, reads its form's CSRF token (and idempotency key), adds them to
+    /// `fields` and posts to `action`.
+    pub async fn submit(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let page = self.get(page_path).await.text().await.unwrap_or_default();
+        let csrf = hidden(&page, "csrf");
+        let key = hidden(&page, "key");
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str()), ("key", key.as_str())];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
+    }
+
+    /// The CSRF token this browser's guest forms carry (from the login page).
+    pub async fn guest_token(&self) -> String {
+        hidden(
+            &self.get("/login").await.text().await.unwrap_or_default(),
+            "csrf",
+        )
+    }
+
+    pub async fn log_in(&self, login: &str, password: &str) -> Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[("login", login), ("password", password), ("next", "/")],
+        )
+        .await
+    }
+}
+
+/// The value of the hidden input `name` on a page ("" when absent).
+pub fn hidden(page: &str, name: &str) -> String {
+    between(page, &format!("name=\"{name}\" value=\""), "\"")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The text between the first `start` and the next `end`.
+pub fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = s.find(start)? + start.len();
+    let len = s[from..].find(end)?;
+    Some(&s[from..from + len])
+}
+
+/// The `Location` header of a redirect.
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Every `Set-Cookie` header of a response.
+pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! Black-box tests of the whole web application over real HTTP, each on SQLite and on
+//! PostgreSQL.
+
+mod common;
+
+mod accounts;
+mod security;
+mod threads;
