@@ -181,7 +181,7 @@ impl Db {
 
     /// Applies pending migrations and returns the versions applied.
     pub async fn migrate(&self) -> Result<Vec<String>, Error> {
-        self.run(|conn| migrate(conn)).await
+        self.run(migrate).await
     }
 }
 

@@ -65,12 +65,13 @@ pub struct SettingsError(String);
 
 impl Settings {
     /// Loads the defaults, then `file` if it exists, then the environment: `DATABASE_URL`,
-    /// and `STOA_<FIELD>` for every field (`STOA_BIND`, `STOA_BASE_URL`, …).
+    /// and `STOA_<FIELD>` for every field (`STOA_BIND`, `STOA_BASE_URL`, …). `STOA_CONFIG`
+    /// names the file itself and is not a setting.
     pub fn load(file: &std::path::Path) -> Result<Settings, SettingsError> {
         let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed("STOA_"))
+            .merge(Env::prefixed("STOA_").ignore(&["CONFIG"]))
             .extract()
             .map_err(|e| SettingsError(e.to_string()))?;
         settings.validated()
