@@ -1,5 +1,9 @@
 //! The real `stoa` binary, as an operator runs it: a fresh folder, `migrate`, `serve`, the
 //! setup link from the log, `admin create-owner` with the password on standard input.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test stops at the first failure; helpers outside #[test] count too"
+)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};

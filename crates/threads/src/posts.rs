@@ -9,9 +9,11 @@ use crate::{Body, Error, IdempotencyKey, Title, categories, markdown};
 
 /// Where a write landed. `created` is false when the same form was submitted before and the
 /// earlier post is returned instead of a second copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
     pub thread_id: ThreadId,
+    /// The thread's URL slug, for the redirect to it.
+    pub slug: String,
     pub post_id: PostId,
     pub created: bool,
 }
@@ -37,13 +39,15 @@ fn earlier_submission(
 ) -> Result<Option<Posted>, Error> {
     let Some(key) = key else { return Ok(None) };
     let found = posts::table
+        .inner_join(threads::table)
         .filter(posts::author_id.eq(author))
         .filter(posts::idempotency_key.eq(key.as_str()))
-        .select((posts::thread_id, posts::id))
-        .first::<(ThreadId, PostId)>(conn)
+        .select((posts::thread_id, threads::slug, posts::id))
+        .first::<(ThreadId, String, PostId)>(conn)
         .optional()?;
-    Ok(found.map(|(thread_id, post_id)| Posted {
+    Ok(found.map(|(thread_id, slug, post_id)| Posted {
         thread_id,
+        slug,
         post_id,
         created: false,
     }))
@@ -97,12 +101,13 @@ fn insert_thread(
     key: Option<&IdempotencyKey>,
 ) -> Result<Posted, Error> {
     let at = now();
+    let slug = slug_for(title.as_str());
     let thread_id = diesel::insert_into(threads::table)
         .values((
             threads::category_id.eq(category),
             threads::author_id.eq(author),
             threads::title.eq(title.as_str()),
-            threads::slug.eq(slug_for(title.as_str())),
+            threads::slug.eq(&slug),
             threads::created_at.eq(at),
             threads::last_activity_at.eq(at),
         ))
@@ -111,6 +116,7 @@ fn insert_thread(
     let post_id = insert_post(conn, thread_id, author, true, body, key)?;
     Ok(Posted {
         thread_id,
+        slug,
         post_id,
         created: true,
     })
@@ -128,18 +134,19 @@ pub fn answer(
         return Ok(earlier);
     }
     settle_race(conn, author, key, |conn| {
-        let updated = diesel::update(threads::table.find(thread))
+        let slug = diesel::update(threads::table.find(thread))
             .set((
                 threads::answer_count.eq(threads::answer_count + 1),
                 threads::last_activity_at.eq(now()),
             ))
-            .execute(conn)?;
-        if updated == 0 {
-            return Err(Error::ThreadNotFound);
-        }
+            .returning(threads::slug)
+            .get_result::<String>(conn)
+            .optional()?
+            .ok_or(Error::ThreadNotFound)?;
         let post_id = insert_post(conn, thread, author, false, body, key)?;
         Ok(Posted {
             thread_id: thread,
+            slug,
             post_id,
             created: true,
         })

@@ -574,6 +574,50 @@ async fn send_reset(state: &AppState, email: Email) -> Result<(), AppError> {
         .map_err(AppError::from)
 }
 
+/// The page behind a link: its form while the link is usable, otherwise a page saying it
+/// cannot be used.
+async fn link_form(
+    state: &AppState,
+    viewer: &Viewer,
+    guest: GuestForm,
+    purpose: TokenPurpose,
+    kind: FormKind,
+    action: String,
+    secret: String,
+) -> Result<HttpResponse, AppError> {
+    let peeked = state
+        .db
+        .run(move |conn| tokens::peek(conn, purpose, &secret).map_err(AppError::from))
+        .await;
+    match peeked {
+        Ok(_) => {
+            let form = AccountForm::default();
+            let page = page(
+                state,
+                viewer,
+                &guest,
+                kind,
+                action,
+                form,
+                AccountErrors::default(),
+            );
+            show(&page, StatusCode::OK, guest)
+        }
+        Err(AppError::BadRequest(message)) => link_unusable(state, viewer, message),
+        Err(e) => Err(e),
+    }
+}
+
+/// 400 with a page saying the link is invalid, expired or used.
+fn link_unusable(
+    state: &AppState,
+    viewer: &Viewer,
+    message: String,
+) -> Result<HttpResponse, AppError> {
+    let page = invalid_link(state, viewer, message);
+    render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
+}
+
 async fn reset_form(
     state: web::Data<AppState>,
     viewer: Viewer,
@@ -582,31 +626,16 @@ async fn reset_form(
 ) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
     let action = format!("/reset-password/{secret}");
-    let peeked = state
-        .db
-        .run(move |conn| {
-            tokens::peek(conn, TokenPurpose::ResetPassword, &secret).map_err(AppError::from)
-        })
-        .await;
-    match peeked {
-        Ok(_) => {
-            let page = page(
-                &state,
-                &viewer,
-                &guest,
-                FormKind::Reset,
-                action,
-                AccountForm::default(),
-                AccountErrors::default(),
-            );
-            show(&page, StatusCode::OK, guest)
-        }
-        Err(AppError::BadRequest(message)) => {
-            let page = invalid_link(&state, &viewer, message);
-            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
-        }
-        Err(e) => Err(e),
-    }
+    link_form(
+        &state,
+        &viewer,
+        guest,
+        TokenPurpose::ResetPassword,
+        FormKind::Reset,
+        action,
+        secret,
+    )
+    .await
 }
 
 async fn reset(
@@ -649,14 +678,11 @@ async fn reset(
         .await;
     match changed {
         Ok(user) => sign_in(&state, user, "/?done=password-changed").await,
-        Err(stoa_accounts::Error::InvalidToken) => {
-            let page = invalid_link(
-                &state,
-                &viewer,
-                stoa_accounts::Error::InvalidToken.to_string(),
-            );
-            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
-        }
+        Err(stoa_accounts::Error::InvalidToken) => link_unusable(
+            &state,
+            &viewer,
+            stoa_accounts::Error::InvalidToken.to_string(),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -669,31 +695,16 @@ async fn setup_form(
 ) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
     let action = format!("/setup/{secret}");
-    let peeked = state
-        .db
-        .run(move |conn| {
-            tokens::peek(conn, TokenPurpose::OwnerSetup, &secret).map_err(AppError::from)
-        })
-        .await;
-    match peeked {
-        Ok(_) => {
-            let page = page(
-                &state,
-                &viewer,
-                &guest,
-                FormKind::Setup,
-                action,
-                AccountForm::default(),
-                AccountErrors::default(),
-            );
-            show(&page, StatusCode::OK, guest)
-        }
-        Err(AppError::BadRequest(message)) => {
-            let page = invalid_link(&state, &viewer, message);
-            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
-        }
-        Err(e) => Err(e),
-    }
+    link_form(
+        &state,
+        &viewer,
+        guest,
+        TokenPurpose::OwnerSetup,
+        FormKind::Setup,
+        action,
+        secret,
+    )
+    .await
 }
 
 async fn setup(
@@ -733,14 +744,11 @@ async fn setup(
             send_verification(&state, user.id, user.email.clone().unwrap_or_default()).await?;
             sign_in(&state, user.id, "/?done=owner-created").await
         }
-        Err(stoa_accounts::Error::InvalidToken) => {
-            let page = invalid_link(
-                &state,
-                &viewer,
-                stoa_accounts::Error::InvalidToken.to_string(),
-            );
-            render(&page, StatusCode::BAD_REQUEST, &page.layout, None)
-        }
+        Err(stoa_accounts::Error::InvalidToken) => link_unusable(
+            &state,
+            &viewer,
+            stoa_accounts::Error::InvalidToken.to_string(),
+        ),
         Err(e) => {
             let errors = AccountErrors::from_accounts(e)?;
             let form = AccountForm {

@@ -29,21 +29,36 @@ struct CategoriesPage {
 
 async fn list(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::ManageCategories)?;
+    show(&state, &user, CategoryForm::default(), None).await
+}
+
+/// The categories page, with the new-category form holding `form` and `error` beside it.
+async fn show(
+    state: &AppState,
+    user: &SignedIn,
+    form: CategoryForm,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
     let categories = state
         .db
         .run(|conn| categories::list(conn).map_err(AppError::from))
         .await?;
     let page = CategoriesPage {
-        layout: Layout::new(&state, &user.viewer, "Categories"),
+        layout: Layout::new(state, &user.viewer, "Categories"),
         categories,
-        name: String::new(),
-        description: String::new(),
-        error: None,
+        name: form.name,
+        description: form.description,
+        error: error.clone(),
     };
-    render(&page, StatusCode::OK, &page.layout, None)
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(&page, status, &page.layout, None)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct CategoryForm {
     #[serde(default)]
     csrf: String,
@@ -75,20 +90,7 @@ async fn create(
         .await;
     match created {
         Ok(_) => Ok(see_other("/admin/categories")),
-        Err(e) if e.field().is_some() => {
-            let categories = state
-                .db
-                .run(|conn| categories::list(conn).map_err(AppError::from))
-                .await?;
-            let page = CategoriesPage {
-                layout: Layout::new(&state, &user.viewer, "Categories"),
-                categories,
-                name: form.name,
-                description: form.description,
-                error: Some(e.to_string()),
-            };
-            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
-        }
+        Err(e) if e.field().is_some() => show(&state, &user, form, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -92,20 +92,33 @@ impl AskForm {
 
 async fn ask_form(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::AskQuestion)?;
+    let form = AskForm {
+        key: form_key(),
+        ..AskForm::default()
+    };
+    show_ask(&state, &user, form, FieldErrors::default(), StatusCode::OK).await
+}
+
+/// The ask page, holding what was typed in `form` and the `errors` beside its fields.
+async fn show_ask(
+    state: &AppState,
+    user: &SignedIn,
+    form: AskForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let categories = state
         .db
         .run(|conn| categories::list(conn).map_err(AppError::from))
         .await?;
+    let layout = Layout::new(state, &user.viewer, "Ask a question");
     let page = AskPage {
-        layout: Layout::new(&state, &user.viewer, "Ask a question"),
+        layout,
         categories,
-        form: AskForm {
-            key: form_key(),
-            ..AskForm::default()
-        },
-        errors: FieldErrors::default(),
+        form,
+        errors,
     };
-    render(&page, StatusCode::OK, &page.layout, None)
+    render(&page, status, &page.layout, None)
 }
 
 async fn ask(
@@ -138,30 +151,20 @@ async fn ask(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(posted) => {
-            let slug = state
-                .db
-                .run(move |conn| {
-                    views::thread(conn, posted.thread_id, None, 0).map_err(AppError::from)
-                })
-                .await?
-                .map(|t| t.head.slug)
-                .unwrap_or_default();
-            Ok(see_other(&format!("/q/{}/{slug}", posted.thread_id)))
-        }
+        Ok(posted) => Ok(see_other(&format!(
+            "/q/{}/{}",
+            posted.thread_id, posted.slug
+        ))),
         Err(e) => {
             let errors = FieldErrors::from_threads(e)?;
-            let categories = state
-                .db
-                .run(|conn| categories::list(conn).map_err(AppError::from))
-                .await?;
-            let page = AskPage {
-                layout: Layout::new(&state, &user.viewer, "Ask a question"),
-                categories,
+            show_ask(
+                &state,
+                &user,
                 form,
                 errors,
-            };
-            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -337,13 +340,10 @@ async fn answer(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(posted) => {
-            let thread = load_thread(&state, thread_id, None).await?;
-            Ok(see_other(&format!(
-                "/q/{}/{}#post-{}",
-                thread_id, thread.head.slug, posted.post_id
-            )))
-        }
+        Ok(posted) => Ok(see_other(&format!(
+            "/q/{}/{}#post-{}",
+            posted.thread_id, posted.slug, posted.post_id
+        ))),
         Err(e) if e.field() == Some("body") => {
             let thread = load_thread(&state, thread_id, None).await?;
             let mut page = ThreadView::new(&state, &user.viewer, thread);

@@ -15,6 +15,7 @@ on_both_backends!(
     logout_ends_the_session_on_the_server,
     the_session_cookie_is_locked_down,
     a_new_login_gets_a_new_session,
+    idle_and_expired_sessions_end,
     email_verification_link_works_once,
     password_reset_link_works_once_and_ends_other_sessions,
     an_expired_link_is_refused,
@@ -477,4 +478,49 @@ async fn the_setup_link_creates_the_owner_once(app: TestApp) {
         StatusCode::UNAUTHORIZED,
         "no second owner"
     );
+}
+
+async fn idle_and_expired_sessions_end(app: TestApp) {
+    use stoa_db::schema::sessions;
+    app.create_user("lena", Role::Member).await;
+    let browser = app.browser();
+    browser.log_in("lena", PASSWORD).await;
+    let signed_in = || async {
+        browser
+            .get("/")
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Log out")
+    };
+    assert!(signed_in().await);
+
+    // Unused for longer than the idle limit (14 days by default).
+    let long_ago = stoa_db::time::now() - time::Duration::days(15);
+    app.db
+        .run(move |conn| {
+            diesel::update(sessions::table)
+                .set(sessions::last_seen_at.eq(long_ago))
+                .execute(conn)
+                .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!signed_in().await, "an idle session ends");
+
+    // Busy, but past its absolute lifetime.
+    browser.log_in("lena", PASSWORD).await;
+    assert!(signed_in().await);
+    let past = stoa_db::time::now() - time::Duration::seconds(1);
+    app.db
+        .run(move |conn| {
+            diesel::update(sessions::table)
+                .set(sessions::expires_at.eq(past))
+                .execute(conn)
+                .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!signed_in().await, "an expired session ends");
 }
