@@ -9,6 +9,17 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
 use crate::{Backend, DbConn};
 
+/// Runs the same diesel builder on whichever inner connection `conn` holds, for queries the
+/// `MultiConnection` enum cannot express but both engines can (upserts, batch inserts).
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            DbConn::Sqlite($c) => $body,
+            DbConn::Postgresql($c) => $body,
+        }
+    };
+}
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
@@ -46,6 +57,27 @@ pub(crate) fn establish(backend: Backend, url: &str) -> Result<DbConn, diesel::C
     }
 }
 
+/// Runs `f` while holding the database-wide migration lock, so that nodes starting at the
+/// same moment take turns and the later ones find nothing left to do.
+///
+/// Fork: SQLite runs the whole migration inside one `BEGIN IMMEDIATE` transaction (each
+/// migration becomes a savepoint; the others wait on `busy_timeout`). PostgreSQL takes a
+/// session-level advisory lock, which does not depend on how the migrations use transactions.
+pub fn with_migration_lock<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, crate::Error>,
+) -> Result<T, crate::Error> {
+    // Any constant works, as long as nothing else in the database uses it: "stoa" in ASCII.
+    const LOCK: &str = "1937010529";
+    if let DbConn::Sqlite(_) = conn {
+        return write_transaction(conn, f);
+    }
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({LOCK})"))?;
+    let result = f(conn);
+    conn.batch_execute(&format!("SELECT pg_advisory_unlock({LOCK})"))?;
+    result
+}
+
 /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
 ///
 /// Fork: on SQLite a plain `BEGIN` takes the write lock only at the first write, and a
@@ -71,6 +103,28 @@ where
             Err(rollback_error) => Err(rollback_error.into()),
         },
     }
+}
+
+/// Opens a new rate-limit window for `bucket` at `at` with one hit, replacing an ended one.
+///
+/// Fork: an upsert (`ON CONFLICT … DO UPDATE`), which both engines support but diesel's
+/// `MultiConnection` cannot express; the same builder runs on each inner connection.
+pub fn start_rate_window(
+    conn: &mut DbConn,
+    bucket: &str,
+    at: time::PrimitiveDateTime,
+) -> diesel::QueryResult<()> {
+    use crate::schema::rate_limits::dsl::{bucket as bucket_col, hits, rate_limits, window_start};
+    use diesel::{ExpressionMethods, RunQueryDsl};
+    let row = (bucket_col.eq(bucket), window_start.eq(at), hits.eq(1));
+    let reset = (window_start.eq(at), hits.eq(1));
+    on_each_backend!(conn, |c| diesel::insert_into(rate_limits)
+        .values(row)
+        .on_conflict(bucket_col)
+        .do_update()
+        .set(reset)
+        .execute(c))
+    .map(drop)
 }
 
 /// `(table, column, type class, nullable)` for every application table, to prove that both

@@ -186,9 +186,12 @@ impl Db {
 }
 
 /// Applies the pending migrations of the connection's backend, embedded in the binary.
+/// Several nodes starting at once take turns (see [`dialect::with_migration_lock`]).
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, Error> {
-    let applied = conn
-        .run_pending_migrations(dialect::migrations(conn))
-        .map_err(|e| Error::Migration(e.to_string()))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
+    dialect::with_migration_lock(conn, |conn| {
+        let applied = conn
+            .run_pending_migrations(dialect::migrations(conn))
+            .map_err(|e| Error::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
 }

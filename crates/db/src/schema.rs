@@ -76,6 +76,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (bucket) {
+        bucket -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(threads -> categories (category_id));
@@ -90,4 +98,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     threads,
     posts,
+    rate_limits,
 );

@@ -61,3 +61,50 @@ async fn sqlite_and_postgres_schemas_match() {
     );
     assert_eq!(sqlite, postgres);
 }
+
+/// Several nodes starting at once against one empty database: all come up, and the
+/// migrations apply exactly once.
+async fn concurrent_migrations(url: &str) {
+    const NODES: usize = 6;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(NODES));
+    let runs: Vec<_> = (0..NODES)
+        .map(|_| {
+            let db = Db::connect(url, 1).unwrap_or_else(|e| panic!("connect: {e}"));
+            let start = start.clone();
+            // Each node waits at the barrier on its own connection, so all begin together.
+            tokio::spawn(async move {
+                db.run(move |conn| {
+                    start.wait();
+                    stoa_db::migrate(conn)
+                })
+                .await
+            })
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for run in runs {
+        let versions = run
+            .await
+            .unwrap_or_else(|e| panic!("join: {e}"))
+            .unwrap_or_else(|e| panic!("migrate: {e}"));
+        applied.push(versions.len());
+    }
+    applied.sort_unstable();
+    let mut expected = vec![0; NODES - 1];
+    expected.push(versions("sqlite").len());
+    assert_eq!(applied, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_nodes_migrating_at_once_take_turns() {
+    concurrent_migrations(&TestDatabase::sqlite().url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(stoa_pg_tests),
+    ignore = "set STOA_TEST_DATABASE_URL to run on PostgreSQL"
+)]
+async fn postgres_nodes_migrating_at_once_take_turns() {
+    concurrent_migrations(&TestDatabase::postgres().url).await;
+}

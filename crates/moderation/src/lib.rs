@@ -1,4 +1,5 @@
-//! Stoa moderation. For now: the permission policy, the one place that answers "may this
-//! person do this?". Every handler asks [`policy::decide`]; nothing decides elsewhere.
+//! Stoa moderation: the permission policy (the one place that answers "may this person do
+//! this?"; every handler asks [`policy::decide`]) and the rate limits bots run into.
 
+pub mod limits;
 pub mod policy;

@@ -10,6 +10,7 @@ use stoa_accounts::mail::Mailer;
 use stoa_accounts::users::{self, NewAccount};
 use stoa_accounts::{DisplayName, Email, Password, Role, TokenPurpose, Username, password, tokens};
 use stoa_db::{Db, dialect};
+use stoa_moderation::limits;
 use stoa_web::{AppState, Settings};
 
 /// Stoa: a customer-community Q&A forum.
@@ -105,11 +106,31 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         Mailer::smtp(&settings.smtp_url, &settings.mail_from)?
     };
     announce_owner_setup(&db, &settings).await?;
+    tokio::spawn(purge_rate_limits(db.clone()));
     let listener = TcpListener::bind(&settings.bind)
         .with_context(|| format!("listening on {}", settings.bind))?;
     tracing::info!(http.address = %settings.bind, http.base_url = %settings.base_url, "Stoa is serving");
     stoa_web::server(AppState::new(db, settings, mailer), listener)?.await?;
     Ok(())
+}
+
+/// Hourly, drops the counters of rate-limit windows that ended long ago (windows last an hour
+/// at most).
+async fn purge_rate_limits(db: Db) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let before = stoa_db::time::now() - time::Duration::days(1);
+        let purged = db
+            .run(move |conn| limits::purge(conn, before).map_err(stoa_db::Error::from))
+            .await;
+        match purged {
+            Ok(rows) => {
+                tracing::debug!(rate_limits.purged = rows, "old rate-limit counters purged")
+            }
+            Err(e) => tracing::warn!(error = %e, "purging rate-limit counters failed"),
+        }
+    }
 }
 
 /// With no owner yet, logs a one-time link that creates one in the browser.

@@ -20,7 +20,8 @@ use crate::session::{
     Checked, CsrfProtected, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie,
     session_cookie,
 };
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, limits};
+use stoa_moderation::limits as rate;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_form))
@@ -210,11 +211,25 @@ async fn sign_in(state: &AppState, user: UserId, next: &str) -> Result<HttpRespo
 
 async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     viewer: Viewer,
     guest: GuestForm,
     form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
+    limits::count(
+        &state,
+        limits::per_address("login", &req, &state),
+        rate::LOGIN_PER_ADDRESS,
+    )
+    .await?;
+    let account_bucket = format!("login:account:{}", form.login.trim().to_lowercase());
+    limits::check(
+        &state,
+        account_bucket.clone(),
+        rate::LOGIN_FAILURES_PER_ACCOUNT,
+    )
+    .await?;
     let login = form.login.clone();
     let found = state
         .db
@@ -236,6 +251,7 @@ async fn login(
         }
         None => {
             tracing::info!("failed login");
+            limits::count(&state, account_bucket, rate::LOGIN_FAILURES_PER_ACCOUNT).await?;
             let errors = AccountErrors::from_accounts(stoa_accounts::Error::InvalidCredentials)?;
             let form = AccountForm {
                 password: String::new(),
@@ -335,10 +351,17 @@ async fn send_verification(state: &AppState, user: UserId, email: String) -> Res
 
 async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     viewer: Viewer,
     guest: GuestForm,
     form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
+    limits::count(
+        &state,
+        limits::per_address("register", &req, &state),
+        rate::REGISTER_PER_ADDRESS,
+    )
+    .await?;
     let form = form.0;
     let created = match new_account_input(&state, &form).await {
         Ok((username, display_name, email, hash)) => {
@@ -512,10 +535,17 @@ async fn reset_request_form(
 /// the background so the response time does not tell either.
 async fn reset_request(
     state: web::Data<AppState>,
+    req: HttpRequest,
     viewer: Viewer,
     guest: GuestForm,
     form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
+    limits::count(
+        &state,
+        limits::per_address("reset", &req, &state),
+        rate::RESET_PER_ADDRESS,
+    )
+    .await?;
     let form = form.0;
     if let Ok(email) = Email::parse(&form.email) {
         let state = state.clone();
@@ -539,6 +569,9 @@ async fn reset_request(
 }
 
 async fn send_reset(state: &AppState, email: Email) -> Result<(), AppError> {
+    // The person asking sees the same answer either way; past the limit, the mail is not sent.
+    let bucket = format!("reset:email:{}", email.as_str());
+    limits::count(state, bucket, rate::RESET_MAILS_PER_EMAIL).await?;
     let address = email.clone();
     let issued = state
         .db

@@ -24,6 +24,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("That is more than this site accepts in one request.")]
     PayloadTooLarge,
+    #[error("Too many attempts. Please wait {} and try again.", wait_text(*.0))]
+    TooManyRequests(time::Duration),
     #[error("The service is busy or its database is unreachable. Try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. It has been logged.")]
@@ -38,6 +40,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::Csrf => "Not allowed",
             AppError::BadRequest(_) => "Bad request",
             AppError::PayloadTooLarge => "Too large",
+            AppError::TooManyRequests(_) => "Slow down",
             AppError::Unavailable => "Unavailable",
             AppError::Internal(_) => "Server error",
         }
@@ -60,6 +63,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,9 +86,21 @@ impl ResponseError for AppError {
             message: self.to_string(),
         };
         let body = page.render().unwrap_or_else(|_| self.to_string());
-        HttpResponse::build(status)
-            .content_type(ContentType::html())
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        if let AppError::TooManyRequests(wait) = self {
+            let seconds = wait.whole_seconds().max(1).to_string();
+            response.insert_header((header::RETRY_AFTER, seconds));
+        }
+        response.content_type(ContentType::html()).body(body)
+    }
+}
+
+/// "about 3 minutes", "a few seconds".
+fn wait_text(wait: time::Duration) -> String {
+    match wait.whole_minutes() {
+        0 => "a few seconds".to_owned(),
+        1 => "about a minute".to_owned(),
+        n => format!("about {n} minutes"),
     }
 }
 

@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod home;
 mod layout;
+mod limits;
 mod session;
 pub mod settings;
 mod threads;

@@ -37,6 +37,10 @@ pub struct Settings {
     pub session_max_days: i64,
     /// Log format: `text` or `json`.
     pub log_format: String,
+    /// Take the client's address from `X-Forwarded-For`/`Forwarded` (set by a reverse proxy in
+    /// front of Stoa) for rate limits. Leave off when clients connect directly: they could
+    /// send any value.
+    pub trust_proxy_headers: bool,
 }
 
 impl Default for Settings {
@@ -54,6 +58,7 @@ impl Default for Settings {
             session_idle_hours: 24 * 14,
             session_max_days: 60,
             log_format: "text".into(),
+            trust_proxy_headers: false,
         }
     }
 }

@@ -214,10 +214,9 @@ async fn the_session_cookie_is_locked_down(app: TestApp) {
         "only a hash of the token is stored"
     );
 
-    let https = TestApp::spawn_with(crate::common::Backend::Sqlite, |s| {
-        s.base_url = "https://forum.example.com".into()
-    })
-    .await;
+    let https = app
+        .another(|s| s.base_url = "https://forum.example.com".into())
+        .await;
     https.create_user("gina", Role::Member).await;
     let login = https.browser().log_in("gina", PASSWORD).await;
     let cookie = set_cookies(login.headers())

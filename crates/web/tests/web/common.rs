@@ -41,6 +41,7 @@ macro_rules! on_both_backends {
     };
 }
 
+#[derive(Clone, Copy)]
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -49,6 +50,7 @@ pub enum Backend {
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub base: String,
+    pub backend: Backend,
     pub db: Db,
     pub mail_dir: PathBuf,
     server: actix_web::dev::ServerHandle,
@@ -107,12 +109,18 @@ impl TestApp {
         tokio::spawn(server);
         TestApp {
             base,
+            backend,
             db,
             mail_dir,
             server: handle,
             _database: database,
             _data_dir: data_dir,
         }
+    }
+
+    /// Another app on the same kind of database, with settings adjusted by `adjust`.
+    pub async fn another(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_with(self.backend, adjust).await
     }
 
     /// A browser: keeps cookies, does not follow redirects (tests look at them).

@@ -4,5 +4,6 @@
 mod common;
 
 mod accounts;
+mod limits;
 mod security;
 mod threads;

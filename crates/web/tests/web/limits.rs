@@ -1,0 +1,170 @@
+//! Rate limits on what bots hammer: log-in, sign-up, password-reset mails.
+
+use reqwest::StatusCode;
+use stoa_accounts::Role;
+
+use crate::common::{Browser, PASSWORD, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    login_attempts_from_one_address_are_limited,
+    a_spoofed_forwarded_for_does_not_reset_the_count,
+    failed_logins_for_one_account_are_limited_from_any_address,
+    reset_mails_to_one_address_are_limited,
+);
+
+/// Posts the login form with a claimed client address.
+async fn log_in_from(
+    browser: &Browser,
+    address: &str,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
+    let csrf = browser.guest_token().await;
+    browser
+        .client
+        .post(format!("{}/login", browser.base))
+        .header("Origin", &browser.base)
+        .header("X-Forwarded-For", address)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", login),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn login_attempts_from_one_address_are_limited(app: TestApp) {
+    app.create_user("quinn", Role::Member).await;
+    let browser = app.browser();
+    for attempt in 1..=10 {
+        let response = browser.log_in("quinn", "a wrong password, surely").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    let refused = browser.log_in("quinn", PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default();
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Too many attempts")
+    );
+}
+
+async fn a_spoofed_forwarded_for_does_not_reset_the_count(app: TestApp) {
+    // Without a trusted proxy, X-Forwarded-For is whatever the client says: ignored.
+    let browser = app.browser();
+    for attempt in 0..10 {
+        let response = log_in_from(
+            &browser,
+            &format!("198.51.100.{attempt}"),
+            "someone",
+            "a wrong password, surely",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let refused = log_in_from(
+        &browser,
+        "198.51.100.99",
+        "someone",
+        "a wrong password, surely",
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn failed_logins_for_one_account_are_limited_from_any_address(app: TestApp) {
+    let app = app.another(|s| s.trust_proxy_headers = true).await;
+    app.create_user("rosa", Role::Member).await;
+    app.create_user("sam", Role::Member).await;
+    let browser = app.browser();
+    for attempt in 0..10 {
+        let response = log_in_from(
+            &browser,
+            &format!("203.0.113.{attempt}"),
+            "rosa",
+            "a wrong password, surely",
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    let locked = log_in_from(&browser, "203.0.113.200", "ROSA", PASSWORD).await;
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    let other = log_in_from(&browser, "203.0.113.201", "sam", PASSWORD).await;
+    assert_eq!(
+        other.status(),
+        StatusCode::SEE_OTHER,
+        "other accounts are not affected"
+    );
+}
+
+async fn reset_mails_to_one_address_are_limited(app: TestApp) {
+    app.create_user("tess", Role::Member).await;
+    let browser = app.browser();
+    for _ in 0..5 {
+        let response = browser
+            .submit(
+                "/reset-password",
+                "/reset-password",
+                &[("email", "tess@example.com")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap_or_default()
+                .contains("If an account uses that address")
+        );
+    }
+    // The mails go out in the background; give them time, then count.
+    app.link_mailed_to("tess@example.com", "/reset-password/")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mails = app
+        .mails()
+        .into_iter()
+        .filter(|m| m.contains("To: tess@example.com"))
+        .count();
+    assert_eq!(mails, 3, "three reset mails an hour at most");
+    let refused = browser
+        .submit(
+            "/reset-password",
+            "/reset-password",
+            &[("email", "other@example.com")],
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "five requests an hour per address"
+    );
+}
