@@ -142,3 +142,16 @@ pub fn revoke_all(conn: &mut DbConn, purpose: TokenPurpose, user: UserId) -> Res
     .execute(conn)?;
     Ok(())
 }
+
+/// Makes every unused token of `purpose` unusable, whoever it was for (the owner exists, so
+/// no setup link may create another).
+pub fn revoke_purpose(conn: &mut DbConn, purpose: TokenPurpose) -> Result<(), Error> {
+    diesel::update(
+        email_tokens::table
+            .filter(email_tokens::purpose.eq(purpose.as_str()))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(now()))
+    .execute(conn)?;
+    Ok(())
+}

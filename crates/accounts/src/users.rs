@@ -5,7 +5,7 @@ use stoa_db::schema::users;
 use stoa_db::{DbConn, UserId, time::now};
 use time::PrimitiveDateTime;
 
-use crate::{DisplayName, Email, Error, Role, Username};
+use crate::{DisplayName, Email, Error, Role, TokenPurpose, TokenSecret, Username, tokens};
 
 /// An account as the rest of Stoa sees it.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -79,6 +79,24 @@ pub fn create(conn: &mut DbConn, account: &NewAccount<'_>) -> Result<User, Error
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Registers a new account and issues the link that confirms its address (sent by the
+/// caller once the transaction commits). A new owner also ends every unused owner-setup link.
+/// Call inside a write transaction.
+pub fn register(conn: &mut DbConn, account: &NewAccount<'_>) -> Result<(User, TokenSecret), Error> {
+    let user = create(conn, account)?;
+    let address = account.email.as_str();
+    let token = tokens::issue(
+        conn,
+        TokenPurpose::VerifyEmail,
+        Some(user.id),
+        Some(address),
+    )?;
+    if account.role == Role::Owner {
+        tokens::revoke_purpose(conn, TokenPurpose::OwnerSetup)?;
+    }
+    Ok((user, token))
 }
 
 /// The account with this id.

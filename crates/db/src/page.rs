@@ -19,10 +19,16 @@ impl Cursor {
     }
 
     /// Reads the URL form; anything malformed is `None` (the list then starts at the top).
+    /// Times outside 1970–9999 are refused too: PostgreSQL cannot compare with dates before
+    /// 4713 BC, and no post is dated outside that range.
     pub fn parse(s: &str) -> Option<Cursor> {
         let (micros, id) = s.split_once('_')?;
+        let at = from_unix_micros(micros.parse().ok()?)?;
+        if !(1970..=9999).contains(&at.year()) {
+            return None;
+        }
         Some(Cursor {
-            at: from_unix_micros(micros.parse().ok()?)?,
+            at,
             id: id.parse().ok()?,
         })
     }
@@ -60,7 +66,14 @@ mod tests {
             id: 42,
         };
         assert_eq!(Cursor::parse(&c.encode()), Some(c));
-        for bad in ["", "x_1", "1_x", "12", "99999999999999999999_1"] {
+        for bad in [
+            "",
+            "x_1",
+            "1_x",
+            "12",
+            "99999999999999999999_1",
+            "-300000000000000000_1",
+        ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
     }

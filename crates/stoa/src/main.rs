@@ -170,7 +170,12 @@ async fn create_owner(settings: &Settings, username: &str, email: &str) -> anyho
                 password_hash: &hash,
                 role: Role::Owner,
             };
-            dialect::write_transaction(conn, |conn| users::create(conn, &account))
+            dialect::write_transaction(conn, |conn| {
+                // The operator typed the address at the shell: no confirmation mail.
+                let (user, _unsent_link) = users::register(conn, &account)?;
+                users::mark_email_verified(conn, user.id, email.as_str())?;
+                Ok::<_, stoa_accounts::Error>(user)
+            })
         })
         .await?;
     println!(

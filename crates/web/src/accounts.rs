@@ -10,8 +10,8 @@ use askama::Template;
 use serde::Deserialize;
 use stoa_accounts::users::{self, NewAccount};
 use stoa_accounts::{
-    DisplayName, Email, Password, Role, SessionToken, TokenPurpose, Username, password, sessions,
-    tokens,
+    DisplayName, Email, Password, Role, SessionToken, TokenPurpose, TokenSecret, Username,
+    password, sessions, tokens,
 };
 use stoa_db::{UserId, dialect};
 
@@ -140,8 +140,10 @@ fn page(
         FormKind::ResetRequest | FormKind::Reset => "Reset your password",
         FormKind::Setup => "Create the owner account",
     };
+    let mut layout = Layout::new(state, viewer, title);
+    layout.private = true;
     AccountPage {
-        layout: Layout::new(state, viewer, title),
+        layout,
         kind,
         action,
         csrf: guest.csrf.clone(),
@@ -161,10 +163,13 @@ fn show(
 
 /// Only a path on this site is a safe place to return to (no `//host`, no `/\host`).
 fn safe_next(next: &str) -> &str {
+    // Browsers drop tabs and newlines inside URLs and read `\` as `/`, so `/\t/evil` would
+    // become `//evil`: refuse any of them anywhere, not just at the start.
     let safe = next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n']);
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
     if safe { next } else { "/" }
 }
 
@@ -223,18 +228,18 @@ async fn login(
         rate::LOGIN_PER_ADDRESS,
     )
     .await?;
-    let account_bucket = format!("login:account:{}", form.login.trim().to_lowercase());
-    limits::check(
-        &state,
-        account_bucket.clone(),
-        rate::LOGIN_FAILURES_PER_ACCOUNT,
-    )
-    .await?;
     let login = form.login.clone();
     let found = state
         .db
         .run(move |conn| users::find_for_login(conn, &login).map_err(AppError::from))
         .await?;
+    // Failures count per account, whether it was named by username or by email.
+    let account_bucket = match &found {
+        Some((user, _)) => format!("login:user:{}", user.id),
+        None => format!("login:name:{}", form.login.trim().to_lowercase()),
+    };
+    let failures = rate::LOGIN_FAILURES_PER_ACCOUNT;
+    limits::check(&state, account_bucket.clone(), failures).await?;
     let (user, hash) = match found {
         Some((user, hash)) => (Some(user), hash),
         None => (None, None),
@@ -266,7 +271,7 @@ async fn login(
                 form,
                 errors,
             );
-            show(&page, StatusCode::UNAUTHORIZED, guest)
+            show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
         }
     }
 }
@@ -323,16 +328,9 @@ async fn new_account_input(
     Ok((username, display_name, email, hash))
 }
 
-/// Mails a verification link to the new address; a mail failure is logged, not fatal.
-async fn send_verification(state: &AppState, user: UserId, email: String) -> Result<(), AppError> {
-    let address = email.clone();
-    let token = state
-        .db
-        .run(move |conn| {
-            tokens::issue(conn, TokenPurpose::VerifyEmail, Some(user), Some(&address))
-                .map_err(AppError::from)
-        })
-        .await?;
+/// Mails the link that confirms a new address; a mail failure is logged, not fatal (the
+/// account works, and the address can be confirmed later).
+async fn mail_verification(state: &AppState, email: &str, token: &TokenSecret) {
     let link = format!(
         "{}/verify-email/{}",
         state.settings.base_url,
@@ -343,10 +341,9 @@ async fn send_verification(state: &AppState, user: UserId, email: String) -> Res
         community = state.settings.community_name
     );
     let subject = format!("Confirm your address for {}", state.settings.community_name);
-    if let Err(e) = state.mailer.send(&email, &subject, body).await {
+    if let Err(e) = state.mailer.send(email, &subject, body).await {
         tracing::error!(error = %e, "verification mail failed");
     }
-    Ok(())
 }
 
 async fn register(
@@ -375,16 +372,16 @@ async fn register(
                         password_hash: &hash,
                         role: Role::Member,
                     };
-                    dialect::write_transaction(conn, |conn| users::create(conn, &account))
+                    dialect::write_transaction(conn, |conn| users::register(conn, &account))
                 })
                 .await
         }
         Err(e) => Err(e),
     };
     match created {
-        Ok(user) => {
+        Ok((user, token)) => {
             tracing::info!(user.id = %user.id, "registered");
-            send_verification(&state, user.id, user.email.clone().unwrap_or_default()).await?;
+            mail_verification(&state, user.email.as_deref().unwrap_or_default(), &token).await;
             sign_in(&state, user.id, "/?done=registered").await
         }
         Err(e) => {
@@ -434,7 +431,10 @@ async fn verify_form(
         .await;
     let page = match grant {
         Ok(grant) => ConfirmPage {
-            layout: Layout::new(&state, &viewer, "Confirm your address"),
+            layout: Layout {
+                private: true,
+                ..Layout::new(&state, &viewer, "Confirm your address")
+            },
             heading: "Confirm your address",
             text: format!(
                 "Press the button to confirm {}.",
@@ -618,25 +618,38 @@ async fn link_form(
     action: String,
     secret: String,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(refusal) = unusable_link(state, viewer, purpose, &secret).await? {
+        return Ok(refusal);
+    }
+    let form = AccountForm::default();
+    let page = page(
+        state,
+        viewer,
+        &guest,
+        kind,
+        action,
+        form,
+        AccountErrors::default(),
+    );
+    show(&page, StatusCode::OK, guest)
+}
+
+/// `Some(page saying so)` when the link cannot be used. Checked first, so a made-up link
+/// never costs a password hash.
+async fn unusable_link(
+    state: &AppState,
+    viewer: &Viewer,
+    purpose: TokenPurpose,
+    secret: &str,
+) -> Result<Option<HttpResponse>, AppError> {
+    let secret = secret.to_owned();
     let peeked = state
         .db
         .run(move |conn| tokens::peek(conn, purpose, &secret).map_err(AppError::from))
         .await;
     match peeked {
-        Ok(_) => {
-            let form = AccountForm::default();
-            let page = page(
-                state,
-                viewer,
-                &guest,
-                kind,
-                action,
-                form,
-                AccountErrors::default(),
-            );
-            show(&page, StatusCode::OK, guest)
-        }
-        Err(AppError::BadRequest(message)) => link_unusable(state, viewer, message),
+        Ok(_) => Ok(None),
+        Err(AppError::BadRequest(message)) => link_unusable(state, viewer, message).map(Some),
         Err(e) => Err(e),
     }
 }
@@ -679,6 +692,11 @@ async fn reset(
     form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
+    if let Some(refusal) =
+        unusable_link(&state, &viewer, TokenPurpose::ResetPassword, &secret).await?
+    {
+        return Ok(refusal);
+    }
     let form = form.0;
     let new_password = match Password::parse_new(&form.password, &[]) {
         Ok(p) => p,
@@ -748,6 +766,10 @@ async fn setup(
     form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let secret = path.into_inner();
+    if let Some(refusal) = unusable_link(&state, &viewer, TokenPurpose::OwnerSetup, &secret).await?
+    {
+        return Ok(refusal);
+    }
     let form = form.0;
     let created = match new_account_input(&state, &form).await {
         Ok((username, display_name, email, hash)) => {
@@ -757,6 +779,9 @@ async fn setup(
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
                         tokens::consume(conn, TokenPurpose::OwnerSetup, &secret)?;
+                        if users::owner_exists(conn)? {
+                            return Err(stoa_accounts::Error::InvalidToken);
+                        }
                         let account = NewAccount {
                             username: &username,
                             display_name: &display_name,
@@ -764,7 +789,7 @@ async fn setup(
                             password_hash: &hash,
                             role: Role::Owner,
                         };
-                        users::create(conn, &account)
+                        users::register(conn, &account)
                     })
                 })
                 .await
@@ -772,9 +797,9 @@ async fn setup(
         Err(e) => Err(e),
     };
     match created {
-        Ok(user) => {
+        Ok((user, token)) => {
             tracing::info!(user.id = %user.id, "owner account created from the setup link");
-            send_verification(&state, user.id, user.email.clone().unwrap_or_default()).await?;
+            mail_verification(&state, user.email.as_deref().unwrap_or_default(), &token).await;
             sign_in(&state, user.id, "/?done=owner-created").await
         }
         Err(stoa_accounts::Error::InvalidToken) => link_unusable(

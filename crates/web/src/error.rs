@@ -177,6 +177,34 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// A path that does not parse (`/q/abc`) is a page that does not exist; a query string that
+/// does not parse is a bad request. Under `/api` both answer in JSON.
+pub fn path_error(
+    _err: actix_web::error::PathError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    for_path(req, AppError::NotFound)
+}
+
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    for_path(
+        req,
+        AppError::BadRequest(format!("The address could not be read: {err}")),
+    )
+}
+
+/// `error` as JSON under `/api`, as a page elsewhere.
+pub fn for_path(req: &actix_web::HttpRequest, error: AppError) -> actix_web::Error {
+    if req.path().starts_with("/api/") {
+        ApiError(error).into()
+    } else {
+        error.into()
+    }
+}
+
 /// Turns actix's own form-parsing failures into our pages (413 for an oversized body).
 pub fn form_error(
     err: actix_web::error::UrlencodedError,

@@ -23,6 +23,8 @@ pub struct Layout {
     pub csrf: String,
     pub stylesheet: &'static str,
     pub title: String,
+    /// The page carries a guest's form token: never stored by shared caches.
+    pub private: bool,
 }
 
 impl Layout {
@@ -37,6 +39,7 @@ impl Layout {
             csrf: viewer.csrf_token(),
             stylesheet: assets::stylesheet_url(),
             title: title.into(),
+            private: false,
         }
     }
 }
@@ -52,7 +55,7 @@ pub fn render(
     let body = page.render()?;
     let mut response = HttpResponse::build(status);
     response.content_type(ContentType::html());
-    if layout.signed_in.is_some() || cookie.is_some() {
+    if layout.signed_in.is_some() || layout.private || cookie.is_some() {
         response.insert_header((CACHE_CONTROL, "private, no-store"));
     }
     if let Some(cookie) = cookie {

@@ -10,6 +10,7 @@ mod health;
 mod home;
 mod layout;
 mod limits;
+mod logging;
 mod session;
 pub mod settings;
 mod threads;
@@ -91,6 +92,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .error_handler(error::form_error),
     )
     .app_data(web::PayloadConfig::default().limit(FORM_LIMIT))
+    .app_data(web::PathConfig::default().error_handler(error::path_error))
+    .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .configure(health::routes)
     .configure(assets::routes)
     .configure(home::routes)
@@ -103,11 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// 404 for any unknown path: a JSON body under `/api`, a page elsewhere.
 async fn not_found(req: HttpRequest) -> Result<&'static str, actix_web::Error> {
-    Err(if req.path().starts_with("/api/") {
-        ApiError(AppError::NotFound).into()
-    } else {
-        AppError::NotFound.into()
-    })
+    Err(error::for_path(&req, AppError::NotFound))
 }
 
 /// Builds the HTTP server on an already bound listener (tests bind port 0).
@@ -125,7 +124,7 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
             .app_data(state.clone())
             .wrap(Compress::default())
             .wrap(headers)
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<logging::RequestSpan>::new())
             .configure(routes)
     })
     .listen(listener)?;

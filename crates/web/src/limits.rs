@@ -8,21 +8,20 @@ use stoa_moderation::limits::{self, Limit, Outcome};
 
 use crate::{AppError, AppState};
 
-/// The client's network address: the peer, or with `trust_proxy_headers` the address the
-/// reverse proxy reports.
+/// The client's network address: the TCP peer, or with `trust_proxy_headers` the last
+/// address in `X-Forwarded-For`, the one the nearest proxy saw. Earlier entries (and the
+/// `Forwarded` header, which proxies pass through) are whatever the client sent.
 pub fn client_address(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
-    if state.settings.trust_proxy_headers {
-        let info = req.connection_info();
-        let reported = info.realip_remote_addr()?;
-        reported.parse().ok().or_else(|| {
-            reported
-                .parse::<std::net::SocketAddr>()
-                .ok()
-                .map(|a| a.ip())
-        })
-    } else {
-        req.peer_addr().map(|a| a.ip())
+    let peer = req.peer_addr().map(|a| a.ip());
+    if !state.settings.trust_proxy_headers {
+        return peer;
     }
+    req.headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').map(str::trim).find(|s| !s.is_empty()))
+        .and_then(|s| s.parse().ok())
+        .or(peer)
 }
 
 /// The bucket `action:ip:<address>` for this request.

@@ -107,9 +107,12 @@ impl Settings {
                 "STOA_DB_POOL_SIZE must be between 1 and 256".into(),
             ));
         }
-        if self.session_idle_hours < 1 || self.session_max_days < 1 {
+        if !(1..=24 * 3650).contains(&self.session_idle_hours)
+            || !(1..=3650).contains(&self.session_max_days)
+        {
             return Err(SettingsError(
-                "STOA_SESSION_IDLE_HOURS and STOA_SESSION_MAX_DAYS must be at least 1".into(),
+                "STOA_SESSION_IDLE_HOURS must be 1 to 87600 and STOA_SESSION_MAX_DAYS 1 to 3650"
+                    .into(),
             ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {

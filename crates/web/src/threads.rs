@@ -1,7 +1,7 @@
 //! Asking, answering and reading a thread.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use stoa_db::page::Cursor;
@@ -271,6 +271,7 @@ async fn load_thread(
 
 async fn show(
     state: web::Data<AppState>,
+    req: HttpRequest,
     viewer: Viewer,
     path: web::Path<(i64, String)>,
     query: web::Query<AnswersQuery>,
@@ -280,8 +281,14 @@ async fn show(
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let thread = load_thread(&state, ThreadId(id), cursor).await?;
     if thread.head.slug != slug {
+        // Keep the answers page the reader asked for.
+        let query = req.query_string();
+        let mut location = format!("/q/{id}/{}", thread.head.slug);
+        if !query.is_empty() {
+            location = format!("{location}?{query}");
+        }
         return Ok(HttpResponse::MovedPermanently()
-            .insert_header(("Location", format!("/q/{id}/{}", thread.head.slug)))
+            .insert_header(("Location", location))
             .finish());
     }
     let page = ThreadView::new(&state, &viewer, thread);

@@ -13,6 +13,7 @@ on_both_backends!(
     only_the_owner_manages_categories,
     a_two_megabyte_body_is_refused,
     every_response_carries_security_headers,
+    pages_with_a_form_token_are_never_cached,
     errors_are_pages_and_api_errors_are_json,
     login_never_redirects_off_site,
 );
@@ -267,6 +268,40 @@ async fn errors_are_pages_and_api_errors_are_json(app: TestApp) {
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     assert!(unknown.json::<serde_json::Value>().await.is_ok());
     assert_eq!(browser.get("/readyz").await.status(), StatusCode::OK);
+
+    // Addresses that do not parse get the same pages, never a bare text error or a 500.
+    let page = browser.get("/q/abc").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(
+        page.text()
+            .await
+            .unwrap_or_default()
+            .contains("This page does not exist.")
+    );
+    let api = browser.get("/api/v1/questions/abc").await;
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert!(api.json::<serde_json::Value>().await.is_ok());
+    let doubled = browser.get("/?after=1_1&after=2_2").await;
+    assert_eq!(doubled.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        doubled
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("could not be read")
+    );
+    // A cursor far outside any real date (PostgreSQL cannot compare with it) is ignored.
+    assert_eq!(
+        browser.get("/?after=-300000000000000000_1").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        browser
+            .get("/api/v1/questions?after=-300000000000000000_1")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 async fn login_never_redirects_off_site(app: TestApp) {
@@ -292,4 +327,23 @@ async fn login_never_redirects_off_site(app: TestApp) {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&response), "/", "next={next}");
     }
+}
+
+async fn pages_with_a_form_token_are_never_cached(app: TestApp) {
+    let browser = app.browser();
+    for path in ["/login", "/login", "/register", "/reset-password"] {
+        // The second visit to /login already has the form cookie: no Set-Cookie this time.
+        let response = browser.get(path).await;
+        let cache = response
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_eq!(cache, "private, no-store", "{path}");
+    }
+    let public = app.browser().get("/").await;
+    assert!(
+        public.headers().get("cache-control").is_none(),
+        "a public page may be cached"
+    );
 }
