@@ -485,33 +485,21 @@ async fn verify(
             })
         })
         .await;
-    let page = match verified {
-        Ok(true) => ConfirmPage {
-            layout: Layout::new(&state, &viewer, "Address confirmed"),
-            heading: "Address confirmed",
-            text: "Thank you: your email address is confirmed.".into(),
-            action: None,
-            button: "",
-            csrf: String::new(),
-        },
-        Ok(false) => invalid_link(
+    // Success redirects, so reloading the page does not re-submit a used link.
+    match verified {
+        Ok(true) => Ok(see_other("/?done=email-verified")),
+        Ok(false) => link_unusable(
             &state,
             &viewer,
             "This address is no longer the one on the account.".into(),
         ),
-        Err(stoa_accounts::Error::InvalidToken) => invalid_link(
+        Err(stoa_accounts::Error::InvalidToken) => link_unusable(
             &state,
             &viewer,
             stoa_accounts::Error::InvalidToken.to_string(),
         ),
-        Err(e) => return Err(e.into()),
-    };
-    let status = if page.heading == "Address confirmed" {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    render(&page, status, &page.layout, None)
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn reset_request_form(

@@ -68,6 +68,7 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
     match key? {
         "registered" => Some("Welcome! We sent you a link to confirm your email address."),
         "logged-out" => Some("You are logged out."),
+        "email-verified" => Some("Thank you: your email address is confirmed."),
         "password-changed" => Some("Your password is changed, and every other session has ended."),
         "owner-created" => {
             Some("Your owner account is ready. Create the first categories in Settings.")

@@ -279,14 +279,14 @@ async fn email_verification_link_works_once(app: TestApp) {
     assert!(verified_at().await.is_none());
 
     let confirmed = scanner.submit(&link, &link, &[]).await;
-    assert_eq!(confirmed.status(), StatusCode::OK);
-    assert!(
-        confirmed
-            .text()
-            .await
-            .unwrap_or_default()
-            .contains("Address confirmed")
-    );
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let home = scanner
+        .get(&location(&confirmed))
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(home.contains("your email address is confirmed"), "{home}");
     assert!(verified_at().await.is_some());
 
     // Pressing the button again (from a tab still open) finds the link used.
