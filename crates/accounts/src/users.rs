@@ -123,6 +123,16 @@ pub fn find_for_login(
         .optional()?)
 }
 
+/// The stored password hash of an account (`None`: it cannot log in).
+pub fn password_hash(conn: &mut DbConn, id: UserId) -> Result<Option<String>, Error> {
+    Ok(users::table
+        .find(id)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?
+        .flatten())
+}
+
 /// The account with this email address, if any.
 pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<User>, Error> {
     Ok(users::table

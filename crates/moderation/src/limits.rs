@@ -43,6 +43,12 @@ pub const RESET_MAILS_PER_EMAIL: Limit = Limit {
     window: Duration::hours(1),
 };
 
+/// Confirmation mails a member asks to be sent again: 3 an hour.
+pub const CONFIRMATION_MAILS_PER_ACCOUNT: Limit = Limit {
+    max: 3,
+    window: Duration::hours(1),
+};
+
 /// Whether a hit is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

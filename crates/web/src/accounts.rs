@@ -201,7 +201,11 @@ async fn login_form(
 }
 
 /// Starts a session for `user` and sends the browser to `next` with the new cookie.
-async fn sign_in(state: &AppState, user: UserId, next: &str) -> Result<HttpResponse, AppError> {
+pub(crate) async fn sign_in(
+    state: &AppState,
+    user: UserId,
+    next: &str,
+) -> Result<HttpResponse, AppError> {
     let policy = state.settings.session_policy();
     let token = state
         .db
@@ -330,7 +334,7 @@ async fn new_account_input(
 
 /// Mails the link that confirms a new address; a mail failure is logged, not fatal (the
 /// account works, and the address can be confirmed later).
-async fn mail_verification(state: &AppState, email: &str, token: &TokenSecret) {
+pub(crate) async fn mail_verification(state: &AppState, email: &str, token: &TokenSecret) {
     let link = format!(
         "{}/verify-email/{}",
         state.settings.base_url,

@@ -1,6 +1,7 @@
 //! Stoa's web front: actix-web routes, extractors, askama pages, static files and security
 //! headers. Handlers are thin: extract, ask the policy, run the domain call, render.
 
+mod account;
 mod accounts;
 mod admin;
 mod api;
@@ -98,6 +99,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(assets::routes)
     .configure(home::routes)
     .configure(accounts::routes)
+    .configure(account::routes)
     .configure(threads::routes)
     .configure(admin::routes)
     .service(web::scope("/api/v1").configure(api::routes))

@@ -16,6 +16,8 @@ on_both_backends!(
     the_session_cookie_is_locked_down,
     a_new_login_gets_a_new_session,
     idle_and_expired_sessions_end,
+    changing_the_password_needs_the_current_one_and_ends_other_sessions,
+    the_confirmation_mail_can_be_sent_again,
     email_verification_link_works_once,
     password_reset_link_works_once_and_ends_other_sessions,
     an_expired_link_is_refused,
@@ -528,4 +530,139 @@ async fn idle_and_expired_sessions_end(app: TestApp) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!signed_in().await, "an expired session ends");
+}
+
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(app: TestApp) {
+    app.create_user("uma", Role::Member).await;
+    let laptop = app.browser();
+    laptop.log_in("uma", PASSWORD).await;
+    let phone = app.browser();
+    phone.log_in("uma", PASSWORD).await;
+
+    let wrong = laptop
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current", "not my password at all"),
+                ("new", "copper whistle meadow lantern"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("not your current password")
+    );
+    let weak = laptop
+        .submit(
+            "/account",
+            "/account/password",
+            &[("current", PASSWORD), ("new", "password123")],
+        )
+        .await;
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.text().await.unwrap_or_default().contains("too common"));
+
+    let changed = laptop
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "copper whistle meadow lantern"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    let page = laptop
+        .get(&location(&changed))
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        page.contains("Your password is changed"),
+        "this browser stays signed in: {page}"
+    );
+    assert!(
+        !phone
+            .get("/")
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Log out"),
+        "the other session ended"
+    );
+    assert_eq!(
+        app.browser().log_in("uma", PASSWORD).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.browser()
+            .log_in("uma", "copper whistle meadow lantern")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn the_confirmation_mail_can_be_sent_again(app: TestApp) {
+    let browser = app.browser();
+    browser
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "vera"),
+                ("email", "vera@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let first = app
+        .link_mailed_to("vera@example.com", "/verify-email/")
+        .await;
+    let account = browser
+        .get("/account")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(account.contains("not confirmed yet"));
+    let resent = browser
+        .submit("/account", "/account/confirmation", &[])
+        .await;
+    assert_eq!(resent.status(), StatusCode::SEE_OTHER);
+    let mut second = first.clone();
+    for _ in 0..50 {
+        second = app
+            .link_mailed_to("vera@example.com", "/verify-email/")
+            .await;
+        if second != first {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(first, second, "a new link was mailed");
+    assert_eq!(
+        app.browser().get(&first).await.status(),
+        StatusCode::BAD_REQUEST,
+        "the old link stopped working"
+    );
+    let confirmed = browser.submit(&second, &second, &[]).await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    assert!(
+        browser
+            .get("/account")
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("(confirmed)")
+    );
 }

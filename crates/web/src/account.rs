@@ -1,0 +1,201 @@
+//! A member's own account: the address and whether it is confirmed (with a way to get the
+//! confirmation mail again), and changing the password.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use stoa_accounts::{Password, TokenPurpose, password, sessions, tokens, users};
+use stoa_db::dialect;
+use stoa_moderation::limits as rate;
+
+use crate::accounts::{mail_verification, sign_in};
+use crate::layout::{Layout, render, see_other};
+use crate::session::{Checked, CsrfProtected, SignedIn};
+use crate::{AppError, AppState, limits};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account", web::get().to(show))
+        .route("/account/password", web::post().to(change_password))
+        .route("/account/confirmation", web::post().to(resend_confirmation));
+}
+
+#[derive(Template)]
+#[template(path = "accounts/account.html")]
+struct AccountPage {
+    layout: Layout,
+    username: String,
+    email: String,
+    confirmed: bool,
+    notice: Option<&'static str>,
+    current_error: Option<String>,
+    new_error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
+    let notice = match query.done.as_deref() {
+        Some("password-changed") => {
+            Some("Your password is changed. Every other session has ended.")
+        }
+        Some("confirmation-sent") => {
+            Some("We sent the confirmation mail again. The link works for 48 hours.")
+        }
+        _ => None,
+    };
+    page(&state, &user, notice, None, None).await
+}
+
+async fn page(
+    state: &AppState,
+    user: &SignedIn,
+    notice: Option<&'static str>,
+    current_error: Option<String>,
+    new_error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = user.user.id;
+    let account = state
+        .db
+        .run(move |conn| users::find(conn, id).map_err(AppError::from))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let failed = current_error.is_some() || new_error.is_some();
+    let page = AccountPage {
+        layout: Layout::new(state, &user.viewer, "Your account"),
+        username: account.username,
+        email: account.email.unwrap_or_default(),
+        confirmed: account.email_verified_at.is_some(),
+        notice,
+        current_error,
+        new_error,
+    };
+    let status = if failed {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(&page, status, &page.layout, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+}
+
+impl CsrfProtected for PasswordForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Needs the current password; ends every session and starts a new one for this browser.
+async fn change_password(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    form: Checked<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let id = user.user.id;
+    // Guesses at the current password count as failed log-ins for the account.
+    let bucket = format!("login:user:{id}");
+    limits::check(&state, bucket.clone(), rate::LOGIN_FAILURES_PER_ACCOUNT).await?;
+    let stored = state
+        .db
+        .run(move |conn| users::password_hash(conn, id).map_err(AppError::from))
+        .await?;
+    let attempt = form.current.clone();
+    if !state
+        .cpu(move || password::verify(&attempt, stored.as_deref()))
+        .await?
+    {
+        limits::count(&state, bucket, rate::LOGIN_FAILURES_PER_ACCOUNT).await?;
+        return page(
+            &state,
+            &user,
+            None,
+            Some("That is not your current password.".into()),
+            None,
+        )
+        .await;
+    }
+    let new_password = match Password::parse_new(&form.new, &[user.user.username.as_str()]) {
+        Ok(p) => p,
+        Err(e) => return page(&state, &user, None, None, Some(e.to_string())).await,
+    };
+    let hash = state.cpu(move || password::hash(&new_password)).await??;
+    state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                users::set_password_hash(conn, id, &hash)?;
+                sessions::end_all(conn, id)?;
+                tokens::revoke_all(conn, TokenPurpose::ResetPassword, id)
+            })
+        })
+        .await?;
+    tracing::info!(user.id = %id, "password changed");
+    sign_in(&state, id, "/account?done=password-changed").await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Sends a fresh confirmation link (the older ones stop working).
+async fn resend_confirmation(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    _form: Checked<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let id = user.user.id;
+    limits::count(
+        &state,
+        format!("confirm:user:{id}"),
+        rate::CONFIRMATION_MAILS_PER_ACCOUNT,
+    )
+    .await?;
+    let issued = state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                let Some(account) = users::find(conn, id)? else {
+                    return Ok(None);
+                };
+                let Some(email) = account
+                    .email
+                    .filter(|_| account.email_verified_at.is_none())
+                else {
+                    return Ok(None);
+                };
+                tokens::revoke_all(conn, TokenPurpose::VerifyEmail, id)?;
+                let token = tokens::issue(conn, TokenPurpose::VerifyEmail, Some(id), Some(&email))?;
+                Ok::<_, stoa_accounts::Error>(Some((email, token)))
+            })
+        })
+        .await?;
+    if let Some((email, token)) = issued {
+        mail_verification(&state, &email, &token).await;
+    }
+    Ok(see_other("/account?done=confirmation-sent"))
+}
