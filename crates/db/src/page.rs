@@ -36,14 +36,14 @@ impl Cursor {
 
 /// One page of a list, and where the next one starts.
 #[derive(Debug, Clone)]
-pub struct Page<T> {
+pub struct Page<T, C = Cursor> {
     pub items: Vec<T>,
-    pub next: Option<Cursor>,
+    pub next: Option<C>,
 }
 
-impl<T> Page<T> {
+impl<T, C> Page<T, C> {
     /// Builds a page from up to `limit + 1` rows: the extra row only says another page exists.
-    pub fn from_rows(mut rows: Vec<T>, limit: usize, position: impl Fn(&T) -> Cursor) -> Page<T> {
+    pub fn from_rows(mut rows: Vec<T>, limit: usize, position: impl Fn(&T) -> C) -> Page<T, C> {
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next = if more {

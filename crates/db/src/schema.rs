@@ -59,6 +59,7 @@ diesel::table! {
         answer_count -> Integer,
         created_at -> Timestamp,
         last_activity_at -> Timestamp,
+        accepted_answer_id -> Nullable<BigInt>,
     }
 }
 
@@ -73,6 +74,17 @@ diesel::table! {
         idempotency_key -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        score -> Integer,
+    }
+}
+
+diesel::table! {
+    votes (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        user_id -> BigInt,
+        value -> Integer,
+        created_at -> Timestamp,
     }
 }
 
@@ -90,6 +102,8 @@ diesel::joinable!(threads -> categories (category_id));
 diesel::joinable!(threads -> users (author_id));
 diesel::joinable!(posts -> threads (thread_id));
 diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(votes -> posts (post_id));
+diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -99,4 +113,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     threads,
     posts,
     rate_limits,
+    votes,
 );

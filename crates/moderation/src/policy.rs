@@ -23,6 +23,10 @@ pub enum Action {
     Answer,
     /// Create and arrange categories (community settings).
     ManageCategories,
+    /// Vote on a post; `own` when the actor wrote it.
+    Vote { own: bool },
+    /// Accept (or un-accept) an answer; `asker` when the actor asked the question.
+    AcceptAnswer { asker: bool },
 }
 
 /// Why an action is refused.
@@ -40,6 +44,19 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::ReadPublic, _) => Ok(()),
         (_, Actor::Guest) => Err(Denial::SignInRequired),
         (Action::AskQuestion | Action::Answer, Actor::Member { .. }) => Ok(()),
+        (Action::Vote { own: true }, Actor::Member { .. }) => {
+            Err(Denial::Forbidden("You cannot vote on your own post."))
+        }
+        (Action::Vote { own: false }, Actor::Member { .. }) => Ok(()),
+        (Action::AcceptAnswer { asker: true }, Actor::Member { .. }) => Ok(()),
+        (Action::AcceptAnswer { asker: false }, Actor::Member { role, .. })
+            if role >= Role::Staff =>
+        {
+            Ok(())
+        }
+        (Action::AcceptAnswer { asker: false }, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only the asker, staff and moderators can accept an answer.",
+        )),
         (
             Action::ManageCategories,
             Actor::Member {
@@ -56,11 +73,15 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 4] = [
+    const ACTIONS: [Action; 8] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer,
         Action::ManageCategories,
+        Action::Vote { own: true },
+        Action::Vote { own: false },
+        Action::AcceptAnswer { asker: true },
+        Action::AcceptAnswer { asker: false },
     ];
 
     fn member(role: Role) -> Actor {
@@ -71,38 +92,28 @@ mod tests {
     }
 
     /// Every action for every kind of actor, spelled out: a new action or role must be added
-    /// here, which makes its permissions a deliberate choice.
+    /// here, which makes its permissions a deliberate choice. `A` allowed, `S` sign in first,
+    /// `F` forbidden; columns in the order of `ACTIONS`.
     #[test]
     fn the_whole_table() {
-        use Denial::*;
-        let forbidden = Forbidden("Only the community owner can change its categories.");
-        let table: [(Actor, [Result<(), Denial>; 4]); 5] = [
-            (
-                Actor::Guest,
-                [
-                    Ok(()),
-                    Err(SignInRequired),
-                    Err(SignInRequired),
-                    Err(SignInRequired),
-                ],
-            ),
-            (
-                member(Role::Member),
-                [Ok(()), Ok(()), Ok(()), Err(forbidden)],
-            ),
-            (
-                member(Role::Staff),
-                [Ok(()), Ok(()), Ok(()), Err(forbidden)],
-            ),
-            (
-                member(Role::Moderator),
-                [Ok(()), Ok(()), Ok(()), Err(forbidden)],
-            ),
-            (member(Role::Owner), [Ok(()), Ok(()), Ok(()), Ok(())]),
+        let table = [
+            (Actor::Guest, "ASSSSSSS"),
+            (member(Role::Member), "AAAFFAAF"),
+            (member(Role::Staff), "AAAFFAAA"),
+            (member(Role::Moderator), "AAAFFAAA"),
+            (member(Role::Owner), "AAAAFAAA"),
         ];
         for (actor, expected) in table {
-            for (action, want) in ACTIONS.into_iter().zip(expected) {
-                assert_eq!(decide(actor, action), want, "{actor:?} {action:?}");
+            for (action, want) in ACTIONS.into_iter().zip(expected.chars()) {
+                let got = match decide(actor, action) {
+                    Ok(()) => 'A',
+                    Err(Denial::SignInRequired) => 'S',
+                    Err(Denial::Forbidden(why)) => {
+                        assert!(why.ends_with('.'), "a reason is a sentence: {why}");
+                        'F'
+                    }
+                };
+                assert_eq!(got, want, "{actor:?} {action:?}");
             }
         }
     }

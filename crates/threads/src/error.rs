@@ -11,6 +11,12 @@ pub enum Error {
     CategoryExists,
     #[error("That question does not exist.")]
     ThreadNotFound,
+    #[error("That post does not exist.")]
+    PostNotFound,
+    #[error("You cannot vote on your own post.")]
+    OwnVote,
+    #[error("That answer does not belong to this question.")]
+    NotAnAnswerHere,
     #[error(transparent)]
     Db(#[from] stoa_db::Error),
 }

@@ -10,6 +10,7 @@ mod input;
 pub mod markdown;
 pub mod posts;
 pub mod views;
+pub mod votes;
 
 pub use error::Error;
 pub use input::{Body, IdempotencyKey, Title};

@@ -177,6 +177,34 @@ fn insert_post(
         .get_result::<PostId>(conn)?)
 }
 
+/// Marks `answer` as the accepted answer of `thread`, or clears it (`None`). One column holds
+/// it, so concurrent accepts leave exactly one accepted answer: the last one written.
+pub fn set_accepted(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    answer: Option<PostId>,
+) -> Result<(), Error> {
+    if let Some(answer) = answer {
+        let belongs: i64 = posts::table
+            .filter(posts::id.eq(answer))
+            .filter(posts::thread_id.eq(thread))
+            .filter(posts::is_question.eq(false))
+            .count()
+            .get_result(conn)?;
+        if belongs == 0 {
+            return Err(Error::NotAnAnswerHere);
+        }
+    }
+    let updated = diesel::update(threads::table.find(thread))
+        .set(threads::accepted_answer_id.eq(answer))
+        .execute(conn)?;
+    if updated == 0 {
+        Err(Error::ThreadNotFound)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::slug_for;

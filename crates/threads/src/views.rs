@@ -1,10 +1,11 @@
-//! Read models for pages: a thread with its posts, and the list of latest questions. Each is
-//! a fixed number of queries, whatever the number of rows.
+//! Read models for pages: question lists and a thread with its posts. Each is a fixed number
+//! of queries, whatever the number of rows.
 
 use diesel::prelude::*;
 use stoa_db::page::{Cursor, Page};
 use stoa_db::schema::{categories, posts, threads, users};
-use stoa_db::{CategoryId, DbConn, PostId, ThreadId, UserId};
+use stoa_db::time::to_unix_micros;
+use stoa_db::{CategoryId, DbConn, MultiBackend, PostId, ThreadId, UserId};
 use time::PrimitiveDateTime;
 
 use crate::Error;
@@ -26,9 +27,59 @@ pub struct ThreadSummary {
     pub slug: String,
     pub answer_count: i32,
     pub created_at: PrimitiveDateTime,
+    pub last_activity_at: PrimitiveDateTime,
+    pub solved: bool,
+    /// The question's score.
+    pub score: i32,
     pub category_name: String,
     pub category_slug: String,
     pub author: Author,
+}
+
+/// Which questions a list shows, and in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListKind {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Most recent activity (a new answer) first.
+    Active,
+    /// No answer yet, newest first.
+    Unanswered,
+    /// No accepted answer, newest first.
+    Unsolved,
+    /// With an accepted answer, newest first.
+    Solved,
+}
+
+impl ListKind {
+    /// Every list, in tab order.
+    pub const ALL: [ListKind; 5] = [
+        ListKind::Newest,
+        ListKind::Active,
+        ListKind::Unanswered,
+        ListKind::Unsolved,
+        ListKind::Solved,
+    ];
+
+    /// The URL spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListKind::Newest => "newest",
+            ListKind::Active => "active",
+            ListKind::Unanswered => "unanswered",
+            ListKind::Unsolved => "unsolved",
+            ListKind::Solved => "solved",
+        }
+    }
+
+    /// Reads the URL spelling; anything else is the default list.
+    pub fn parse(s: &str) -> ListKind {
+        ListKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or_default()
+    }
 }
 
 /// A thread's heading.
@@ -39,6 +90,8 @@ pub struct ThreadHead {
     pub slug: String,
     pub answer_count: i32,
     pub created_at: PrimitiveDateTime,
+    pub asker: UserId,
+    pub accepted_answer_id: Option<PostId>,
     pub category_id: CategoryId,
     pub category_name: String,
     pub category_slug: String,
@@ -50,63 +103,189 @@ pub struct PostView {
     pub id: PostId,
     pub is_question: bool,
     pub body_html: String,
+    pub score: i32,
     pub created_at: PrimitiveDateTime,
     pub author: Author,
 }
 
-/// A thread page: the question, then one page of answers (oldest first).
+/// How a thread's answers are ordered (after the accepted one, which always comes first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnswerOrder {
+    /// Highest score first, then oldest.
+    #[default]
+    Votes,
+    Newest,
+    Oldest,
+}
+
+impl AnswerOrder {
+    pub const ALL: [AnswerOrder; 3] =
+        [AnswerOrder::Votes, AnswerOrder::Newest, AnswerOrder::Oldest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerOrder::Votes => "votes",
+            AnswerOrder::Newest => "newest",
+            AnswerOrder::Oldest => "oldest",
+        }
+    }
+
+    pub fn parse(s: &str) -> AnswerOrder {
+        AnswerOrder::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .unwrap_or_default()
+    }
+}
+
+/// A position in a thread's answers: `(score, time, id)`, written `score_micros_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnswerCursor {
+    pub score: i32,
+    pub at: PrimitiveDateTime,
+    pub id: PostId,
+}
+
+impl AnswerCursor {
+    pub fn encode(&self) -> String {
+        format!("{}_{}_{}", self.score, to_unix_micros(self.at), self.id)
+    }
+
+    pub fn parse(s: &str) -> Option<AnswerCursor> {
+        let (score, rest) = s.split_once('_')?;
+        let position = Cursor::parse(rest)?;
+        Some(AnswerCursor {
+            score: score.parse().ok()?,
+            at: position.at,
+            id: PostId(position.id),
+        })
+    }
+
+    fn of(post: &PostView) -> AnswerCursor {
+        AnswerCursor {
+            score: post.score,
+            at: post.created_at,
+            id: post.id,
+        }
+    }
+}
+
+/// A thread page: the question, the accepted answer (on the first page), then a page of the
+/// other answers in the chosen order.
 #[derive(Debug, Clone)]
 pub struct ThreadPage {
     pub head: ThreadHead,
     pub question: PostView,
-    pub answers: Page<PostView>,
+    pub accepted: Option<PostView>,
+    pub answers: Page<PostView, AnswerCursor>,
+}
+
+impl ThreadPage {
+    /// Every post on the page (for the viewer's votes).
+    pub fn post_ids(&self) -> Vec<PostId> {
+        let accepted = self.accepted.iter();
+        std::iter::once(&self.question)
+            .chain(accepted)
+            .chain(&self.answers.items)
+            .map(|p| p.id)
+            .collect()
+    }
 }
 
 const AUTHOR: (users::id, users::username, users::display_name, users::role) =
     (users::id, users::username, users::display_name, users::role);
 
-/// The latest questions, newest first, `limit` per page, after `cursor`.
-pub fn latest(
+fn limit_plus_one(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(50) + 1
+}
+
+/// A page of the `kind` list (optionally one category's), `limit` per page, after `cursor`.
+/// Newest-first lists page by `(created_at, id)`, the active list by `(last_activity_at, id)`.
+pub fn list(
     conn: &mut DbConn,
+    kind: ListKind,
+    category: Option<CategoryId>,
     cursor: Option<Cursor>,
     limit: usize,
 ) -> Result<Page<ThreadSummary>, Error> {
     let mut query = threads::table
         .inner_join(categories::table)
         .inner_join(users::table)
+        .inner_join(posts::table)
+        .filter(posts::is_question.eq(true))
         .select((
             threads::id,
             threads::title,
             threads::slug,
             threads::answer_count,
             threads::created_at,
+            threads::last_activity_at,
+            threads::accepted_answer_id.is_not_null(),
+            posts::score,
             categories::name,
             categories::slug,
             AUTHOR,
         ))
-        .order((threads::created_at.desc(), threads::id.desc()))
-        .limit(i64::try_from(limit).unwrap_or(50) + 1)
-        .into_boxed();
-    if let Some(c) = cursor {
-        query = query.filter(
-            threads::created_at.lt(c.at).or(threads::created_at
-                .eq(c.at)
-                .and(threads::id.lt(ThreadId(c.id)))),
-        );
+        .limit(limit_plus_one(limit))
+        .into_boxed::<MultiBackend>();
+    if let Some(category) = category {
+        query = query.filter(threads::category_id.eq(category));
     }
-    let rows = query.load::<ThreadSummary>(conn)?;
-    Ok(Page::from_rows(rows, limit, |t| Cursor {
-        at: t.created_at,
-        id: t.id.0,
+    query = match kind {
+        ListKind::Unanswered => query.filter(threads::answer_count.eq(0)),
+        ListKind::Unsolved => query.filter(threads::accepted_answer_id.is_null()),
+        ListKind::Solved => query.filter(threads::accepted_answer_id.is_not_null()),
+        ListKind::Newest | ListKind::Active => query,
+    };
+    let rows = if kind == ListKind::Active {
+        if let Some(c) = cursor {
+            let before = threads::last_activity_at
+                .lt(c.at)
+                .or(threads::last_activity_at
+                    .eq(c.at)
+                    .and(threads::id.lt(ThreadId(c.id))));
+            query = query.filter(before);
+        }
+        query
+            .order((threads::last_activity_at.desc(), threads::id.desc()))
+            .load::<ThreadSummary>(conn)?
+    } else {
+        if let Some(c) = cursor {
+            let before = threads::created_at.lt(c.at).or(threads::created_at
+                .eq(c.at)
+                .and(threads::id.lt(ThreadId(c.id))));
+            query = query.filter(before);
+        }
+        query
+            .order((threads::created_at.desc(), threads::id.desc()))
+            .load::<ThreadSummary>(conn)?
+    };
+    Ok(Page::from_rows(rows, limit, |t| {
+        let at = if kind == ListKind::Active {
+            t.last_activity_at
+        } else {
+            t.created_at
+        };
+        Cursor { at, id: t.id.0 }
     }))
 }
 
-/// The thread `id` with its question and a page of answers after `cursor`; `None` if absent.
-/// Three queries: the heading, the question, the answers.
+/// The latest questions, newest first.
+pub fn latest(
+    conn: &mut DbConn,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> Result<Page<ThreadSummary>, Error> {
+    list(conn, ListKind::Newest, None, cursor, limit)
+}
+
+/// The thread `id` with its question, its accepted answer and a page of its other answers;
+/// `None` if absent. Four queries at most, whatever the number of answers.
 pub fn thread(
     conn: &mut DbConn,
     id: ThreadId,
-    cursor: Option<Cursor>,
+    order: AnswerOrder,
+    cursor: Option<AnswerCursor>,
     limit: usize,
 ) -> Result<Option<ThreadPage>, Error> {
     let head = threads::table
@@ -118,6 +297,8 @@ pub fn thread(
             threads::slug,
             threads::answer_count,
             threads::created_at,
+            threads::author_id,
+            threads::accepted_answer_id,
             categories::id,
             categories::name,
             categories::slug,
@@ -129,37 +310,120 @@ pub fn thread(
         posts::id,
         posts::is_question,
         posts::body_html,
+        posts::score,
         posts::created_at,
         AUTHOR,
     );
-    let question = posts::table
+    // The question and (on the first page) the accepted answer, in one query.
+    let pinned_ids: Vec<PostId> = match (head.accepted_answer_id, cursor) {
+        (Some(accepted), None) => vec![accepted],
+        _ => Vec::new(),
+    };
+    let pinned = posts::table
         .inner_join(users::table)
         .filter(posts::thread_id.eq(id))
-        .filter(posts::is_question.eq(true))
+        .filter(
+            posts::is_question
+                .eq(true)
+                .or(posts::id.eq_any(&pinned_ids)),
+        )
         .select(post_columns)
-        .first::<PostView>(conn)?;
+        .load::<PostView>(conn)?;
+    let (questions, accepted): (Vec<PostView>, Vec<PostView>) =
+        pinned.into_iter().partition(|p| p.is_question);
+    let question = questions.into_iter().next().ok_or(Error::ThreadNotFound)?;
+
     let mut answers = posts::table
         .inner_join(users::table)
         .filter(posts::thread_id.eq(id))
         .filter(posts::is_question.eq(false))
         .select(post_columns)
-        .order((posts::created_at.asc(), posts::id.asc()))
-        .limit(i64::try_from(limit).unwrap_or(50) + 1)
-        .into_boxed();
-    if let Some(c) = cursor {
-        answers = answers.filter(
+        .limit(limit_plus_one(limit))
+        .into_boxed::<MultiBackend>();
+    if let Some(accepted) = head.accepted_answer_id {
+        answers = answers.filter(posts::id.ne(accepted));
+    }
+    answers = match (order, cursor) {
+        (AnswerOrder::Votes, Some(c)) => answers.filter(
+            posts::score.lt(c.score).or(posts::score.eq(c.score).and(
+                posts::created_at
+                    .gt(c.at)
+                    .or(posts::created_at.eq(c.at).and(posts::id.gt(c.id))),
+            )),
+        ),
+        (AnswerOrder::Oldest, Some(c)) => answers.filter(
             posts::created_at
                 .gt(c.at)
-                .or(posts::created_at.eq(c.at).and(posts::id.gt(PostId(c.id)))),
-        );
-    }
-    let answers = Page::from_rows(answers.load::<PostView>(conn)?, limit, |p| Cursor {
-        at: p.created_at,
-        id: p.id.0,
-    });
+                .or(posts::created_at.eq(c.at).and(posts::id.gt(c.id))),
+        ),
+        (AnswerOrder::Newest, Some(c)) => answers.filter(
+            posts::created_at
+                .lt(c.at)
+                .or(posts::created_at.eq(c.at).and(posts::id.lt(c.id))),
+        ),
+        (_, None) => answers,
+    };
+    answers = match order {
+        AnswerOrder::Votes => answers.order((
+            posts::score.desc(),
+            posts::created_at.asc(),
+            posts::id.asc(),
+        )),
+        AnswerOrder::Oldest => answers.order((posts::created_at.asc(), posts::id.asc())),
+        AnswerOrder::Newest => answers.order((posts::created_at.desc(), posts::id.desc())),
+    };
+    let answers = Page::from_rows(answers.load::<PostView>(conn)?, limit, AnswerCursor::of);
     Ok(Some(ThreadPage {
         head,
         question,
+        accepted: accepted.into_iter().next(),
         answers,
     }))
+}
+
+/// The thread's asker, for the policy ("the asker may accept an answer").
+pub fn asker(conn: &mut DbConn, id: ThreadId) -> Result<UserId, Error> {
+    threads::table
+        .find(id)
+        .select(threads::author_id)
+        .first(conn)
+        .optional()?
+        .ok_or(Error::ThreadNotFound)
+}
+
+/// The thread's current URL slug.
+pub fn slug(conn: &mut DbConn, id: ThreadId) -> Result<String, Error> {
+    threads::table
+        .find(id)
+        .select(threads::slug)
+        .first(conn)
+        .optional()?
+        .ok_or(Error::ThreadNotFound)
+}
+
+/// The thread and URL slug a post belongs to.
+pub fn post_location(conn: &mut DbConn, post: PostId) -> Result<(ThreadId, String), Error> {
+    posts::table
+        .inner_join(threads::table)
+        .filter(posts::id.eq(post))
+        .select((threads::id, threads::slug))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::PostNotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answer_cursors_round_trip() {
+        let c = AnswerCursor {
+            score: -3,
+            at: stoa_db::time::now(),
+            id: PostId(9),
+        };
+        assert_eq!(AnswerCursor::parse(&c.encode()), Some(c));
+        assert_eq!(AnswerCursor::parse("x_1_2"), None);
+    }
 }

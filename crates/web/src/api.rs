@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use stoa_db::ThreadId;
 use stoa_db::page::Cursor;
-use stoa_threads::views::{self, PostView, ThreadSummary};
+use stoa_threads::views::{self, AnswerCursor, AnswerOrder, PostView, ThreadSummary};
 
 use crate::{ApiError, AppError, AppState, home, threads};
 
@@ -19,6 +19,8 @@ struct QuestionItem {
     title: String,
     url: String,
     answer_count: i32,
+    score: i32,
+    solved: bool,
     category: String,
     author: String,
     created_at: String,
@@ -31,6 +33,8 @@ impl From<ThreadSummary> for QuestionItem {
             id: t.id,
             title: t.title,
             answer_count: t.answer_count,
+            score: t.score,
+            solved: t.solved,
             category: t.category_name,
             author: t.author.username,
             created_at: crate::layout::human_time(t.created_at).1,
@@ -47,6 +51,12 @@ struct QuestionList {
 #[derive(Deserialize)]
 struct ListQuery {
     after: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ThreadQuery {
+    after: Option<String>,
+    sort: Option<String>,
 }
 
 async fn list(
@@ -67,6 +77,7 @@ async fn list(
 #[derive(Serialize)]
 struct PostItem {
     id: i64,
+    score: i32,
     author: String,
     body_html: String,
     created_at: String,
@@ -76,6 +87,7 @@ impl From<PostView> for PostItem {
     fn from(p: PostView) -> Self {
         PostItem {
             id: p.id.0,
+            score: p.score,
             author: p.author.username,
             body_html: p.body_html,
             created_at: crate::layout::human_time(p.created_at).1,
@@ -89,6 +101,7 @@ struct ThreadItem {
     title: String,
     category: String,
     question: PostItem,
+    accepted_answer: Option<PostItem>,
     answers: Vec<PostItem>,
     next_answers: Option<String>,
 }
@@ -96,14 +109,16 @@ struct ThreadItem {
 async fn show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    query: web::Query<ListQuery>,
+    query: web::Query<ThreadQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ThreadId(path.into_inner());
-    let cursor = query.after.as_deref().and_then(Cursor::parse);
+    let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
+    let order = AnswerOrder::parse(query.sort.as_deref().unwrap_or_default());
     let thread = state
         .db
         .run(move |conn| {
-            views::thread(conn, id, cursor, threads::ANSWERS_PER_PAGE).map_err(AppError::from)
+            views::thread(conn, id, order, cursor, threads::ANSWERS_PER_PAGE)
+                .map_err(AppError::from)
         })
         .await?
         .ok_or(AppError::NotFound)?;
@@ -112,6 +127,7 @@ async fn show(
         title: thread.head.title,
         category: thread.head.category_name,
         question: thread.question.into(),
+        accepted_answer: thread.accepted.map(PostItem::from),
         answers: thread
             .answers
             .items

@@ -154,7 +154,8 @@ impl From<stoa_threads::Error> for AppError {
         use stoa_threads::Error as E;
         match e {
             E::Db(db) => db.into(),
-            E::ThreadNotFound => AppError::NotFound,
+            E::ThreadNotFound | E::PostNotFound => AppError::NotFound,
+            E::OwnVote => AppError::Forbidden(e.to_string()),
             input => AppError::BadRequest(input.to_string()),
         }
     }

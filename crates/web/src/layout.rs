@@ -22,6 +22,7 @@ pub struct Layout {
     /// CSRF token for the header's log-out form.
     pub csrf: String,
     pub stylesheet: &'static str,
+    pub script: &'static str,
     pub title: String,
     /// The page carries a guest's form token: never stored by shared caches.
     pub private: bool,
@@ -38,6 +39,7 @@ impl Layout {
             is_owner: viewer.is_owner(),
             csrf: viewer.csrf_token(),
             stylesheet: assets::stylesheet_url(),
+            script: assets::script_url(),
             title: title.into(),
             private: false,
         }

@@ -15,6 +15,7 @@ mod logging;
 mod session;
 pub mod settings;
 mod threads;
+mod votes;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -101,6 +102,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(accounts::routes)
     .configure(account::routes)
     .configure(threads::routes)
+    .configure(votes::routes)
     .configure(admin::routes)
     .service(web::scope("/api/v1").configure(api::routes))
     .default_service(web::to(not_found));

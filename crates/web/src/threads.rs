@@ -1,14 +1,16 @@
 //! Asking, answering and reading a thread.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::page::Cursor;
-use stoa_db::{CategoryId, ThreadId, dialect};
+use stoa_db::{CategoryId, PostId, ThreadId, dialect};
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
-use stoa_threads::views::{self, Author, PostView, ThreadPage};
+use stoa_threads::views::{self, AnswerCursor, AnswerOrder, Author, PostView, ThreadPage};
+use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, posts};
 
 use crate::layout::{Layout, form_key, human_time, render, see_other};
@@ -172,13 +174,18 @@ async fn ask(
 /// A post as shown on the thread page.
 #[derive(Debug)]
 pub struct PostCard {
-    pub id: String,
+    pub id: PostId,
     pub body_html: String,
+    pub score: i32,
     pub author: String,
     pub author_username: String,
     pub role_badge: Option<&'static str>,
     pub time_shown: String,
     pub time_iso: String,
+    /// The viewer may vote on it (signed in, not its author).
+    pub can_vote: bool,
+    pub voted_up: bool,
+    pub voted_down: bool,
 }
 
 fn role_badge(author: &Author) -> Option<&'static str> {
@@ -190,19 +197,33 @@ fn role_badge(author: &Author) -> Option<&'static str> {
     }
 }
 
-impl From<PostView> for PostCard {
-    fn from(p: PostView) -> Self {
+impl PostCard {
+    fn new(p: PostView, viewer: &Viewer, votes: &HashMap<PostId, Vote>) -> PostCard {
         let (time_shown, time_iso) = human_time(p.created_at);
+        let vote = votes.get(&p.id).copied().unwrap_or(Vote::None);
+        let own = Some(p.author.id) == viewer.user.as_ref().map(|u| u.id);
         PostCard {
-            id: p.id.to_string(),
+            id: p.id,
             body_html: p.body_html,
+            score: p.score,
             role_badge: role_badge(&p.author),
             author: p.author.display_name,
             author_username: p.author.username,
             time_shown,
             time_iso,
+            can_vote: policy::decide(viewer.actor(), Action::Vote { own }).is_ok(),
+            voted_up: vote == Vote::Up,
+            voted_down: vote == Vote::Down,
         }
     }
+}
+
+/// A tab that reorders the answers.
+#[derive(Debug)]
+pub struct OrderTab {
+    pub label: &'static str,
+    pub url: String,
+    pub current: bool,
 }
 
 #[derive(Template)]
@@ -214,9 +235,14 @@ struct ThreadView {
     title: String,
     category: String,
     answer_count: i32,
+    solved: bool,
     question: PostCard,
+    accepted: Option<PostCard>,
     answers: Vec<PostCard>,
+    order_tabs: Vec<OrderTab>,
     next_answers: Option<String>,
+    /// The viewer may accept an answer (the asker, staff, moderators).
+    can_accept: bool,
     signed_in: bool,
     answer_body: String,
     answer_key: String,
@@ -226,29 +252,56 @@ struct ThreadView {
 #[derive(Debug, Deserialize)]
 pub struct AnswersQuery {
     after: Option<String>,
+    sort: Option<String>,
 }
 
 impl ThreadView {
-    fn new(state: &AppState, viewer: &Viewer, thread: ThreadPage) -> ThreadView {
+    fn new(state: &AppState, viewer: &Viewer, loaded: LoadedThread) -> ThreadView {
+        let LoadedThread {
+            page: thread,
+            votes,
+            order,
+        } = loaded;
         let thread_url = format!("/q/{}/{}", thread.head.id, thread.head.slug);
+        let sort_param = if order == AnswerOrder::default() {
+            String::new()
+        } else {
+            format!("sort={}&", order.as_str())
+        };
+        let asker = Some(thread.head.asker) == viewer.user.as_ref().map(|u| u.id);
+        let card = |p: PostView| PostCard::new(p, viewer, &votes);
         ThreadView {
             layout: Layout::new(state, viewer, thread.head.title.clone()),
             next_answers: thread
                 .answers
                 .next
-                .map(|c| format!("{thread_url}?after={}#answers", c.encode())),
+                .map(|c| format!("{thread_url}?{sort_param}after={}#answers", c.encode())),
+            order_tabs: AnswerOrder::ALL
+                .into_iter()
+                .map(|o| OrderTab {
+                    label: match o {
+                        AnswerOrder::Votes => "Votes",
+                        AnswerOrder::Newest => "Newest",
+                        AnswerOrder::Oldest => "Oldest",
+                    },
+                    url: if o == AnswerOrder::default() {
+                        format!("{thread_url}#answers")
+                    } else {
+                        format!("{thread_url}?sort={}#answers", o.as_str())
+                    },
+                    current: o == order,
+                })
+                .collect(),
             thread_url,
             thread_id: thread.head.id,
             title: thread.head.title,
             category: thread.head.category_name,
             answer_count: thread.head.answer_count,
-            question: thread.question.into(),
-            answers: thread
-                .answers
-                .items
-                .into_iter()
-                .map(PostCard::from)
-                .collect(),
+            solved: thread.head.accepted_answer_id.is_some(),
+            question: card(thread.question),
+            accepted: thread.accepted.map(card),
+            answers: thread.answers.items.into_iter().map(card).collect(),
+            can_accept: policy::decide(viewer.actor(), Action::AcceptAnswer { asker }).is_ok(),
             signed_in: viewer.user.is_some(),
             answer_body: String::new(),
             answer_key: form_key(),
@@ -257,16 +310,37 @@ impl ThreadView {
     }
 }
 
+/// A thread page with the viewer's votes on its posts.
+pub struct LoadedThread {
+    page: ThreadPage,
+    votes: HashMap<PostId, Vote>,
+    order: AnswerOrder,
+}
+
+/// Loads a page of the thread and the viewer's votes on it, in one trip to the database.
 async fn load_thread(
     state: &AppState,
+    viewer: &Viewer,
     id: ThreadId,
-    cursor: Option<Cursor>,
-) -> Result<ThreadPage, AppError> {
-    state
+    order: AnswerOrder,
+    cursor: Option<AnswerCursor>,
+) -> Result<LoadedThread, AppError> {
+    let voter = viewer.user.as_ref().map(|u| u.id);
+    let (page, votes) = state
         .db
-        .run(move |conn| views::thread(conn, id, cursor, ANSWERS_PER_PAGE).map_err(AppError::from))
+        .run(move |conn| {
+            let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE)? else {
+                return Ok(None);
+            };
+            let votes = match voter {
+                Some(voter) => votes::of_viewer(conn, voter, &page.post_ids())?,
+                None => HashMap::new(),
+            };
+            Ok::<_, stoa_threads::Error>(Some((page, votes)))
+        })
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    Ok(LoadedThread { page, votes, order })
 }
 
 async fn show(
@@ -278,12 +352,13 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     policy::decide(viewer.actor(), Action::ReadPublic)?;
     let (id, slug) = path.into_inner();
-    let cursor = query.after.as_deref().and_then(Cursor::parse);
-    let thread = load_thread(&state, ThreadId(id), cursor).await?;
-    if thread.head.slug != slug {
+    let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
+    let order = AnswerOrder::parse(query.sort.as_deref().unwrap_or_default());
+    let thread = load_thread(&state, &viewer, ThreadId(id), order, cursor).await?;
+    if thread.page.head.slug != slug {
         // Keep the answers page the reader asked for.
         let query = req.query_string();
-        let mut location = format!("/q/{id}/{}", thread.head.slug);
+        let mut location = format!("/q/{id}/{}", thread.page.head.slug);
         if !query.is_empty() {
             location = format!("{location}?{query}");
         }
@@ -299,10 +374,13 @@ async fn show_without_slug(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let thread = load_thread(&state, ThreadId(id), None).await?;
+    let id = ThreadId(path.into_inner());
+    let slug = state
+        .db
+        .run(move |conn| views::slug(conn, id).map_err(AppError::from))
+        .await?;
     Ok(HttpResponse::MovedPermanently()
-        .insert_header(("Location", format!("/q/{id}/{}", thread.head.slug)))
+        .insert_header(("Location", format!("/q/{id}/{slug}")))
         .finish())
 }
 
@@ -352,7 +430,14 @@ async fn answer(
             posted.thread_id, posted.slug, posted.post_id
         ))),
         Err(e) if e.field() == Some("body") => {
-            let thread = load_thread(&state, thread_id, None).await?;
+            let thread = load_thread(
+                &state,
+                &user.viewer,
+                thread_id,
+                AnswerOrder::default(),
+                None,
+            )
+            .await?;
             let mut page = ThreadView::new(&state, &user.viewer, thread);
             page.answer_error = Some(e.to_string());
             page.answer_body = form.body;

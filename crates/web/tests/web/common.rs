@@ -336,3 +336,53 @@ pub fn set_cookies(headers: &HeaderMap) -> Vec<String> {
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
         .collect()
 }
+
+impl Browser {
+    /// Asks a question in `category`; returns the thread's URL.
+    pub async fn ask(&self, category: &str, title: &str) -> String {
+        let response = self
+            .submit(
+                "/ask",
+                "/ask",
+                &[
+                    ("title", title),
+                    ("body", "The details of this question."),
+                    ("category", category),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "asking {title:?}");
+        location(&response)
+    }
+
+    /// Answers the question at `thread_url`; returns the new answer's post id.
+    pub async fn answer(&self, thread_url: &str, body: &str) -> String {
+        let thread = thread_url.split('/').nth(2).unwrap_or_default();
+        let response = self
+            .submit(
+                thread_url,
+                &format!("/q/{thread}/answer"),
+                &[("body", body)],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "answering {thread_url}"
+        );
+        location(&response)
+            .rsplit("#post-")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Posts a form found on `page_path` (its CSRF token) to `action` with `fields`.
+    pub async fn act(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let page = self.get(page_path).await.text().await.unwrap_or_default();
+        let csrf = hidden(&page, "csrf");
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
+    }
+}

@@ -5,5 +5,6 @@ mod common;
 
 mod accounts;
 mod limits;
+mod qa;
 mod security;
 mod threads;

@@ -123,6 +123,9 @@ async fn xss_in_title_and_body_renders_inert(app: TestApp) {
             .map(|t| t.split('>').next().unwrap_or_default().to_lowercase())
         {
             let name = tag.split_whitespace().next().unwrap_or_default();
+            if tag.starts_with("script src=\"/static/stoa.js?") {
+                continue; // Stoa's own script, from this origin.
+            }
             assert!(
                 !["script", "svg", "set", "iframe"].contains(&name),
                 "<{tag}> survived on {path}"

@@ -1,0 +1,138 @@
+//! Voting on posts and accepting answers. Both are plain forms (they work without JavaScript
+//! and come back to the post); `static/stoa.js` sends the vote form in the background and
+//! updates the score in place, asking for JSON.
+
+use actix_web::http::header::ACCEPT;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use stoa_db::{PostId, ThreadId, dialect};
+use stoa_moderation::policy::{self, Action};
+use stoa_threads::votes::{self, Vote};
+use stoa_threads::{posts, views};
+
+use crate::layout::see_other;
+use crate::session::{Checked, CsrfProtected, SignedIn};
+use crate::{AppError, AppState};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/posts/{id}/vote", web::post().to(vote))
+        .route("/q/{id}/accept", web::post().to(accept));
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VoteForm {
+    #[serde(default)]
+    csrf: String,
+    /// `up`, `down`, or `none` to take the vote back.
+    #[serde(default)]
+    value: String,
+}
+
+impl CsrfProtected for VoteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Where a post lives, to send the browser back to it.
+async fn post_url(state: &AppState, post: PostId) -> Result<String, AppError> {
+    let (thread, slug) = state
+        .db
+        .run(move |conn| views::post_location(conn, post).map_err(AppError::from))
+        .await?;
+    Ok(format!("/q/{thread}/{slug}#post-{post}"))
+}
+
+async fn vote(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: SignedIn,
+    path: web::Path<i64>,
+    form: Checked<VoteForm>,
+) -> Result<HttpResponse, AppError> {
+    let post = PostId(path.into_inner());
+    let voter = user.user.id;
+    let author = state
+        .db
+        .run(move |conn| votes::post_author(conn, post).map_err(AppError::from))
+        .await?;
+    policy::decide(
+        user.viewer.actor(),
+        Action::Vote {
+            own: author == voter,
+        },
+    )?;
+    let vote = Vote::parse(&form.0.value);
+    let score = state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| votes::cast(conn, voter, post, vote))
+        })
+        .await?;
+    let wants_json = req
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    if wants_json {
+        let vote = match vote {
+            Vote::Up => "up",
+            Vote::Down => "down",
+            Vote::None => "none",
+        };
+        return Ok(HttpResponse::Ok().json(serde_json::json!({ "score": score, "vote": vote })));
+    }
+    Ok(see_other(&post_url(&state, post).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    csrf: String,
+    /// The answer to accept; empty to undo the accepted one.
+    #[serde(default)]
+    answer: String,
+}
+
+impl CsrfProtected for AcceptForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn accept(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+    form: Checked<AcceptForm>,
+) -> Result<HttpResponse, AppError> {
+    let thread = ThreadId(path.into_inner());
+    let asker = state
+        .db
+        .run(move |conn| views::asker(conn, thread).map_err(AppError::from))
+        .await?;
+    policy::decide(
+        user.viewer.actor(),
+        Action::AcceptAnswer {
+            asker: asker == user.user.id,
+        },
+    )?;
+    let answer = match form.0.answer.trim() {
+        "" => None,
+        id => Some(PostId(id.parse().map_err(|_| {
+            AppError::BadRequest("That is not an answer.".into())
+        })?)),
+    };
+    state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| posts::set_accepted(conn, thread, answer))
+        })
+        .await?;
+    let slug = state
+        .db
+        .run(move |conn| views::slug(conn, thread).map_err(AppError::from))
+        .await?;
+    let anchor = answer.map_or_else(|| "answers".to_owned(), |a| format!("post-{a}"));
+    Ok(see_other(&format!("/q/{thread}/{slug}#{anchor}")))
+}
