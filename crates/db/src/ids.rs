@@ -29,4 +29,8 @@ id_type!(
     ThreadId,
     /// A row of `posts`: a question body or an answer.
     PostId,
+    /// A row of `comments`.
+    CommentId,
+    /// A row of `tags`.
+    TagId,
 );

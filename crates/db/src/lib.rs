@@ -26,7 +26,7 @@ use tokio::sync::Semaphore;
 pub use conn::DbConn;
 pub use conn::MultiBackend;
 pub use diesel;
-pub use ids::{CategoryId, PostId, ThreadId, UserId};
+pub use ids::{CategoryId, CommentId, PostId, TagId, ThreadId, UserId};
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -75,6 +75,36 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         score -> Integer,
+        comment_count -> Integer,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        author_id -> BigInt,
+        body_source -> Text,
+        body_html -> Text,
+        idempotency_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        question_count -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    thread_tags (thread_id, tag_id) {
+        thread_id -> BigInt,
+        tag_id -> BigInt,
     }
 }
 
@@ -103,6 +133,10 @@ diesel::joinable!(threads -> users (author_id));
 diesel::joinable!(posts -> threads (thread_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(votes -> posts (post_id));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(thread_tags -> threads (thread_id));
+diesel::joinable!(thread_tags -> tags (tag_id));
 diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -114,4 +148,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     rate_limits,
     votes,
+    comments,
+    tags,
+    thread_tags,
 );

@@ -27,6 +27,12 @@ pub enum Action {
     Vote { own: bool },
     /// Accept (or un-accept) an answer; `asker` when the actor asked the question.
     AcceptAnswer { asker: bool },
+    /// Comment on a question or an answer.
+    Comment,
+    /// Create a tag that does not exist yet; the community sets the least role that may.
+    CreateTag { min_role: Role },
+    /// Write a tag's description.
+    DescribeTag,
 }
 
 /// Why an action is refused.
@@ -66,6 +72,15 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::ManageCategories, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only the community owner can change its categories.",
         )),
+        (Action::Comment, Actor::Member { .. }) => Ok(()),
+        (Action::CreateTag { min_role }, Actor::Member { role, .. }) if role >= min_role => Ok(()),
+        (Action::CreateTag { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Your role cannot create new tags yet; choose existing ones.",
+        )),
+        (Action::DescribeTag, Actor::Member { role, .. }) if role >= Role::Staff => Ok(()),
+        (Action::DescribeTag, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only staff and moderators can describe tags.",
+        )),
     }
 }
 
@@ -73,7 +88,7 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 8] = [
+    const ACTIONS: [Action; 12] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer,
@@ -82,6 +97,14 @@ mod tests {
         Action::Vote { own: false },
         Action::AcceptAnswer { asker: true },
         Action::AcceptAnswer { asker: false },
+        Action::Comment,
+        Action::CreateTag {
+            min_role: Role::Member,
+        },
+        Action::CreateTag {
+            min_role: Role::Staff,
+        },
+        Action::DescribeTag,
     ];
 
     fn member(role: Role) -> Actor {
@@ -97,11 +120,11 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let table = [
-            (Actor::Guest, "ASSSSSSS"),
-            (member(Role::Member), "AAAFFAAF"),
-            (member(Role::Staff), "AAAFFAAA"),
-            (member(Role::Moderator), "AAAFFAAA"),
-            (member(Role::Owner), "AAAAFAAA"),
+            (Actor::Guest, "ASSSSSSSSSSS"),
+            (member(Role::Member), "AAAFFAAFAAFF"),
+            (member(Role::Staff), "AAAFFAAAAAAA"),
+            (member(Role::Moderator), "AAAFFAAAAAAA"),
+            (member(Role::Owner), "AAAAFAAAAAAA"),
         ];
         for (actor, expected) in table {
             for (action, want) in ACTIONS.into_iter().zip(expected.chars()) {

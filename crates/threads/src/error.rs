@@ -7,6 +7,10 @@ pub enum Error {
     InvalidBody(String),
     #[error("{0}")]
     InvalidCategory(String),
+    #[error("{0}")]
+    InvalidComment(String),
+    #[error("{0}")]
+    InvalidTags(String),
     #[error("A category with that name already exists.")]
     CategoryExists,
     #[error("That question does not exist.")]
@@ -28,6 +32,8 @@ impl Error {
             Error::InvalidTitle(_) => Some("title"),
             Error::InvalidBody(_) => Some("body"),
             Error::InvalidCategory(_) | Error::CategoryExists => Some("category"),
+            Error::InvalidComment(_) => Some("comment"),
+            Error::InvalidTags(_) => Some("tags"),
             _ => None,
         }
     }

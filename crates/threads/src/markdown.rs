@@ -21,6 +21,30 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
+/// The subset comments may use: inline text only (emphasis, code, links, strikethrough).
+static INLINE_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::empty();
+    builder
+        .tags(HashSet::from(["a", "em", "strong", "code", "del", "br"]))
+        .add_tag_attributes("a", ["href"])
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .link_rel(Some("nofollow ugc noopener"));
+    builder
+});
+
+/// Renders a comment: the same Markdown, cleaned down to inline markup. Headings, images,
+/// lists and blocks lose their markup and keep their text.
+pub fn render_inline(source: &str) -> String {
+    let options = Options::ENABLE_STRIKETHROUGH;
+    let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut unsafe_html, Parser::new_ext(source, options));
+    INLINE_SANITIZER
+        .clean(&unsafe_html)
+        .to_string()
+        .trim()
+        .to_owned()
+}
+
 /// Renders a post's Markdown to sanitized HTML.
 pub fn render(source: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
@@ -52,6 +76,31 @@ mod tests {
         );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("alert(1)"), "{html}");
+    }
+
+    #[test]
+    fn comments_keep_inline_markup_only() {
+        let html = super::render_inline(
+            "# Big\n\n**bold** `code` [link](https://example.com) ![img](https://x.example/a.png)",
+        );
+        assert!(
+            html.contains("<strong>bold</strong>") && html.contains("<code>code</code>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<a href="https://example.com" rel="nofollow ugc noopener">link</a>"#),
+            "{html}"
+        );
+        assert!(
+            !html.contains("<h1") && !html.contains("<img") && !html.contains("<p>"),
+            "{html}"
+        );
+        assert!(html.contains("Big"), "heading text stays: {html}");
+        let evil = super::render_inline("[x](javascript:alert(1)) <img src=x onerror=alert(1)>");
+        assert!(
+            !evil.contains("javascript:") && !evil.contains("onerror"),
+            "{evil}"
+        );
     }
 
     #[test]

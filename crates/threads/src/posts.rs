@@ -75,21 +75,16 @@ pub fn ask(
     })
 }
 
-/// Runs `write` in a savepoint. If a concurrent submission of the same form committed first
-/// (on PostgreSQL both can pass the `earlier_submission` check), the unique index on the key
-/// refuses this one: roll back to the savepoint and return the earlier post instead.
+/// Runs `write` as a form submission keyed by `key` (see [`crate::once_per_key`]).
 fn settle_race(
     conn: &mut DbConn,
     author: UserId,
     key: Option<&IdempotencyKey>,
     write: impl FnOnce(&mut DbConn) -> Result<Posted, Error>,
 ) -> Result<Posted, Error> {
-    match conn.transaction(write) {
-        Err(Error::Db(e)) if e.is_unique_violation() && key.is_some() => {
-            earlier_submission(conn, author, key)?.ok_or(Error::Db(e))
-        }
-        other => other,
-    }
+    crate::once_per_key(conn, key.is_some(), write, |conn| {
+        earlier_submission(conn, author, key)
+    })
 }
 
 fn insert_thread(

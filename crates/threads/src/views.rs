@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 use stoa_db::page::{Cursor, Page};
-use stoa_db::schema::{categories, posts, threads, users};
+use stoa_db::schema::{categories, posts, thread_tags, threads, users};
 use stoa_db::time::to_unix_micros;
-use stoa_db::{CategoryId, DbConn, MultiBackend, PostId, ThreadId, UserId};
+use stoa_db::{CategoryId, DbConn, MultiBackend, PostId, TagId, ThreadId, UserId};
 use time::PrimitiveDateTime;
 
 use crate::Error;
@@ -82,6 +82,13 @@ impl ListKind {
     }
 }
 
+/// Narrows a list to one category and/or one tag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub category: Option<CategoryId>,
+    pub tag: Option<TagId>,
+}
+
 /// A thread's heading.
 #[derive(Debug, Clone, Queryable)]
 pub struct ThreadHead {
@@ -104,6 +111,7 @@ pub struct PostView {
     pub is_question: bool,
     pub body_html: String,
     pub score: i32,
+    pub comment_count: i32,
     pub created_at: PrimitiveDateTime,
     pub author: Author,
 }
@@ -204,7 +212,7 @@ fn limit_plus_one(limit: usize) -> i64 {
 pub fn list(
     conn: &mut DbConn,
     kind: ListKind,
-    category: Option<CategoryId>,
+    filter: ListFilter,
     cursor: Option<Cursor>,
     limit: usize,
 ) -> Result<Page<ThreadSummary>, Error> {
@@ -228,8 +236,14 @@ pub fn list(
         ))
         .limit(limit_plus_one(limit))
         .into_boxed::<MultiBackend>();
-    if let Some(category) = category {
+    if let Some(category) = filter.category {
         query = query.filter(threads::category_id.eq(category));
+    }
+    if let Some(tag) = filter.tag {
+        let tagged = thread_tags::table
+            .filter(thread_tags::tag_id.eq(tag))
+            .select(thread_tags::thread_id);
+        query = query.filter(threads::id.eq_any(tagged));
     }
     query = match kind {
         ListKind::Unanswered => query.filter(threads::answer_count.eq(0)),
@@ -276,7 +290,7 @@ pub fn latest(
     cursor: Option<Cursor>,
     limit: usize,
 ) -> Result<Page<ThreadSummary>, Error> {
-    list(conn, ListKind::Newest, None, cursor, limit)
+    list(conn, ListKind::Newest, ListFilter::default(), cursor, limit)
 }
 
 /// The thread `id` with its question, its accepted answer and a page of its other answers;
@@ -311,6 +325,7 @@ pub fn thread(
         posts::is_question,
         posts::body_html,
         posts::score,
+        posts::comment_count,
         posts::created_at,
         AUTHOR,
     );

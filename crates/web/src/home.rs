@@ -4,19 +4,26 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
+use std::collections::HashMap;
 use stoa_db::page::Cursor;
+use stoa_db::{ThreadId, dialect};
+use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories;
-use stoa_threads::views::{self, ListKind, ThreadSummary};
+use stoa_threads::tags::{self, TagView};
+use stoa_threads::views::{self, ListFilter, ListKind, ThreadSummary};
 
-use crate::layout::{Layout, human_time, render};
+use crate::layout::{Layout, human_time, render, see_other};
 use crate::session::Viewer;
+use crate::session::{Checked, CsrfProtected, SignedIn};
 use crate::{AppError, AppState};
 
 /// Questions per page.
 pub const PAGE_SIZE: usize = 30;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home));
+    cfg.route("/", web::get().to(home))
+        .route("/tags/{name}", web::get().to(tag_page))
+        .route("/tags/{name}", web::post().to(describe_tag));
 }
 
 /// A row of a question list, ready to show.
@@ -28,17 +35,19 @@ pub struct QuestionRow {
     pub answer_count: i32,
     pub solved: bool,
     pub category: String,
+    pub tags: Vec<String>,
     pub author: String,
     pub author_username: String,
     pub time_shown: String,
     pub time_iso: String,
 }
 
-impl From<ThreadSummary> for QuestionRow {
-    fn from(t: ThreadSummary) -> Self {
+impl QuestionRow {
+    fn new(t: ThreadSummary, tags: &mut HashMap<ThreadId, Vec<String>>) -> Self {
         let (time_shown, time_iso) = human_time(t.created_at);
         QuestionRow {
             url: format!("/q/{}/{}", t.id, t.slug),
+            tags: tags.remove(&t.id).unwrap_or_default(),
             title: t.title,
             score: t.score,
             answer_count: t.answer_count,
@@ -60,11 +69,21 @@ pub struct ListLink {
     pub current: bool,
 }
 
+/// The tag a list is narrowed to, with what staff may do to it.
+#[derive(Debug)]
+pub struct TagHeader {
+    pub name: String,
+    pub description: String,
+    pub question_count: i32,
+    pub can_describe: bool,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
-struct HomePage {
+struct ListPage {
     layout: Layout,
-    heading: &'static str,
+    heading: String,
+    tag: Option<TagHeader>,
     tabs: Vec<ListLink>,
     category_filters: Vec<ListLink>,
     questions: Vec<QuestionRow>,
@@ -91,12 +110,13 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
         "owner-created" => {
             Some("Your owner account is ready. Create the first categories in Settings.")
         }
+        "tag-described" => Some("The tag's description is saved."),
         _ => None,
     }
 }
 
-/// The URL of a list: `tab` and `category` (a slug), omitting defaults.
-fn list_url(tab: ListKind, category: Option<&str>) -> String {
+/// The URL of a list under `path` (`/` or `/tags/{name}`), omitting default parameters.
+fn list_url(path: &str, tab: ListKind, category: Option<&str>) -> String {
     let mut params = Vec::new();
     if tab != ListKind::default() {
         params.push(format!("tab={}", tab.as_str()));
@@ -105,9 +125,9 @@ fn list_url(tab: ListKind, category: Option<&str>) -> String {
         params.push(format!("category={}", crate::urlencode(slug)));
     }
     if params.is_empty() {
-        "/".to_owned()
+        path.to_owned()
     } else {
-        format!("/?{}", params.join("&"))
+        format!("{path}?{}", params.join("&"))
     }
 }
 
@@ -136,51 +156,95 @@ async fn home(
     viewer: Viewer,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    list_page(&state, &viewer, &query, None).await
+}
+
+async fn tag_page(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let name = path.into_inner();
+    let tag = state
+        .db
+        .run(move |conn| tags::find(conn, &name).map_err(AppError::from))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    list_page(&state, &viewer, &query, Some(tag)).await
+}
+
+/// A list of questions: one of the tabs, optionally narrowed to a category and a tag.
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &ListQuery,
+    tag: Option<TagView>,
+) -> Result<HttpResponse, AppError> {
     let tab = ListKind::parse(query.tab.as_deref().unwrap_or_default());
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let wanted = query.category.clone();
-    let (categories, category, page) = state
+    let tag_id = tag.as_ref().map(|t| t.id);
+    let (categories, category, page, mut row_tags) = state
         .db
         .run(move |conn| {
             let categories = categories::list(conn)?;
             let category =
                 wanted.and_then(|slug| categories.iter().find(|c| c.slug == slug).cloned());
-            let page = views::list(
-                conn,
-                tab,
-                category.as_ref().map(|c| c.id),
-                cursor,
-                PAGE_SIZE,
-            )?;
-            Ok::<_, stoa_threads::Error>((categories, category, page))
+            let filter = ListFilter {
+                category: category.as_ref().map(|c| c.id),
+                tag: tag_id,
+            };
+            let page = views::list(conn, tab, filter, cursor, PAGE_SIZE)?;
+            let ids: Vec<ThreadId> = page.items.iter().map(|t| t.id).collect();
+            let row_tags = tags::for_threads(conn, &ids)?;
+            Ok::<_, stoa_threads::Error>((categories, category, page, row_tags))
         })
         .await?;
+    let path = tag.as_ref().map_or_else(
+        || "/".to_owned(),
+        |t| format!("/tags/{}", crate::urlencode(&t.name)),
+    );
     let category_slug = category.as_ref().map(|c| c.slug.as_str());
-    let base = list_url(tab, category_slug);
+    let base = list_url(&path, tab, category_slug);
     let join = if base.contains('?') { '&' } else { '?' };
     let mut category_filters = vec![ListLink {
         label: "All categories".into(),
-        url: list_url(tab, None),
+        url: list_url(&path, tab, None),
         current: category.is_none(),
     }];
     category_filters.extend(categories.iter().map(|c| ListLink {
         label: c.name.clone(),
-        url: list_url(tab, Some(&c.slug)),
+        url: list_url(&path, tab, Some(&c.slug)),
         current: Some(c.id) == category.as_ref().map(|x| x.id),
     }));
-    let page = HomePage {
-        layout: Layout::new(&state, &viewer, heading(tab)),
-        heading: heading(tab),
+    let heading = match &tag {
+        Some(t) => format!("Questions tagged {}", t.name),
+        None => heading(tab).to_owned(),
+    };
+    let page = ListPage {
+        layout: Layout::new(state, viewer, heading.clone()),
+        heading,
+        tag: tag.map(|t| TagHeader {
+            can_describe: policy::decide(viewer.actor(), Action::DescribeTag).is_ok(),
+            name: t.name,
+            description: t.description,
+            question_count: t.question_count,
+        }),
         tabs: ListKind::ALL
             .into_iter()
             .map(|k| ListLink {
                 label: tab_label(k).to_owned(),
-                url: list_url(k, category_slug),
+                url: list_url(&path, k, category_slug),
                 current: k == tab,
             })
             .collect(),
         category_filters,
-        questions: page.items.into_iter().map(QuestionRow::from).collect(),
+        questions: page
+            .items
+            .into_iter()
+            .map(|t| QuestionRow::new(t, &mut row_tags))
+            .collect(),
         first_page: cursor.map(|_| base.clone()),
         next_page: page
             .next
@@ -188,4 +252,45 @@ async fn home(
         notice: notice(query.done.as_deref()),
     };
     render(&page, StatusCode::OK, &page.layout, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DescribeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    description: String,
+}
+
+impl CsrfProtected for DescribeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn describe_tag(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<String>,
+    form: Checked<DescribeForm>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::DescribeTag)?;
+    let name = path.into_inner();
+    let lookup = name.clone();
+    let tag = state
+        .db
+        .run(move |conn| tags::find(conn, &lookup).map_err(AppError::from))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let description = form.0.description;
+    state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| tags::describe(conn, tag.id, &description))
+        })
+        .await?;
+    Ok(see_other(&format!(
+        "/tags/{}?done=tag-described",
+        crate::urlencode(&name)
+    )))
 }

@@ -41,6 +41,8 @@ pub struct Settings {
     /// front of Stoa) for rate limits. Leave off when clients connect directly: they could
     /// send any value.
     pub trust_proxy_headers: bool,
+    /// The least role that may create a new tag: `member`, `staff`, `moderator` or `owner`.
+    pub new_tag_min_role: String,
 }
 
 impl Default for Settings {
@@ -59,6 +61,7 @@ impl Default for Settings {
             session_max_days: 60,
             log_format: "text".into(),
             trust_proxy_headers: false,
+            new_tag_min_role: "staff".into(),
         }
     }
 }
@@ -115,6 +118,14 @@ impl Settings {
                     .into(),
             ));
         }
+        if !matches!(
+            self.new_tag_min_role.as_str(),
+            "member" | "staff" | "moderator" | "owner"
+        ) {
+            return Err(SettingsError(
+                "STOA_NEW_TAG_MIN_ROLE must be member, staff, moderator or owner".into(),
+            ));
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(SettingsError(
                 "STOA_LOG_FORMAT must be `text` or `json`".into(),
@@ -139,6 +150,11 @@ impl Settings {
             idle: time::Duration::hours(self.session_idle_hours),
             absolute: time::Duration::days(self.session_max_days),
         }
+    }
+
+    /// The least role that may create a tag.
+    pub fn new_tag_min_role(&self) -> stoa_accounts::Role {
+        stoa_accounts::Role::from_stored(&self.new_tag_min_role)
     }
 
     /// Where mail goes when no SMTP server is configured.

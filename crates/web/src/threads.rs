@@ -6,9 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::{CategoryId, PostId, ThreadId, dialect};
+use stoa_db::{CategoryId, CommentId, PostId, ThreadId, dialect};
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
+use stoa_threads::comments::{self, CommentText, CommentView};
+use stoa_threads::tags::{self, TagName};
 use stoa_threads::views::{self, AnswerCursor, AnswerOrder, Author, PostView, ThreadPage};
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, posts};
@@ -25,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ask", web::post().to(ask))
         .route("/q/{id}", web::get().to(show_without_slug))
         .route("/q/{id}/answer", web::post().to(answer))
+        .route("/posts/{id}/comments", web::post().to(comment))
         .route("/q/{id}/{slug}", web::get().to(show));
 }
 
@@ -34,6 +37,7 @@ pub struct FieldErrors {
     pub title: Option<String>,
     pub body: Option<String>,
     pub category: Option<String>,
+    pub tags: Option<String>,
 }
 
 impl FieldErrors {
@@ -52,6 +56,10 @@ impl FieldErrors {
                 category: Some(message),
                 ..FieldErrors::default()
             },
+            Some("tags") => FieldErrors {
+                tags: Some(message),
+                ..FieldErrors::default()
+            },
             _ => return Err(e.into()),
         })
     }
@@ -62,6 +70,7 @@ impl FieldErrors {
 struct AskPage {
     layout: Layout,
     categories: Vec<Category>,
+    popular_tags: Vec<String>,
     form: AskForm,
     errors: FieldErrors,
 }
@@ -76,6 +85,9 @@ pub struct AskForm {
     body: String,
     #[serde(default)]
     category: String,
+    /// Tag names separated by spaces or commas.
+    #[serde(default)]
+    tags: String,
     #[serde(default)]
     key: String,
 }
@@ -109,14 +121,18 @@ async fn show_ask(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let categories = state
+    let (categories, popular) = state
         .db
-        .run(|conn| categories::list(conn).map_err(AppError::from))
+        .run(|conn| {
+            Ok::<_, stoa_threads::Error>((categories::list(conn)?, tags::popular(conn, 20)?))
+        })
         .await?;
     let layout = Layout::new(state, &user.viewer, "Ask a question");
+    let popular_tags = popular.into_iter().map(|t| t.name).collect();
     let page = AskPage {
         layout,
         categories,
+        popular_tags,
         form,
         errors,
     };
@@ -135,17 +151,31 @@ async fn ask(
         let category = form.category.parse::<i64>().map(CategoryId).map_err(|_| {
             stoa_threads::Error::InvalidCategory("Choose a category for your question.".into())
         })?;
-        Ok((title, body, category))
+        let tags = TagName::parse_list(&form.tags)?;
+        Ok((title, body, category, tags))
     });
+    let may_create_tags = policy::decide(
+        user.viewer.actor(),
+        Action::CreateTag {
+            min_role: state.settings.new_tag_min_role(),
+        },
+    )
+    .is_ok();
     let outcome = match parsed {
-        Ok((title, body, category)) => {
+        Ok((title, body, category, tag_names)) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
             state
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
-                        posts::ask(conn, author, category, &title, &body, key.as_ref())
+                        let posted =
+                            posts::ask(conn, author, category, &title, &body, key.as_ref())?;
+                        if posted.created {
+                            let ids = tags::resolve(conn, &tag_names, may_create_tags)?;
+                            tags::set_for_thread(conn, posted.thread_id, &ids)?;
+                        }
+                        Ok(posted)
                     })
                 })
                 .await
@@ -186,6 +216,14 @@ pub struct PostCard {
     pub can_vote: bool,
     pub voted_up: bool,
     pub voted_down: bool,
+    /// The latest few comments (or all of them, when expanded), oldest first.
+    pub comments: Vec<CommentCard>,
+    /// How many more comments there are, and the link that shows them.
+    pub more_comments: Option<(usize, String)>,
+    /// The comment form's text and error, kept when a comment was refused.
+    pub comment_text: String,
+    pub comment_error: Option<String>,
+    pub comment_key: String,
 }
 
 fn role_badge(author: &Author) -> Option<&'static str> {
@@ -198,10 +236,20 @@ fn role_badge(author: &Author) -> Option<&'static str> {
 }
 
 impl PostCard {
-    fn new(p: PostView, viewer: &Viewer, votes: &HashMap<PostId, Vote>) -> PostCard {
+    fn new(p: PostView, viewer: &Viewer, loaded: &mut LoadedThread) -> PostCard {
         let (time_shown, time_iso) = human_time(p.created_at);
-        let vote = votes.get(&p.id).copied().unwrap_or(Vote::None);
+        let vote = loaded.votes.get(&p.id).copied().unwrap_or(Vote::None);
         let own = Some(p.author.id) == viewer.user.as_ref().map(|u| u.id);
+        let comments: Vec<CommentCard> = loaded
+            .comments
+            .remove(&p.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(CommentCard::from)
+            .collect();
+        let hidden = usize::try_from(p.comment_count)
+            .unwrap_or_default()
+            .saturating_sub(comments.len());
         PostCard {
             id: p.id,
             body_html: p.body_html,
@@ -214,6 +262,41 @@ impl PostCard {
             can_vote: policy::decide(viewer.actor(), Action::Vote { own }).is_ok(),
             voted_up: vote == Vote::Up,
             voted_down: vote == Vote::Down,
+            more_comments: (hidden > 0).then(|| {
+                (
+                    hidden,
+                    format!("{}?comments={}#post-{}", loaded.url(), p.id, p.id),
+                )
+            }),
+            comments,
+            comment_text: String::new(),
+            comment_error: None,
+            comment_key: form_key(),
+        }
+    }
+}
+
+/// A comment as shown under its post.
+#[derive(Debug)]
+pub struct CommentCard {
+    pub id: CommentId,
+    pub body_html: String,
+    pub author: String,
+    pub author_username: String,
+    pub time_shown: String,
+    pub time_iso: String,
+}
+
+impl From<CommentView> for CommentCard {
+    fn from(c: CommentView) -> Self {
+        let (time_shown, time_iso) = human_time(c.created_at);
+        CommentCard {
+            id: c.id,
+            body_html: c.body_html,
+            author: c.display_name,
+            author_username: c.username,
+            time_shown,
+            time_iso,
         }
     }
 }
@@ -243,6 +326,8 @@ struct ThreadView {
     next_answers: Option<String>,
     /// The viewer may accept an answer (the asker, staff, moderators).
     can_accept: bool,
+    can_comment: bool,
+    tags: Vec<String>,
     signed_in: bool,
     answer_body: String,
     answer_key: String,
@@ -253,28 +338,28 @@ struct ThreadView {
 pub struct AnswersQuery {
     after: Option<String>,
     sort: Option<String>,
+    /// A post whose comments are all shown.
+    comments: Option<i64>,
 }
 
 impl ThreadView {
-    fn new(state: &AppState, viewer: &Viewer, loaded: LoadedThread) -> ThreadView {
-        let LoadedThread {
-            page: thread,
-            votes,
-            order,
-        } = loaded;
-        let thread_url = format!("/q/{}/{}", thread.head.id, thread.head.slug);
+    fn new(state: &AppState, viewer: &Viewer, mut loaded: LoadedThread) -> ThreadView {
+        let head = loaded.page.head.clone();
+        let thread_url = loaded.url();
+        let order = loaded.order;
         let sort_param = if order == AnswerOrder::default() {
             String::new()
         } else {
             format!("sort={}&", order.as_str())
         };
-        let asker = Some(thread.head.asker) == viewer.user.as_ref().map(|u| u.id);
-        let card = |p: PostView| PostCard::new(p, viewer, &votes);
+        let asker = Some(head.asker) == viewer.user.as_ref().map(|u| u.id);
+        let question = loaded.page.question.clone();
+        let accepted = loaded.page.accepted.take();
+        let answers = std::mem::take(&mut loaded.page.answers.items);
+        let next = loaded.page.answers.next;
         ThreadView {
-            layout: Layout::new(state, viewer, thread.head.title.clone()),
-            next_answers: thread
-                .answers
-                .next
+            layout: Layout::new(state, viewer, head.title.clone()),
+            next_answers: next
                 .map(|c| format!("{thread_url}?{sort_param}after={}#answers", c.encode())),
             order_tabs: AnswerOrder::ALL
                 .into_iter()
@@ -292,55 +377,87 @@ impl ThreadView {
                     current: o == order,
                 })
                 .collect(),
-            thread_url,
-            thread_id: thread.head.id,
-            title: thread.head.title,
-            category: thread.head.category_name,
-            answer_count: thread.head.answer_count,
-            solved: thread.head.accepted_answer_id.is_some(),
-            question: card(thread.question),
-            accepted: thread.accepted.map(card),
-            answers: thread.answers.items.into_iter().map(card).collect(),
+            thread_id: head.id,
+            title: head.title,
+            category: head.category_name,
+            tags: std::mem::take(&mut loaded.tags),
+            answer_count: head.answer_count,
+            solved: head.accepted_answer_id.is_some(),
+            question: PostCard::new(question, viewer, &mut loaded),
+            accepted: accepted.map(|p| PostCard::new(p, viewer, &mut loaded)),
+            answers: answers
+                .into_iter()
+                .map(|p| PostCard::new(p, viewer, &mut loaded))
+                .collect(),
             can_accept: policy::decide(viewer.actor(), Action::AcceptAnswer { asker }).is_ok(),
+            can_comment: policy::decide(viewer.actor(), Action::Comment).is_ok(),
             signed_in: viewer.user.is_some(),
+            thread_url,
             answer_body: String::new(),
             answer_key: form_key(),
             answer_error: None,
         }
     }
+
+    /// Every post card on the page.
+    fn cards_mut(&mut self) -> impl Iterator<Item = &mut PostCard> {
+        std::iter::once(&mut self.question)
+            .chain(self.accepted.as_mut())
+            .chain(self.answers.iter_mut())
+    }
 }
 
-/// A thread page with the viewer's votes on its posts.
+/// A thread page with what the viewer sees on it: their votes, the tags, the comments.
 pub struct LoadedThread {
     page: ThreadPage,
     votes: HashMap<PostId, Vote>,
+    tags: Vec<String>,
+    comments: HashMap<PostId, Vec<CommentView>>,
     order: AnswerOrder,
 }
 
-/// Loads a page of the thread and the viewer's votes on it, in one trip to the database.
+impl LoadedThread {
+    fn url(&self) -> String {
+        format!("/q/{}/{}", self.page.head.id, self.page.head.slug)
+    }
+}
+
+/// Loads a page of the thread with the viewer's votes, its tags and its comments (all of
+/// them for `expanded`), in one trip to the database and a fixed number of queries.
 async fn load_thread(
     state: &AppState,
     viewer: &Viewer,
     id: ThreadId,
     order: AnswerOrder,
     cursor: Option<AnswerCursor>,
+    expanded: Option<PostId>,
 ) -> Result<LoadedThread, AppError> {
     let voter = viewer.user.as_ref().map(|u| u.id);
-    let (page, votes) = state
+    let (page, votes, mut tags, comments) = state
         .db
         .run(move |conn| {
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE)? else {
                 return Ok(None);
             };
+            let posts = page.post_ids();
             let votes = match voter {
-                Some(voter) => votes::of_viewer(conn, voter, &page.post_ids())?,
+                Some(voter) => votes::of_viewer(conn, voter, &posts)?,
                 None => HashMap::new(),
             };
-            Ok::<_, stoa_threads::Error>(Some((page, votes)))
+            let tags = tags::for_threads(conn, &[id])?;
+            let comments = comments::for_posts(conn, &posts, expanded)?;
+            Ok::<_, stoa_threads::Error>(Some((page, votes, tags, comments)))
         })
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(LoadedThread { page, votes, order })
+    let tags = tags.remove(&id).unwrap_or_default();
+    Ok(LoadedThread {
+        page,
+        votes,
+        tags,
+        comments,
+        order,
+    })
 }
 
 async fn show(
@@ -354,7 +471,8 @@ async fn show(
     let (id, slug) = path.into_inner();
     let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
     let order = AnswerOrder::parse(query.sort.as_deref().unwrap_or_default());
-    let thread = load_thread(&state, &viewer, ThreadId(id), order, cursor).await?;
+    let expanded = query.comments.map(PostId);
+    let thread = load_thread(&state, &viewer, ThreadId(id), order, cursor, expanded).await?;
     if thread.page.head.slug != slug {
         // Keep the answers page the reader asked for.
         let query = req.query_string();
@@ -384,8 +502,9 @@ async fn show_without_slug(
         .finish())
 }
 
+/// A form with one text: an answer or a comment.
 #[derive(Debug, Deserialize)]
-pub struct AnswerForm {
+pub struct TextForm {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -394,7 +513,7 @@ pub struct AnswerForm {
     key: String,
 }
 
-impl CsrfProtected for AnswerForm {
+impl CsrfProtected for TextForm {
     fn csrf(&self) -> &str {
         &self.csrf
     }
@@ -404,7 +523,7 @@ async fn answer(
     state: web::Data<AppState>,
     user: SignedIn,
     path: web::Path<i64>,
-    form: Checked<AnswerForm>,
+    form: Checked<TextForm>,
 ) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::Answer)?;
     let thread_id = ThreadId(path.into_inner());
@@ -436,6 +555,7 @@ async fn answer(
                 thread_id,
                 AnswerOrder::default(),
                 None,
+                None,
             )
             .await?;
             let mut page = ThreadView::new(&state, &user.viewer, thread);
@@ -445,5 +565,57 @@ async fn answer(
             render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Adds a comment under a post and returns to it; a refused comment comes back in its form,
+/// with the reason.
+async fn comment(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+    form: Checked<TextForm>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::Comment)?;
+    let post = PostId(path.into_inner());
+    let form = form.0;
+    let (thread, slug) = state
+        .db
+        .run(move |conn| views::post_location(conn, post).map_err(AppError::from))
+        .await?;
+    match CommentText::parse(&form.body) {
+        Ok(text) => {
+            let key = IdempotencyKey::parse(&form.key);
+            let author = user.user.id;
+            let id = state
+                .db
+                .run(move |conn| {
+                    dialect::write_transaction(conn, |conn| {
+                        comments::add(conn, author, post, &text, key.as_ref())
+                    })
+                })
+                .await?;
+            Ok(see_other(&format!(
+                "/q/{thread}/{slug}?comments={post}#comment-{id}"
+            )))
+        }
+        Err(e) => {
+            let loaded = load_thread(
+                &state,
+                &user.viewer,
+                thread,
+                AnswerOrder::default(),
+                None,
+                Some(post),
+            )
+            .await?;
+            let mut page = ThreadView::new(&state, &user.viewer, loaded);
+            if let Some(card) = page.cards_mut().find(|c| c.id == post) {
+                card.comment_error = Some(e.to_string());
+                card.comment_text = form.body;
+                card.comment_key = form.key;
+            }
+            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Black-box tests of the whole web application over real HTTP, each on SQLite and on
 //! PostgreSQL.
 
+mod comments_tags;
 mod common;
 
 mod accounts;
