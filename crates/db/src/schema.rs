@@ -92,6 +92,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        editor_id -> BigInt,
+        title -> Nullable<Text>,
+        tags -> Nullable<Text>,
+        body_source -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     tags (id) {
         id -> BigInt,
         name -> Text,
@@ -134,6 +147,8 @@ diesel::joinable!(posts -> threads (thread_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(votes -> posts (post_id));
 diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(post_revisions -> users (editor_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(thread_tags -> threads (thread_id));
 diesel::joinable!(thread_tags -> tags (tag_id));
@@ -151,4 +166,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     tags,
     thread_tags,
+    post_revisions,
 );

@@ -33,6 +33,8 @@ pub enum Action {
     CreateTag { min_role: Role },
     /// Write a tag's description.
     DescribeTag,
+    /// Edit a post; `own` when the actor wrote it.
+    EditPost { own: bool },
 }
 
 /// Why an action is refused.
@@ -81,6 +83,13 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::DescribeTag, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only staff and moderators can describe tags.",
         )),
+        (Action::EditPost { own: true }, Actor::Member { .. }) => Ok(()),
+        (Action::EditPost { own: false }, Actor::Member { role, .. }) if role >= Role::Staff => {
+            Ok(())
+        }
+        (Action::EditPost { own: false }, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "You can edit your own posts; staff and moderators edit others'.",
+        )),
     }
 }
 
@@ -88,7 +97,7 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 12] = [
+    const ACTIONS: [Action; 14] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer,
@@ -105,6 +114,8 @@ mod tests {
             min_role: Role::Staff,
         },
         Action::DescribeTag,
+        Action::EditPost { own: true },
+        Action::EditPost { own: false },
     ];
 
     fn member(role: Role) -> Actor {
@@ -120,11 +131,11 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let table = [
-            (Actor::Guest, "ASSSSSSSSSSS"),
-            (member(Role::Member), "AAAFFAAFAAFF"),
-            (member(Role::Staff), "AAAFFAAAAAAA"),
-            (member(Role::Moderator), "AAAFFAAAAAAA"),
-            (member(Role::Owner), "AAAAFAAAAAAA"),
+            (Actor::Guest, "ASSSSSSSSSSSSS"),
+            (member(Role::Member), "AAAFFAAFAAFFAF"),
+            (member(Role::Staff), "AAAFFAAAAAAAAA"),
+            (member(Role::Moderator), "AAAFFAAAAAAAAA"),
+            (member(Role::Owner), "AAAAFAAAAAAAAA"),
         ];
         for (actor, expected) in table {
             for (action, want) in ACTIONS.into_iter().zip(expected.chars()) {

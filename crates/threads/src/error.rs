@@ -21,6 +21,10 @@ pub enum Error {
     OwnVote,
     #[error("That answer does not belong to this question.")]
     NotAnAnswerHere,
+    #[error(
+        "Someone else edited this post while you were editing it. Your text is below: compare it with the current version and save again."
+    )]
+    EditConflict,
     #[error(transparent)]
     Db(#[from] stoa_db::Error),
 }

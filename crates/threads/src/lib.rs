@@ -10,6 +10,7 @@ mod error;
 mod input;
 pub mod markdown;
 pub mod posts;
+pub mod revisions;
 pub mod tags;
 pub mod views;
 pub mod votes;

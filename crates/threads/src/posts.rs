@@ -5,6 +5,8 @@ use diesel::prelude::*;
 use stoa_db::schema::{posts, threads};
 use stoa_db::{CategoryId, DbConn, PostId, ThreadId, UserId, time::now};
 
+use crate::revisions::{self, NewRevision};
+use crate::tags::{self, TagName};
 use crate::{Body, Error, IdempotencyKey, Title, categories, markdown};
 
 /// Where a write landed. `created` is false when the same form was submitted before and the
@@ -53,26 +55,56 @@ fn earlier_submission(
     }))
 }
 
-/// Asks a question in `category`. Call inside a write transaction.
-pub fn ask(
-    conn: &mut DbConn,
-    author: UserId,
-    category: CategoryId,
-    title: &Title,
-    body: &Body,
-    key: Option<&IdempotencyKey>,
-) -> Result<Posted, Error> {
+/// A question to ask.
+#[derive(Debug, Clone, Copy)]
+pub struct NewQuestion<'a> {
+    pub author: UserId,
+    pub category: CategoryId,
+    pub title: &'a Title,
+    pub body: &'a Body,
+    pub tags: &'a [TagName],
+    /// Whether tags that do not exist yet may be created (the policy's answer).
+    pub may_create_tags: bool,
+    pub key: Option<&'a IdempotencyKey>,
+}
+
+/// Asks a question: a new thread, its first post, its tags and the post's first revision.
+/// Call inside a write transaction.
+pub fn ask(conn: &mut DbConn, question: NewQuestion<'_>) -> Result<Posted, Error> {
+    let NewQuestion { author, key, .. } = question;
     if let Some(earlier) = earlier_submission(conn, author, key)? {
         return Ok(earlier);
     }
-    if categories::find(conn, category)?.is_none() {
+    if categories::find(conn, question.category)?.is_none() {
         return Err(Error::InvalidCategory(
             "Choose one of the listed categories.".into(),
         ));
     }
+    let tag_ids = tags::resolve(conn, question.tags, question.may_create_tags)?;
     settle_race(conn, author, key, |conn| {
-        insert_thread(conn, author, category, title, body, key)
+        let posted = insert_thread(conn, &question)?;
+        tags::set_for_thread(conn, posted.thread_id, &tag_ids)?;
+        revisions::record(
+            conn,
+            NewRevision {
+                post: posted.post_id,
+                editor: author,
+                title: Some(question.title.as_str()),
+                tags: Some(&tag_list(question.tags)),
+                body: question.body.as_str(),
+                reason: "",
+            },
+        )?;
+        Ok(posted)
     })
+}
+
+/// Tag names as a revision stores them.
+fn tag_list(tags: &[TagName]) -> String {
+    tags.iter()
+        .map(TagName::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs `write` as a form submission keyed by `key` (see [`crate::once_per_key`]).
@@ -87,28 +119,28 @@ fn settle_race(
     })
 }
 
-fn insert_thread(
-    conn: &mut DbConn,
-    author: UserId,
-    category: CategoryId,
-    title: &Title,
-    body: &Body,
-    key: Option<&IdempotencyKey>,
-) -> Result<Posted, Error> {
+fn insert_thread(conn: &mut DbConn, question: &NewQuestion<'_>) -> Result<Posted, Error> {
     let at = now();
-    let slug = slug_for(title.as_str());
+    let slug = slug_for(question.title.as_str());
     let thread_id = diesel::insert_into(threads::table)
         .values((
-            threads::category_id.eq(category),
-            threads::author_id.eq(author),
-            threads::title.eq(title.as_str()),
+            threads::category_id.eq(question.category),
+            threads::author_id.eq(question.author),
+            threads::title.eq(question.title.as_str()),
             threads::slug.eq(&slug),
             threads::created_at.eq(at),
             threads::last_activity_at.eq(at),
         ))
         .returning(threads::id)
         .get_result::<ThreadId>(conn)?;
-    let post_id = insert_post(conn, thread_id, author, true, body, key)?;
+    let post_id = insert_post(
+        conn,
+        thread_id,
+        question.author,
+        true,
+        question.body,
+        question.key,
+    )?;
     Ok(Posted {
         thread_id,
         slug,
@@ -139,6 +171,15 @@ pub fn answer(
             .optional()?
             .ok_or(Error::ThreadNotFound)?;
         let post_id = insert_post(conn, thread, author, false, body, key)?;
+        let first = NewRevision {
+            post: post_id,
+            editor: author,
+            title: None,
+            tags: None,
+            body: body.as_str(),
+            reason: "",
+        };
+        revisions::record(conn, first)?;
         Ok(Posted {
             thread_id: thread,
             slug,
@@ -170,6 +211,124 @@ fn insert_post(
         ))
         .returning(posts::id)
         .get_result::<PostId>(conn)?)
+}
+
+/// An edit of a post.
+#[derive(Debug, Clone, Copy)]
+pub struct Edit<'a> {
+    pub post: PostId,
+    pub editor: UserId,
+    /// The revision the editor started from; a newer one means someone else edited meanwhile.
+    pub base_revision: i64,
+    /// Questions only: the new title and tags.
+    pub title: Option<&'a Title>,
+    pub tags: Option<&'a [TagName]>,
+    pub may_create_tags: bool,
+    pub body: &'a Body,
+    pub reason: &'a str,
+}
+
+/// What an edit form starts from.
+#[derive(Debug, Clone)]
+pub struct Editable {
+    pub post: PostId,
+    pub author: UserId,
+    pub is_question: bool,
+    pub title: String,
+    pub tags: String,
+    pub body_source: String,
+    pub revision: i64,
+}
+
+/// Loads a post for its edit form.
+pub fn editable(conn: &mut DbConn, post: PostId) -> Result<Editable, Error> {
+    let (author, is_question, body_source, thread, title): (
+        UserId,
+        bool,
+        String,
+        ThreadId,
+        String,
+    ) = posts::table
+        .inner_join(threads::table)
+        .filter(posts::id.eq(post))
+        .select((
+            posts::author_id,
+            posts::is_question,
+            posts::body_source,
+            threads::id,
+            threads::title,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::PostNotFound)?;
+    let tags = tags::for_threads(conn, &[thread])?
+        .remove(&thread)
+        .unwrap_or_default()
+        .join(" ");
+    let revision = revisions::latest(conn, post)?;
+    Ok(Editable {
+        post,
+        author,
+        is_question,
+        title,
+        tags,
+        body_source,
+        revision,
+    })
+}
+
+/// Saves an edit: the post's text (rendered again), a question's title, slug and tags, and a
+/// new revision. Refused when someone else saved a revision after `base_revision`. Call inside
+/// a write transaction.
+pub fn edit(conn: &mut DbConn, edit: Edit<'_>) -> Result<(ThreadId, String), Error> {
+    if revisions::latest(conn, edit.post)? != edit.base_revision {
+        return Err(Error::EditConflict);
+    }
+    let at = now();
+    let (thread, is_question): (ThreadId, bool) = diesel::update(posts::table.find(edit.post))
+        .set((
+            posts::body_source.eq(edit.body.as_str()),
+            posts::body_html.eq(markdown::render(edit.body.as_str())),
+            posts::updated_at.eq(at),
+        ))
+        .returning((posts::thread_id, posts::is_question))
+        .get_result(conn)
+        .optional()?
+        .ok_or(Error::PostNotFound)?;
+    let (title, tag_names) = if is_question {
+        (edit.title, edit.tags)
+    } else {
+        (None, None)
+    };
+    if let Some(title) = title {
+        diesel::update(threads::table.find(thread))
+            .set((
+                threads::title.eq(title.as_str()),
+                threads::slug.eq(slug_for(title.as_str())),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(names) = tag_names {
+        let ids = tags::resolve(conn, names, edit.may_create_tags)?;
+        tags::set_for_thread(conn, thread, &ids)?;
+    }
+    let slug: String = diesel::update(threads::table.find(thread))
+        .set(threads::last_activity_at.eq(at))
+        .returning(threads::slug)
+        .get_result(conn)?;
+    let tag_text = tag_names.map(tag_list);
+    revisions::record(
+        conn,
+        NewRevision {
+            post: edit.post,
+            editor: edit.editor,
+            title: title.map(Title::as_str),
+            tags: tag_text.as_deref(),
+            body: edit.body.as_str(),
+            reason: edit.reason,
+        },
+    )?;
+    Ok((thread, slug))
 }
 
 /// Marks `answer` as the accepted answer of `thread`, or clears it (`None`). One column holds

@@ -113,6 +113,7 @@ pub struct PostView {
     pub score: i32,
     pub comment_count: i32,
     pub created_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
     pub author: Author,
 }
 
@@ -327,6 +328,7 @@ pub fn thread(
         posts::score,
         posts::comment_count,
         posts::created_at,
+        posts::updated_at,
         AUTHOR,
     );
     // The question and (on the first page) the accepted answer, in one query.

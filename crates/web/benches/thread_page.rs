@@ -13,6 +13,7 @@ use stoa_accounts::users::{self, NewAccount};
 use stoa_accounts::{DisplayName, Email, Role, Username};
 use stoa_db::testing::TestDatabase;
 use stoa_db::{Db, dialect};
+use stoa_threads::posts::NewQuestion;
 use stoa_threads::{Body, Title, categories, posts};
 use stoa_web::{AppState, Settings};
 
@@ -40,15 +41,18 @@ async fn seed(db: &Db) -> String {
                 authors.push(users::create(conn, &account)?.id);
             }
             let category = categories::create(conn, "Billing", "")?;
-            let thread = posts::ask(
-                conn,
-                authors[0],
-                category.id,
-                &Title::parse("Where do I find the invoice for my last payment?")?,
-                &Body::parse(ANSWER)?,
-                None,
-            )
-            ?;
+            let title = Title::parse("Where do I find the invoice for my last payment?")?;
+            let body = Body::parse(ANSWER)?;
+            let question = NewQuestion {
+                author: authors[0],
+                category: category.id,
+                title: &title,
+                body: &body,
+                tags: &[],
+                may_create_tags: false,
+                key: None,
+            };
+            let thread = posts::ask(conn, question)?;
             for i in 0..10 {
                 let body = Body::parse(ANSWER)?;
                 posts::answer(conn, authors[1 + i % 3], thread.thread_id, &body, None)

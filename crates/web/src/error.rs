@@ -22,6 +22,8 @@ pub enum AppError {
     Csrf,
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("That is more than this site accepts in one request.")]
     PayloadTooLarge,
     #[error("Too many attempts. Please wait {} and try again.", wait_text(*.0))]
@@ -39,6 +41,7 @@ impl AppError {
             AppError::LoginRequired { .. } => "Log in required",
             AppError::Forbidden(_) | AppError::Csrf => "Not allowed",
             AppError::BadRequest(_) => "Bad request",
+            AppError::Conflict(_) => "Conflict",
             AppError::PayloadTooLarge => "Too large",
             AppError::TooManyRequests(_) => "Slow down",
             AppError::Unavailable => "Unavailable",
@@ -62,6 +65,7 @@ impl ResponseError for AppError {
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -156,6 +160,7 @@ impl From<stoa_threads::Error> for AppError {
             E::Db(db) => db.into(),
             E::ThreadNotFound | E::PostNotFound => AppError::NotFound,
             E::OwnVote => AppError::Forbidden(e.to_string()),
+            E::EditConflict => AppError::Conflict(e.to_string()),
             input => AppError::BadRequest(input.to_string()),
         }
     }

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod assets;
+mod edits;
 mod error;
 mod health;
 mod home;
@@ -103,6 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(account::routes)
     .configure(threads::routes)
     .configure(votes::routes)
+    .configure(edits::routes)
     .configure(admin::routes)
     .service(web::scope("/api/v1").configure(api::routes))
     .default_service(web::to(not_found));

@@ -10,10 +10,11 @@ use stoa_db::{CategoryId, CommentId, PostId, ThreadId, dialect};
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
+use stoa_threads::posts::NewQuestion;
 use stoa_threads::tags::{self, TagName};
 use stoa_threads::views::{self, AnswerCursor, AnswerOrder, Author, PostView, ThreadPage};
 use stoa_threads::votes::{self, Vote};
-use stoa_threads::{Body, IdempotencyKey, Title, posts};
+use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
 use crate::layout::{Layout, form_key, human_time, render, see_other};
 use crate::session::{Checked, CsrfProtected, SignedIn, Viewer};
@@ -73,6 +74,7 @@ struct AskPage {
     popular_tags: Vec<String>,
     form: AskForm,
     errors: FieldErrors,
+    preview_html: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,6 +92,8 @@ pub struct AskForm {
     tags: String,
     #[serde(default)]
     key: String,
+    /// Present when the "Preview" button was pressed.
+    preview: Option<String>,
 }
 
 impl CsrfProtected for AskForm {
@@ -121,6 +125,8 @@ async fn show_ask(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    // The preview uses the renderer that stores posts, so it shows exactly what will be kept.
+    let preview_html = form.preview.is_some().then(|| markdown::render(&form.body));
     let (categories, popular) = state
         .db
         .run(|conn| {
@@ -135,6 +141,7 @@ async fn show_ask(
         popular_tags,
         form,
         errors,
+        preview_html,
     };
     render(&page, status, &page.layout, None)
 }
@@ -146,6 +153,9 @@ async fn ask(
 ) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::AskQuestion)?;
     let form = form.0;
+    if form.preview.is_some() {
+        return show_ask(&state, &user, form, FieldErrors::default(), StatusCode::OK).await;
+    }
     let parsed = Title::parse(&form.title).and_then(|title| {
         let body = Body::parse(&form.body)?;
         let category = form.category.parse::<i64>().map(CategoryId).map_err(|_| {
@@ -169,13 +179,16 @@ async fn ask(
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
-                        let posted =
-                            posts::ask(conn, author, category, &title, &body, key.as_ref())?;
-                        if posted.created {
-                            let ids = tags::resolve(conn, &tag_names, may_create_tags)?;
-                            tags::set_for_thread(conn, posted.thread_id, &ids)?;
-                        }
-                        Ok(posted)
+                        let question = NewQuestion {
+                            author,
+                            category,
+                            title: &title,
+                            body: &body,
+                            tags: &tag_names,
+                            may_create_tags,
+                            key: key.as_ref(),
+                        };
+                        posts::ask(conn, question)
                     })
                 })
                 .await
@@ -214,6 +227,9 @@ pub struct PostCard {
     pub time_iso: String,
     /// The viewer may vote on it (signed in, not its author).
     pub can_vote: bool,
+    pub can_edit: bool,
+    /// When it was last edited, if ever (shown, machine-readable).
+    pub edited: Option<(String, String)>,
     pub voted_up: bool,
     pub voted_down: bool,
     /// The latest few comments (or all of them, when expanded), oldest first.
@@ -240,6 +256,7 @@ impl PostCard {
         let (time_shown, time_iso) = human_time(p.created_at);
         let vote = loaded.votes.get(&p.id).copied().unwrap_or(Vote::None);
         let own = Some(p.author.id) == viewer.user.as_ref().map(|u| u.id);
+        let edited = (p.updated_at > p.created_at).then(|| human_time(p.updated_at));
         let comments: Vec<CommentCard> = loaded
             .comments
             .remove(&p.id)
@@ -260,6 +277,8 @@ impl PostCard {
             time_shown,
             time_iso,
             can_vote: policy::decide(viewer.actor(), Action::Vote { own }).is_ok(),
+            can_edit: policy::decide(viewer.actor(), Action::EditPost { own }).is_ok(),
+            edited,
             voted_up: vote == Vote::Up,
             voted_down: vote == Vote::Down,
             more_comments: (hidden > 0).then(|| {
@@ -332,6 +351,7 @@ struct ThreadView {
     answer_body: String,
     answer_key: String,
     answer_error: Option<String>,
+    answer_preview: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -396,6 +416,7 @@ impl ThreadView {
             answer_body: String::new(),
             answer_key: form_key(),
             answer_error: None,
+            answer_preview: None,
         }
     }
 
@@ -511,6 +532,8 @@ pub struct TextForm {
     body: String,
     #[serde(default)]
     key: String,
+    /// Present when the "Preview" button was pressed.
+    preview: Option<String>,
 }
 
 impl CsrfProtected for TextForm {
@@ -528,6 +551,22 @@ async fn answer(
     policy::decide(user.viewer.actor(), Action::Answer)?;
     let thread_id = ThreadId(path.into_inner());
     let form = form.0;
+    if form.preview.is_some() {
+        let thread = load_thread(
+            &state,
+            &user.viewer,
+            thread_id,
+            AnswerOrder::default(),
+            None,
+            None,
+        )
+        .await?;
+        let mut page = ThreadView::new(&state, &user.viewer, thread);
+        page.answer_preview = Some(markdown::render(&form.body));
+        page.answer_body = form.body;
+        page.answer_key = form.key;
+        return render(&page, StatusCode::OK, &page.layout, None);
+    }
     let outcome = match Body::parse(&form.body) {
         Ok(body) => {
             let key = IdempotencyKey::parse(&form.key);

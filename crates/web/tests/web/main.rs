@@ -3,6 +3,7 @@
 
 mod comments_tags;
 mod common;
+mod edits;
 
 mod accounts;
 mod limits;
