@@ -60,6 +60,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_activity_at -> Timestamp,
         accepted_answer_id -> Nullable<BigInt>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -76,6 +77,8 @@ diesel::table! {
         updated_at -> Timestamp,
         score -> Integer,
         comment_count -> Integer,
+        deleted_at -> Nullable<Timestamp>,
+        deleted_by -> Nullable<BigInt>,
     }
 }
 

@@ -35,6 +35,11 @@ pub enum Action {
     DescribeTag,
     /// Edit a post; `own` when the actor wrote it.
     EditPost { own: bool },
+    /// Delete a post; `own` when the actor wrote it, `protected` when it is a question with an
+    /// accepted or upvoted answer by someone else (its asker may not delete it then).
+    DeletePost { own: bool, protected: bool },
+    /// See and restore a deleted post; `own` when the actor wrote it.
+    RestorePost { own: bool },
 }
 
 /// Why an action is refused.
@@ -90,6 +95,34 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::EditPost { own: false }, Actor::Member { .. }) => Err(Denial::Forbidden(
             "You can edit your own posts; staff and moderators edit others'.",
         )),
+        (Action::DeletePost { .. } | Action::RestorePost { .. }, Actor::Member { role, .. })
+            if role >= Role::Moderator =>
+        {
+            Ok(())
+        }
+        (
+            Action::DeletePost {
+                own: true,
+                protected: false,
+            },
+            Actor::Member { .. },
+        ) => Ok(()),
+        (
+            Action::DeletePost {
+                own: true,
+                protected: true,
+            },
+            Actor::Member { .. },
+        ) => Err(Denial::Forbidden(
+            "This question has an accepted or upvoted answer by someone else, so it stays for the next reader.",
+        )),
+        (Action::RestorePost { own: true }, Actor::Member { .. }) => Ok(()),
+        (
+            Action::DeletePost { own: false, .. } | Action::RestorePost { own: false },
+            Actor::Member { .. },
+        ) => Err(Denial::Forbidden(
+            "Only the author and moderators can delete or restore a post.",
+        )),
     }
 }
 
@@ -97,7 +130,7 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 14] = [
+    const ACTIONS: [Action; 19] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer,
@@ -116,6 +149,20 @@ mod tests {
         Action::DescribeTag,
         Action::EditPost { own: true },
         Action::EditPost { own: false },
+        Action::DeletePost {
+            own: true,
+            protected: false,
+        },
+        Action::DeletePost {
+            own: true,
+            protected: true,
+        },
+        Action::DeletePost {
+            own: false,
+            protected: false,
+        },
+        Action::RestorePost { own: true },
+        Action::RestorePost { own: false },
     ];
 
     fn member(role: Role) -> Actor {
@@ -131,11 +178,11 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let table = [
-            (Actor::Guest, "ASSSSSSSSSSSSS"),
-            (member(Role::Member), "AAAFFAAFAAFFAF"),
-            (member(Role::Staff), "AAAFFAAAAAAAAA"),
-            (member(Role::Moderator), "AAAFFAAAAAAAAA"),
-            (member(Role::Owner), "AAAAFAAAAAAAAA"),
+            (Actor::Guest, "ASSSSSSSSSSSSSSSSSS"),
+            (member(Role::Member), "AAAFFAAFAAFFAFAFFAF"),
+            (member(Role::Staff), "AAAFFAAAAAAAAAAFFAF"),
+            (member(Role::Moderator), "AAAFFAAAAAAAAAAAAAA"),
+            (member(Role::Owner), "AAAAFAAAAAAAAAAAAAA"),
         ];
         for (actor, expected) in table {
             for (action, want) in ACTIONS.into_iter().zip(expected.chars()) {

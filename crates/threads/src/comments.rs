@@ -71,7 +71,7 @@ pub fn add(
         return Ok(earlier);
     }
     let write = |conn: &mut DbConn| {
-        let counted = diesel::update(posts::table.find(post))
+        let counted = diesel::update(posts::table.find(post).filter(posts::deleted_at.is_null()))
             .set(posts::comment_count.eq(posts::comment_count + 1))
             .execute(conn)?;
         if counted == 0 {

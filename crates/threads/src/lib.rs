@@ -6,6 +6,7 @@
 
 pub mod categories;
 pub mod comments;
+pub mod deletion;
 mod error;
 mod input;
 pub mod markdown;

@@ -161,15 +161,19 @@ pub fn answer(
         return Ok(earlier);
     }
     settle_race(conn, author, key, |conn| {
-        let slug = diesel::update(threads::table.find(thread))
-            .set((
-                threads::answer_count.eq(threads::answer_count + 1),
-                threads::last_activity_at.eq(now()),
-            ))
-            .returning(threads::slug)
-            .get_result::<String>(conn)
-            .optional()?
-            .ok_or(Error::ThreadNotFound)?;
+        let slug = diesel::update(
+            threads::table
+                .find(thread)
+                .filter(threads::deleted_at.is_null()),
+        )
+        .set((
+            threads::answer_count.eq(threads::answer_count + 1),
+            threads::last_activity_at.eq(now()),
+        ))
+        .returning(threads::slug)
+        .get_result::<String>(conn)
+        .optional()?
+        .ok_or(Error::ThreadNotFound)?;
         let post_id = insert_post(conn, thread, author, false, body, key)?;
         let first = NewRevision {
             post: post_id,
@@ -251,6 +255,8 @@ pub fn editable(conn: &mut DbConn, post: PostId) -> Result<Editable, Error> {
     ) = posts::table
         .inner_join(threads::table)
         .filter(posts::id.eq(post))
+        .filter(posts::deleted_at.is_null())
+        .filter(threads::deleted_at.is_null())
         .select((
             posts::author_id,
             posts::is_question,

@@ -89,6 +89,25 @@ pub struct ListFilter {
     pub tag: Option<TagId>,
 }
 
+/// Which deleted posts a reader sees: none (guests, most members), their own (authors), or
+/// all (moderators).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeeDeleted {
+    None,
+    Own(UserId),
+    All,
+}
+
+impl SeeDeleted {
+    fn allows(self, author: UserId) -> bool {
+        match self {
+            SeeDeleted::None => false,
+            SeeDeleted::Own(viewer) => viewer == author,
+            SeeDeleted::All => true,
+        }
+    }
+}
+
 /// A thread's heading.
 #[derive(Debug, Clone, Queryable)]
 pub struct ThreadHead {
@@ -99,6 +118,7 @@ pub struct ThreadHead {
     pub created_at: PrimitiveDateTime,
     pub asker: UserId,
     pub accepted_answer_id: Option<PostId>,
+    pub deleted: bool,
     pub category_id: CategoryId,
     pub category_name: String,
     pub category_slug: String,
@@ -114,6 +134,7 @@ pub struct PostView {
     pub comment_count: i32,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
+    pub deleted: bool,
     pub author: Author,
 }
 
@@ -222,6 +243,7 @@ pub fn list(
         .inner_join(users::table)
         .inner_join(posts::table)
         .filter(posts::is_question.eq(true))
+        .filter(threads::deleted_at.is_null())
         .select((
             threads::id,
             threads::title,
@@ -302,6 +324,7 @@ pub fn thread(
     order: AnswerOrder,
     cursor: Option<AnswerCursor>,
     limit: usize,
+    see: SeeDeleted,
 ) -> Result<Option<ThreadPage>, Error> {
     let head = threads::table
         .find(id)
@@ -314,13 +337,16 @@ pub fn thread(
             threads::created_at,
             threads::author_id,
             threads::accepted_answer_id,
+            threads::deleted_at.is_not_null(),
             categories::id,
             categories::name,
             categories::slug,
         ))
         .first::<ThreadHead>(conn)
         .optional()?;
-    let Some(head) = head else { return Ok(None) };
+    let Some(head) = head.filter(|h| !h.deleted || see.allows(h.asker)) else {
+        return Ok(None);
+    };
     let post_columns = (
         posts::id,
         posts::is_question,
@@ -329,6 +355,7 @@ pub fn thread(
         posts::comment_count,
         posts::created_at,
         posts::updated_at,
+        posts::deleted_at.is_not_null(),
         AUTHOR,
     );
     // The question and (on the first page) the accepted answer, in one query.
@@ -360,6 +387,13 @@ pub fn thread(
     if let Some(accepted) = head.accepted_answer_id {
         answers = answers.filter(posts::id.ne(accepted));
     }
+    answers = match see {
+        SeeDeleted::None => answers.filter(posts::deleted_at.is_null()),
+        SeeDeleted::Own(viewer) => {
+            answers.filter(posts::deleted_at.is_null().or(posts::author_id.eq(viewer)))
+        }
+        SeeDeleted::All => answers,
+    };
     answers = match (order, cursor) {
         (AnswerOrder::Votes, Some(c)) => answers.filter(
             posts::score.lt(c.score).or(posts::score.eq(c.score).and(

@@ -61,12 +61,13 @@ pub fn post_author(conn: &mut DbConn, post: PostId) -> Result<UserId, Error> {
 /// The post row is locked first (a no-op update), so two requests of the same member on the
 /// same post take turns on PostgreSQL as they do on SQLite, and each reads the other's vote.
 pub fn cast(conn: &mut DbConn, voter: UserId, post: PostId, vote: Vote) -> Result<i32, Error> {
-    let author: UserId = diesel::update(posts::table.find(post))
-        .set(posts::score.eq(posts::score))
-        .returning(posts::author_id)
-        .get_result(conn)
-        .optional()?
-        .ok_or(Error::PostNotFound)?;
+    let author: UserId =
+        diesel::update(posts::table.find(post).filter(posts::deleted_at.is_null()))
+            .set(posts::score.eq(posts::score))
+            .returning(posts::author_id)
+            .get_result(conn)
+            .optional()?
+            .ok_or(Error::PostNotFound)?;
     if author == voter {
         return Err(Error::OwnVote);
     }

@@ -11,7 +11,7 @@ use stoa_moderation::limits as rate;
 
 use crate::accounts::{mail_verification, sign_in};
 use crate::layout::{Layout, render, see_other};
-use crate::session::{Checked, CsrfProtected, SignedIn};
+use crate::session::{Checked, CsrfOnly, CsrfProtected, SignedIn};
 use crate::{AppError, AppState, limits};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -148,18 +148,6 @@ async fn change_password(
         .await?;
     tracing::info!(user.id = %id, "password changed");
     sign_in(&state, id, "/account?done=password-changed").await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl CsrfProtected for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// Sends a fresh confirmation link (the older ones stop working).

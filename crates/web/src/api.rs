@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use stoa_db::ThreadId;
 use stoa_db::page::Cursor;
-use stoa_threads::views::{self, AnswerCursor, AnswerOrder, PostView, ThreadSummary};
+use stoa_threads::views::{self, AnswerCursor, AnswerOrder, PostView, SeeDeleted, ThreadSummary};
 
 use crate::{ApiError, AppError, AppState, home, threads};
 
@@ -117,8 +117,15 @@ async fn show(
     let thread = state
         .db
         .run(move |conn| {
-            views::thread(conn, id, order, cursor, threads::ANSWERS_PER_PAGE)
-                .map_err(AppError::from)
+            views::thread(
+                conn,
+                id,
+                order,
+                cursor,
+                threads::ANSWERS_PER_PAGE,
+                SeeDeleted::None,
+            )
+            .map_err(AppError::from)
         })
         .await?
         .ok_or(AppError::NotFound)?;

@@ -8,13 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 use stoa_db::{PostId, dialect};
 use stoa_moderation::policy::{self, Action};
+use stoa_threads::deletion;
 use stoa_threads::posts::{self, Edit, Editable};
 use stoa_threads::revisions::{self, LineChange};
 use stoa_threads::tags::TagName;
 use stoa_threads::{Body, Title, markdown};
 
 use crate::layout::{Layout, human_time, render, see_other};
-use crate::session::{Checked, CsrfProtected, SignedIn, Viewer};
+use crate::session::{Checked, CsrfOnly, CsrfProtected, SignedIn, Viewer};
 use crate::{AppError, AppState};
 
 /// Revisions per history page.
@@ -23,7 +24,9 @@ const REVISIONS_PER_PAGE: usize = 20;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/posts/{id}/edit", web::get().to(edit_form))
         .route("/posts/{id}/edit", web::post().to(save))
-        .route("/posts/{id}/revisions", web::get().to(history));
+        .route("/posts/{id}/revisions", web::get().to(history))
+        .route("/posts/{id}/delete", web::post().to(delete))
+        .route("/posts/{id}/restore", web::post().to(restore));
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,4 +275,68 @@ async fn history(
             .map(|id| format!("/posts/{post}/revisions?before={}", id + 1)),
     };
     render(&page, StatusCode::OK, &page.layout, None)
+}
+
+/// Deletes a post (a question: its thread). It stays restorable by its author and moderators.
+async fn delete(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+    _form: Checked<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let post = PostId(path.into_inner());
+    let facts = state
+        .db
+        .run(move |conn| deletion::facts(conn, post).map_err(AppError::from))
+        .await?;
+    let own = facts.author == user.user.id;
+    policy::decide(
+        user.viewer.actor(),
+        Action::DeletePost {
+            own,
+            protected: facts.protected,
+        },
+    )?;
+    let by = user.user.id;
+    let thread = state
+        .db
+        .run(move |conn| dialect::write_transaction(conn, |conn| deletion::delete(conn, post, by)))
+        .await?;
+    tracing::info!(post.id = %post, user.id = %by, "post deleted");
+    if facts.is_question {
+        return Ok(see_other("/?done=question-deleted"));
+    }
+    let slug = state
+        .db
+        .run(move |conn| stoa_threads::views::slug(conn, thread).map_err(AppError::from))
+        .await?;
+    Ok(see_other(&format!("/q/{thread}/{slug}#answers")))
+}
+
+async fn restore(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+    _form: Checked<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let post = PostId(path.into_inner());
+    let facts = state
+        .db
+        .run(move |conn| deletion::facts(conn, post).map_err(AppError::from))
+        .await?;
+    policy::decide(
+        user.viewer.actor(),
+        Action::RestorePost {
+            own: facts.author == user.user.id,
+        },
+    )?;
+    let thread = state
+        .db
+        .run(move |conn| dialect::write_transaction(conn, |conn| deletion::restore(conn, post)))
+        .await?;
+    let slug = state
+        .db
+        .run(move |conn| stoa_threads::views::slug(conn, thread).map_err(AppError::from))
+        .await?;
+    Ok(see_other(&format!("/q/{thread}/{slug}#post-{post}")))
 }

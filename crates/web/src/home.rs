@@ -111,6 +111,9 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
             Some("Your owner account is ready. Create the first categories in Settings.")
         }
         "tag-described" => Some("The tag's description is saved."),
+        "question-deleted" => {
+            Some("The question is deleted. You can still open and restore it from its address.")
+        }
         _ => None,
     }
 }

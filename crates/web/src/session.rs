@@ -162,6 +162,19 @@ pub trait CsrfProtected {
     fn csrf(&self) -> &str;
 }
 
+/// A form that is only a button: nothing but its token.
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// A urlencoded form whose CSRF token and origin have been checked.
 #[derive(Debug)]
 pub struct Checked<T>(pub T);

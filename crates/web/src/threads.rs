@@ -12,7 +12,9 @@ use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
 use stoa_threads::posts::NewQuestion;
 use stoa_threads::tags::{self, TagName};
-use stoa_threads::views::{self, AnswerCursor, AnswerOrder, Author, PostView, ThreadPage};
+use stoa_threads::views::{
+    self, AnswerCursor, AnswerOrder, Author, PostView, SeeDeleted, ThreadPage,
+};
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
@@ -228,6 +230,10 @@ pub struct PostCard {
     /// The viewer may vote on it (signed in, not its author).
     pub can_vote: bool,
     pub can_edit: bool,
+    /// The viewer may try to delete it (the server still refuses a protected question).
+    pub can_delete: bool,
+    /// Deleted: shown only to its author and moderators, with a way to restore it.
+    pub deleted: bool,
     /// When it was last edited, if ever (shown, machine-readable).
     pub edited: Option<(String, String)>,
     pub voted_up: bool,
@@ -277,7 +283,18 @@ impl PostCard {
             time_shown,
             time_iso,
             can_vote: policy::decide(viewer.actor(), Action::Vote { own }).is_ok(),
-            can_edit: policy::decide(viewer.actor(), Action::EditPost { own }).is_ok(),
+            can_edit: !p.deleted
+                && policy::decide(viewer.actor(), Action::EditPost { own }).is_ok(),
+            can_delete: !p.deleted
+                && policy::decide(
+                    viewer.actor(),
+                    Action::DeletePost {
+                        own,
+                        protected: false,
+                    },
+                )
+                .is_ok(),
+            deleted: p.deleted,
             edited,
             voted_up: vote == Vote::Up,
             voted_down: vote == Vote::Down,
@@ -443,6 +460,17 @@ impl LoadedThread {
     }
 }
 
+/// Which deleted posts `viewer` sees: moderators all, members their own, guests none.
+pub fn see_deleted(viewer: &Viewer) -> SeeDeleted {
+    match &viewer.user {
+        Some(_) if policy::decide(viewer.actor(), Action::RestorePost { own: false }).is_ok() => {
+            SeeDeleted::All
+        }
+        Some(user) => SeeDeleted::Own(user.id),
+        None => SeeDeleted::None,
+    }
+}
+
 /// Loads a page of the thread with the viewer's votes, its tags and its comments (all of
 /// them for `expanded`), in one trip to the database and a fixed number of queries.
 async fn load_thread(
@@ -454,10 +482,11 @@ async fn load_thread(
     expanded: Option<PostId>,
 ) -> Result<LoadedThread, AppError> {
     let voter = viewer.user.as_ref().map(|u| u.id);
+    let see = see_deleted(viewer);
     let (page, votes, mut tags, comments) = state
         .db
         .run(move |conn| {
-            let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE)? else {
+            let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
                 return Ok(None);
             };
             let posts = page.post_ids();

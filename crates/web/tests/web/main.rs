@@ -3,6 +3,7 @@
 
 mod comments_tags;
 mod common;
+mod deletion;
 mod edits;
 
 mod accounts;

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use stoa_accounts::Role;
 use stoa_db::diesel::connection::{Connection, InstrumentationEvent};
 use stoa_db::{ThreadId, UserId, dialect};
-use stoa_threads::views::{self, AnswerOrder};
+use stoa_threads::views::{self, AnswerOrder, SeeDeleted};
 use stoa_threads::votes::{self, Vote};
 
 use crate::common::{Browser, TestApp, between, location};
@@ -150,7 +150,7 @@ async fn concurrent_voters_give_an_exact_score(app: TestApp) {
     );
     let question = app
         .db
-        .run(move |conn| views::thread(conn, id, AnswerOrder::Votes, None, 1))
+        .run(move |conn| views::thread(conn, id, AnswerOrder::Votes, None, 1, SeeDeleted::None))
         .await
         .unwrap_or_else(|e| panic!("{e}"))
         .map(|t| t.question.id)
@@ -518,7 +518,7 @@ async fn a_thread_page_costs_the_same_queries_for_1_or_50_answers(app: TestApp) 
                     counter.fetch_add(1, Ordering::SeqCst);
                 }
             });
-            let page = views::thread(conn, id, AnswerOrder::Votes, None, 100)?
+            let page = views::thread(conn, id, AnswerOrder::Votes, None, 100, SeeDeleted::None)?
                 .unwrap_or_else(|| panic!("no thread"));
             let shown = page.answers.items.len();
             votes::of_viewer(conn, UserId(1), &page.post_ids())?;
