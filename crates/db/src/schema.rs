@@ -61,6 +61,9 @@ diesel::table! {
         last_activity_at -> Timestamp,
         accepted_answer_id -> Nullable<BigInt>,
         deleted_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<BigInt>,
+        duplicate_of -> Nullable<BigInt>,
     }
 }
 

@@ -40,6 +40,8 @@ pub enum Action {
     DeletePost { own: bool, protected: bool },
     /// See and restore a deleted post; `own` when the actor wrote it.
     RestorePost { own: bool },
+    /// Close a question as a duplicate of another, or reopen it.
+    CloseAsDuplicate,
 }
 
 /// Why an action is refused.
@@ -123,6 +125,10 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         ) => Err(Denial::Forbidden(
             "Only the author and moderators can delete or restore a post.",
         )),
+        (Action::CloseAsDuplicate, Actor::Member { role, .. }) if role >= Role::Staff => Ok(()),
+        (Action::CloseAsDuplicate, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Staff and moderators close questions as duplicates; you can say so in a comment.",
+        )),
     }
 }
 
@@ -130,7 +136,7 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 19] = [
+    const ACTIONS: [Action; 20] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer,
@@ -163,6 +169,7 @@ mod tests {
         },
         Action::RestorePost { own: true },
         Action::RestorePost { own: false },
+        Action::CloseAsDuplicate,
     ];
 
     fn member(role: Role) -> Actor {
@@ -178,11 +185,11 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let table = [
-            (Actor::Guest, "ASSSSSSSSSSSSSSSSSS"),
-            (member(Role::Member), "AAAFFAAFAAFFAFAFFAF"),
-            (member(Role::Staff), "AAAFFAAAAAAAAAAFFAF"),
-            (member(Role::Moderator), "AAAFFAAAAAAAAAAAAAA"),
-            (member(Role::Owner), "AAAAFAAAAAAAAAAAAAA"),
+            (Actor::Guest, "ASSSSSSSSSSSSSSSSSSS"),
+            (member(Role::Member), "AAAFFAAFAAFFAFAFFAFF"),
+            (member(Role::Staff), "AAAFFAAAAAAAAAAFFAFA"),
+            (member(Role::Moderator), "AAAFFAAAAAAAAAAAAAAA"),
+            (member(Role::Owner), "AAAAFAAAAAAAAAAAAAAA"),
         ];
         for (actor, expected) in table {
             for (action, want) in ACTIONS.into_iter().zip(expected.chars()) {

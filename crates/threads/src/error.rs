@@ -17,6 +17,12 @@ pub enum Error {
     ThreadNotFound,
     #[error("That post does not exist.")]
     PostNotFound,
+    #[error(
+        "This question is closed as a duplicate and takes no new answers; answer the original instead."
+    )]
+    ThreadClosed,
+    #[error("{0}")]
+    InvalidDuplicate(String),
     #[error("You cannot vote on your own post.")]
     OwnVote,
     #[error("That answer does not belong to this question.")]
@@ -38,6 +44,7 @@ impl Error {
             Error::InvalidCategory(_) | Error::CategoryExists => Some("category"),
             Error::InvalidComment(_) => Some("comment"),
             Error::InvalidTags(_) => Some("tags"),
+            Error::InvalidDuplicate(_) => Some("original"),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@
 pub mod categories;
 pub mod comments;
 pub mod deletion;
+pub mod duplicates;
 mod error;
 mod input;
 pub mod markdown;

@@ -160,6 +160,17 @@ pub fn answer(
     if let Some(earlier) = earlier_submission(conn, author, key)? {
         return Ok(earlier);
     }
+    let closed: Option<bool> = threads::table
+        .find(thread)
+        .filter(threads::deleted_at.is_null())
+        .select(threads::closed_at.is_not_null())
+        .first(conn)
+        .optional()?;
+    match closed {
+        None => return Err(Error::ThreadNotFound),
+        Some(true) => return Err(Error::ThreadClosed),
+        Some(false) => {}
+    }
     settle_race(conn, author, key, |conn| {
         let slug = diesel::update(
             threads::table

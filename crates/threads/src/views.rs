@@ -29,6 +29,8 @@ pub struct ThreadSummary {
     pub created_at: PrimitiveDateTime,
     pub last_activity_at: PrimitiveDateTime,
     pub solved: bool,
+    /// Closed as a duplicate.
+    pub closed: bool,
     /// The question's score.
     pub score: i32,
     pub category_name: String,
@@ -119,6 +121,7 @@ pub struct ThreadHead {
     pub asker: UserId,
     pub accepted_answer_id: Option<PostId>,
     pub deleted: bool,
+    pub closed: bool,
     pub category_id: CategoryId,
     pub category_name: String,
     pub category_slug: String,
@@ -252,6 +255,7 @@ pub fn list(
             threads::created_at,
             threads::last_activity_at,
             threads::accepted_answer_id.is_not_null(),
+            threads::duplicate_of.is_not_null(),
             posts::score,
             categories::name,
             categories::slug,
@@ -338,6 +342,7 @@ pub fn thread(
             threads::author_id,
             threads::accepted_answer_id,
             threads::deleted_at.is_not_null(),
+            threads::duplicate_of.is_not_null(),
             categories::id,
             categories::name,
             categories::slug,

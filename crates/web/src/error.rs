@@ -160,7 +160,7 @@ impl From<stoa_threads::Error> for AppError {
             E::Db(db) => db.into(),
             E::ThreadNotFound | E::PostNotFound => AppError::NotFound,
             E::OwnVote => AppError::Forbidden(e.to_string()),
-            E::EditConflict => AppError::Conflict(e.to_string()),
+            E::EditConflict | E::ThreadClosed => AppError::Conflict(e.to_string()),
             input => AppError::BadRequest(input.to_string()),
         }
     }

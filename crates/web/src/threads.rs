@@ -10,6 +10,7 @@ use stoa_db::{CategoryId, CommentId, PostId, ThreadId, dialect};
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
+use stoa_threads::duplicates::{self, LinkedThread};
 use stoa_threads::posts::NewQuestion;
 use stoa_threads::tags::{self, TagName};
 use stoa_threads::views::{
@@ -19,11 +20,13 @@ use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
 use crate::layout::{Layout, form_key, human_time, render, see_other};
-use crate::session::{Checked, CsrfProtected, SignedIn, Viewer};
+use crate::session::{Checked, CsrfOnly, CsrfProtected, SignedIn, Viewer};
 use crate::{AppError, AppState};
 
 /// Answers per thread page.
 pub const ANSWERS_PER_PAGE: usize = 50;
+/// Linked (duplicate) questions listed on an original's page: the latest ones.
+const LINKED_SHOWN: i64 = 20;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ask", web::get().to(ask_form))
@@ -31,6 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/q/{id}", web::get().to(show_without_slug))
         .route("/q/{id}/answer", web::post().to(answer))
         .route("/posts/{id}/comments", web::post().to(comment))
+        .route("/q/{id}/close", web::post().to(close))
+        .route("/q/{id}/reopen", web::post().to(reopen))
         .route("/q/{id}/{slug}", web::get().to(show));
 }
 
@@ -364,6 +369,14 @@ struct ThreadView {
     can_accept: bool,
     can_comment: bool,
     tags: Vec<String>,
+    closed: bool,
+    /// `(url, title)` of the question this one duplicates.
+    original: Option<(String, String)>,
+    /// `(url, title)` of the questions closed as duplicates of this one.
+    linked: Vec<(String, String)>,
+    can_close: bool,
+    close_input: String,
+    close_error: Option<String>,
     signed_in: bool,
     answer_body: String,
     answer_key: String,
@@ -428,6 +441,18 @@ impl ThreadView {
                 .collect(),
             can_accept: policy::decide(viewer.actor(), Action::AcceptAnswer { asker }).is_ok(),
             can_comment: policy::decide(viewer.actor(), Action::Comment).is_ok(),
+            closed: head.closed,
+            original: loaded
+                .original
+                .take()
+                .map(|t| (format!("/q/{}/{}", t.id, t.slug), t.title)),
+            linked: std::mem::take(&mut loaded.linked)
+                .into_iter()
+                .map(|t| (format!("/q/{}/{}", t.id, t.slug), t.title))
+                .collect(),
+            can_close: policy::decide(viewer.actor(), Action::CloseAsDuplicate).is_ok(),
+            close_input: String::new(),
+            close_error: None,
             signed_in: viewer.user.is_some(),
             thread_url,
             answer_body: String::new(),
@@ -451,6 +476,9 @@ pub struct LoadedThread {
     votes: HashMap<PostId, Vote>,
     tags: Vec<String>,
     comments: HashMap<PostId, Vec<CommentView>>,
+    /// The question this one duplicates, and the questions closed as duplicates of this one.
+    original: Option<LinkedThread>,
+    linked: Vec<LinkedThread>,
     order: AnswerOrder,
 }
 
@@ -483,7 +511,7 @@ async fn load_thread(
 ) -> Result<LoadedThread, AppError> {
     let voter = viewer.user.as_ref().map(|u| u.id);
     let see = see_deleted(viewer);
-    let (page, votes, mut tags, comments) = state
+    let (page, votes, mut tags, comments, original, linked) = state
         .db
         .run(move |conn| {
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
@@ -496,7 +524,13 @@ async fn load_thread(
             };
             let tags = tags::for_threads(conn, &[id])?;
             let comments = comments::for_posts(conn, &posts, expanded)?;
-            Ok::<_, stoa_threads::Error>(Some((page, votes, tags, comments)))
+            let original = if page.head.closed {
+                duplicates::original_of(conn, id)?
+            } else {
+                None
+            };
+            let linked = duplicates::linked(conn, id, LINKED_SHOWN)?;
+            Ok::<_, stoa_threads::Error>(Some((page, votes, tags, comments, original, linked)))
         })
         .await?
         .ok_or(AppError::NotFound)?;
@@ -506,6 +540,8 @@ async fn load_thread(
         votes,
         tags,
         comments,
+        original,
+        linked,
         order,
     })
 }
@@ -686,4 +722,91 @@ async fn comment(
             render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+    /// The original question: its address, path or number.
+    #[serde(default)]
+    original: String,
+}
+
+impl CsrfProtected for CloseForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Closes the question as a duplicate of the one the form names.
+async fn close(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+    form: Checked<CloseForm>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::CloseAsDuplicate)?;
+    let thread = ThreadId(path.into_inner());
+    let form = form.0;
+    let by = user.user.id;
+    let closed = match duplicates::parse_reference(&form.original) {
+        Some(original) => {
+            state
+                .db
+                .run(move |conn| {
+                    dialect::write_transaction(conn, |conn| {
+                        duplicates::close(conn, thread, original, by)
+                    })
+                })
+                .await
+        }
+        None => Err(stoa_threads::Error::InvalidDuplicate(
+            "Give the original question's address (or its number).".into(),
+        )),
+    };
+    match closed {
+        Ok(()) => {
+            let slug = state
+                .db
+                .run(move |conn| views::slug(conn, thread).map_err(AppError::from))
+                .await?;
+            Ok(see_other(&format!("/q/{thread}/{slug}")))
+        }
+        Err(e @ stoa_threads::Error::InvalidDuplicate(_)) => {
+            let loaded = load_thread(
+                &state,
+                &user.viewer,
+                thread,
+                AnswerOrder::default(),
+                None,
+                None,
+            )
+            .await?;
+            let mut page = ThreadView::new(&state, &user.viewer, loaded);
+            page.close_error = Some(e.to_string());
+            page.close_input = form.original;
+            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn reopen(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+    _form: Checked<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(user.viewer.actor(), Action::CloseAsDuplicate)?;
+    let thread = ThreadId(path.into_inner());
+    state
+        .db
+        .run(move |conn| dialect::write_transaction(conn, |conn| duplicates::reopen(conn, thread)))
+        .await?;
+    let slug = state
+        .db
+        .run(move |conn| views::slug(conn, thread).map_err(AppError::from))
+        .await?;
+    Ok(see_other(&format!("/q/{thread}/{slug}")))
 }

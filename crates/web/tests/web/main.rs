@@ -4,6 +4,7 @@
 mod comments_tags;
 mod common;
 mod deletion;
+mod duplicates;
 mod edits;
 
 mod accounts;
