@@ -5,6 +5,8 @@ pub enum Error {
     InvalidUsername(&'static str),
     #[error("{0}")]
     InvalidDisplayName(&'static str),
+    #[error("{0}")]
+    InvalidBio(String),
     #[error("That does not look like an email address.")]
     InvalidEmail,
     #[error("{0}")]
@@ -31,6 +33,7 @@ impl Error {
         match self {
             Error::InvalidUsername(_) | Error::UsernameTaken => Some("username"),
             Error::InvalidDisplayName(_) => Some("display_name"),
+            Error::InvalidBio(_) => Some("bio"),
             Error::InvalidEmail | Error::EmailTaken => Some("email"),
             Error::WeakPassword(_) => Some("password"),
             _ => None,

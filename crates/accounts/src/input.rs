@@ -64,6 +64,32 @@ impl DisplayName {
     }
 }
 
+/// A short, plain-text bio for the profile page: at most 500 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bio(String);
+
+impl Bio {
+    pub fn parse(input: &str) -> Result<Self, Error> {
+        let bio = input.trim().replace("\r\n", "\n");
+        let len = bio.chars().count();
+        if len > 500 {
+            return Err(Error::InvalidBio(format!(
+                "Keep the bio under 500 characters (it has {len})."
+            )));
+        }
+        if bio.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(Error::InvalidBio(
+                "The bio cannot contain control characters.".into(),
+            ));
+        }
+        Ok(Bio(bio))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An email address in lower case. The check is deliberately plain (one `@`, a dotted domain,
 /// no spaces); the verification mail is the real test.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,7 @@ pub mod tokens;
 pub mod users;
 
 pub use error::Error;
-pub use input::{DisplayName, Email, Password, Username};
+pub use input::{Bio, DisplayName, Email, Password, Username};
 pub use role::Role;
 pub use sessions::{SessionPolicy, SessionToken, SignedInUser};
 pub use tokens::{TokenPurpose, TokenSecret};

@@ -5,7 +5,7 @@ use stoa_db::schema::users;
 use stoa_db::{DbConn, UserId, time::now};
 use time::PrimitiveDateTime;
 
-use crate::{DisplayName, Email, Error, Role, TokenPurpose, TokenSecret, Username, tokens};
+use crate::{Bio, DisplayName, Email, Error, Role, TokenPurpose, TokenSecret, Username, tokens};
 
 /// An account as the rest of Stoa sees it.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -19,6 +19,7 @@ pub struct User {
     #[diesel(deserialize_as = String)]
     pub role: StoredRole,
     pub created_at: PrimitiveDateTime,
+    pub bio: String,
 }
 
 /// [`Role`] as read from its text column.
@@ -165,4 +166,20 @@ pub fn owner_exists(conn: &mut DbConn) -> Result<bool, Error> {
         .count()
         .get_result(conn)?;
     Ok(owners > 0)
+}
+
+/// Replaces the name shown on posts and the profile's bio.
+pub fn update_profile(
+    conn: &mut DbConn,
+    id: UserId,
+    display_name: &DisplayName,
+    bio: &Bio,
+) -> Result<(), Error> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::display_name.eq(display_name.as_str()),
+            users::bio.eq(bio.as_str()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

@@ -11,6 +11,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         role -> Text,
         created_at -> Timestamp,
+        bio -> Text,
     }
 }
 

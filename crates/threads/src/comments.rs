@@ -52,6 +52,8 @@ pub struct CommentView {
     pub body_html: String,
     #[diesel(sql_type = Timestamp)]
     pub created_at: PrimitiveDateTime,
+    #[diesel(sql_type = BigInt)]
+    pub author_id: UserId,
     #[diesel(sql_type = Text)]
     pub username: String,
     #[diesel(sql_type = Text)]
@@ -127,8 +129,8 @@ pub fn for_posts(
         .join(",");
     let expanded = all_of.map_or(-1, |p| p.0);
     let sql = format!(
-        "SELECT id, post_id, body_html, created_at, username, display_name FROM (
-             SELECT c.id, c.post_id, c.body_html, c.created_at, u.username, u.display_name,
+        "SELECT id, post_id, body_html, created_at, author_id, username, display_name FROM (
+             SELECT c.id, c.post_id, c.body_html, c.created_at, c.author_id, u.username, u.display_name,
                     ROW_NUMBER() OVER (PARTITION BY c.post_id ORDER BY c.created_at DESC, c.id DESC) AS n
              FROM comments c JOIN users u ON u.id = c.author_id
              WHERE c.post_id IN ({ids})

@@ -12,6 +12,7 @@ mod error;
 mod input;
 pub mod markdown;
 pub mod posts;
+pub mod profiles;
 pub mod revisions;
 pub mod tags;
 pub mod views;

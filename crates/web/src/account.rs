@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_accounts::{Password, TokenPurpose, password, sessions, tokens, users};
+use stoa_accounts::{Bio, DisplayName, Password, TokenPurpose, password, sessions, tokens, users};
 use stoa_db::dialect;
 use stoa_moderation::limits as rate;
 
@@ -17,6 +17,7 @@ use crate::{AppError, AppState, limits};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(show))
         .route("/account/password", web::post().to(change_password))
+        .route("/account/profile", web::post().to(update_profile))
         .route("/account/confirmation", web::post().to(resend_confirmation));
 }
 
@@ -24,6 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[template(path = "accounts/account.html")]
 struct AccountPage {
     layout: Layout,
+    profile_url: String,
+    display_name: String,
+    bio: String,
+    profile_error: Option<String>,
     username: String,
     email: String,
     confirmed: bool,
@@ -70,6 +75,10 @@ async fn page(
     let failed = current_error.is_some() || new_error.is_some();
     let page = AccountPage {
         layout: Layout::new(state, &user.viewer, "Your account"),
+        profile_url: format!("/u/{}/{}", account.id, account.username),
+        display_name: account.display_name,
+        bio: account.bio,
+        profile_error: None,
         username: account.username,
         email: account.email.unwrap_or_default(),
         confirmed: account.email_verified_at.is_some(),
@@ -186,4 +195,66 @@ async fn resend_confirmation(
         mail_verification(&state, &email, &token).await;
     }
     Ok(see_other("/account?done=confirmation-sent"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    bio: String,
+}
+
+impl CsrfProtected for ProfileForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Saves the display name and bio; a refused value comes back in the form with the reason.
+async fn update_profile(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    form: Checked<ProfileForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.0;
+    let id = user.user.id;
+    let parsed =
+        DisplayName::parse(&form.display_name).and_then(|name| Ok((name, Bio::parse(&form.bio)?)));
+    match parsed {
+        Ok((name, bio)) => {
+            state
+                .db
+                .run(move |conn| {
+                    dialect::write_transaction(conn, |conn| {
+                        users::update_profile(conn, id, &name, &bio)
+                    })
+                })
+                .await?;
+            Ok(see_other("/account?done=profile-saved"))
+        }
+        Err(e) => {
+            let account = state
+                .db
+                .run(move |conn| users::find(conn, id).map_err(AppError::from))
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let page = AccountPage {
+                layout: Layout::new(&state, &user.viewer, "Your account"),
+                profile_url: format!("/u/{}/{}", account.id, account.username),
+                display_name: form.display_name,
+                bio: form.bio,
+                profile_error: Some(e.to_string()),
+                username: account.username,
+                email: account.email.unwrap_or_default(),
+                confirmed: account.email_verified_at.is_some(),
+                notice: None,
+                current_error: None,
+                new_error: None,
+            };
+            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+        }
+    }
 }

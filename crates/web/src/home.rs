@@ -39,6 +39,7 @@ pub struct QuestionRow {
     pub tags: Vec<String>,
     pub author: String,
     pub author_username: String,
+    pub author_url: String,
     pub time_shown: String,
     pub time_iso: String,
 }
@@ -55,6 +56,7 @@ impl QuestionRow {
             solved: t.solved,
             closed: t.closed,
             category: t.category_name,
+            author_url: format!("/u/{}/{}", t.author.id, t.author.username),
             author: t.author.display_name,
             author_username: t.author.username,
             time_shown,

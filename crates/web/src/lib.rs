@@ -13,6 +13,7 @@ mod home;
 mod layout;
 mod limits;
 mod logging;
+mod profiles;
 mod session;
 pub mod settings;
 mod threads;
@@ -105,6 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(threads::routes)
     .configure(votes::routes)
     .configure(edits::routes)
+    .configure(profiles::routes)
     .configure(admin::routes)
     .service(web::scope("/api/v1").configure(api::routes))
     .default_service(web::to(not_found));

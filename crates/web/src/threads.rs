@@ -229,6 +229,7 @@ pub struct PostCard {
     pub score: i32,
     pub author: String,
     pub author_username: String,
+    pub author_url: String,
     pub role_badge: Option<&'static str>,
     pub time_shown: String,
     pub time_iso: String,
@@ -283,6 +284,7 @@ impl PostCard {
             body_html: p.body_html,
             score: p.score,
             role_badge: role_badge(&p.author),
+            author_url: format!("/u/{}/{}", p.author.id, p.author.username),
             author: p.author.display_name,
             author_username: p.author.username,
             time_shown,
@@ -324,6 +326,7 @@ pub struct CommentCard {
     pub body_html: String,
     pub author: String,
     pub author_username: String,
+    pub author_url: String,
     pub time_shown: String,
     pub time_iso: String,
 }
@@ -334,6 +337,7 @@ impl From<CommentView> for CommentCard {
         CommentCard {
             id: c.id,
             body_html: c.body_html,
+            author_url: format!("/u/{}/{}", c.author_id, c.username),
             author: c.display_name,
             author_username: c.username,
             time_shown,

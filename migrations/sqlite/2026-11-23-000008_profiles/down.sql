@@ -1,0 +1,2 @@
+DROP INDEX posts_author_created;
+ALTER TABLE users DROP COLUMN bio;
