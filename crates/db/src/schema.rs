@@ -65,6 +65,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         closed_by -> Nullable<BigInt>,
         duplicate_of -> Nullable<BigInt>,
+        view_count -> BigInt,
     }
 }
 

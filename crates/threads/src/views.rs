@@ -122,6 +122,7 @@ pub struct ThreadHead {
     pub accepted_answer_id: Option<PostId>,
     pub deleted: bool,
     pub closed: bool,
+    pub view_count: i64,
     pub category_id: CategoryId,
     pub category_name: String,
     pub category_slug: String,
@@ -343,6 +344,7 @@ pub fn thread(
             threads::accepted_answer_id,
             threads::deleted_at.is_not_null(),
             threads::duplicate_of.is_not_null(),
+            threads::view_count,
             categories::id,
             categories::name,
             categories::slug,
@@ -482,4 +484,14 @@ mod tests {
         assert_eq!(AnswerCursor::parse(&c.encode()), Some(c));
         assert_eq!(AnswerCursor::parse("x_1_2"), None);
     }
+}
+
+/// Adds counted views to threads, all in one transaction: `(thread, views)` pairs.
+pub fn add_views(conn: &mut DbConn, counted: &[(ThreadId, i64)]) -> Result<(), Error> {
+    for (thread, views) in counted {
+        diesel::update(threads::table.find(*thread))
+            .set(threads::view_count.eq(threads::view_count + views))
+            .execute(conn)?;
+    }
+    Ok(())
 }

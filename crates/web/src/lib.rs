@@ -17,6 +17,7 @@ mod profiles;
 mod session;
 pub mod settings;
 mod threads;
+pub mod view_counts;
 mod votes;
 
 use std::net::TcpListener;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub mailer: Mailer,
     /// argon2 takes 19 MiB and tens of milliseconds per hash: at most this many at once.
     hash_permits: Arc<Semaphore>,
+    /// Readers per thread, counted in memory and saved in batches.
+    pub views: Arc<view_counts::ViewCounter>,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             settings,
             mailer,
             hash_permits: Arc::new(Semaphore::new(cores * 2)),
+            views: Arc::new(view_counts::ViewCounter::default()),
         }
     }
 
@@ -68,6 +72,9 @@ impl AppState {
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 }
+
+/// How often counted views are written to the database.
+const VIEW_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Largest form accepted (a 30,000-character post, URL-encoded, fits with room to spare).
 const FORM_LIMIT: usize = 512 * 1024;
@@ -121,6 +128,9 @@ async fn not_found(req: HttpRequest) -> Result<&'static str, actix_web::Error> {
 pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
     let workers = state.settings.workers;
     let https = state.settings.is_https();
+    let views = Arc::clone(&state.views);
+    let db = state.db.clone();
+    tokio::spawn(async move { views.flush_forever(db, VIEW_FLUSH_EVERY).await });
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         let headers = if https {

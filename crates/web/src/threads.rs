@@ -374,6 +374,7 @@ struct ThreadView {
     can_comment: bool,
     tags: Vec<String>,
     closed: bool,
+    view_count: i64,
     /// `(url, title)` of the question this one duplicates.
     original: Option<(String, String)>,
     /// `(url, title)` of the questions closed as duplicates of this one.
@@ -446,6 +447,7 @@ impl ThreadView {
             can_accept: policy::decide(viewer.actor(), Action::AcceptAnswer { asker }).is_ok(),
             can_comment: policy::decide(viewer.actor(), Action::Comment).is_ok(),
             closed: head.closed,
+            view_count: head.view_count,
             original: loaded
                 .original
                 .take()
@@ -573,6 +575,9 @@ async fn show(
         return Ok(HttpResponse::MovedPermanently()
             .insert_header(("Location", location))
             .finish());
+    }
+    if let Some(reader) = crate::limits::client_address(&req, &state) {
+        state.views.saw(reader, thread.page.head.id);
     }
     let page = ThreadView::new(&state, &viewer, thread);
     render(&page, StatusCode::OK, &page.layout, None)

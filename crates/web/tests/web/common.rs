@@ -53,6 +53,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub db: Db,
     pub mail_dir: PathBuf,
+    /// The server's view counter, to flush it when a test wants the counts saved.
+    pub views: std::sync::Arc<stoa_web::view_counts::ViewCounter>,
     server: actix_web::dev::ServerHandle,
     _database: TestDatabase,
     _data_dir: tempfile::TempDir,
@@ -103,8 +105,9 @@ impl TestApp {
         let mail_dir = settings.mail_dir();
         let mailer = stoa_accounts::mail::Mailer::to_files(mail_dir.clone(), &settings.mail_from)
             .unwrap_or_else(|e| panic!("mailer: {e}"));
-        let server = stoa_web::server(AppState::new(db.clone(), settings, mailer), listener)
-            .unwrap_or_else(|e| panic!("server: {e}"));
+        let state = AppState::new(db.clone(), settings, mailer);
+        let views = std::sync::Arc::clone(&state.views);
+        let server = stoa_web::server(state, listener).unwrap_or_else(|e| panic!("server: {e}"));
         let handle = server.handle();
         tokio::spawn(server);
         TestApp {
@@ -112,6 +115,7 @@ impl TestApp {
             backend,
             db,
             mail_dir,
+            views,
             server: handle,
             _database: database,
             _data_dir: data_dir,

@@ -22,6 +22,7 @@ on_both_backends!(
     each_list_holds_the_right_questions,
     pagination_is_stable_while_questions_arrive,
     a_thread_page_costs_the_same_queries_for_1_or_50_answers,
+    each_reader_counts_once_a_day,
 );
 
 /// The score shown for a post on its thread page.
@@ -534,4 +535,54 @@ async fn a_thread_page_costs_the_same_queries_for_1_or_50_answers(app: TestApp) 
     assert_eq!((one, fifty), (1, 50));
     assert_eq!(small_queries, big_queries, "no query per answer");
     assert!(small_queries <= 4, "{small_queries} queries");
+}
+
+async fn each_reader_counts_once_a_day(app: TestApp) {
+    let app = app.another(|s| s.trust_proxy_headers = true).await;
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "How many people read this?").await;
+    let read_from = |address: &'static str| {
+        let client = app.browser().client;
+        let url = format!("{}{thread}", app.base);
+        async move {
+            client
+                .get(url)
+                .header("X-Forwarded-For", address)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    for address in [
+        "198.51.100.1",
+        "198.51.100.1",
+        "198.51.100.1",
+        "198.51.100.2",
+    ] {
+        assert_eq!(read_from(address).await.status(), StatusCode::OK);
+    }
+    app.views
+        .flush(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let page = app
+        .browser()
+        .get(&thread)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        page.contains("viewed 2 times"),
+        "two readers, however often they looked"
+    );
+    assert!(
+        app.browser()
+            .get("/")
+            .await
+            .headers()
+            .get("set-cookie")
+            .is_none(),
+        "no cookie involved"
+    );
 }
