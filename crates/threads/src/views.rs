@@ -470,6 +470,16 @@ pub fn post_location(conn: &mut DbConn, post: PostId) -> Result<(ThreadId, Strin
         .ok_or(Error::PostNotFound)
 }
 
+/// Adds counted views to threads, all in one transaction: `(thread, views)` pairs.
+pub fn add_views(conn: &mut DbConn, counted: &[(ThreadId, i64)]) -> Result<(), Error> {
+    for (thread, views) in counted {
+        diesel::update(threads::table.find(*thread))
+            .set(threads::view_count.eq(threads::view_count + views))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,14 +494,4 @@ mod tests {
         assert_eq!(AnswerCursor::parse(&c.encode()), Some(c));
         assert_eq!(AnswerCursor::parse("x_1_2"), None);
     }
-}
-
-/// Adds counted views to threads, all in one transaction: `(thread, views)` pairs.
-pub fn add_views(conn: &mut DbConn, counted: &[(ThreadId, i64)]) -> Result<(), Error> {
-    for (thread, views) in counted {
-        diesel::update(threads::table.find(*thread))
-            .set(threads::view_count.eq(threads::view_count + views))
-            .execute(conn)?;
-    }
-    Ok(())
 }
