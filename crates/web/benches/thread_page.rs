@@ -1,5 +1,7 @@
-//! The anonymous thread page with 10 answers: one full request through the real actix app
-//! (routing, middleware, session check, database queries on SQLite, template), in process.
+//! Pages a reader opens, each as one full request through the real actix app (routing,
+//! middleware, session check, database queries on SQLite, template), in process, anonymous:
+//! a thread with 10 answers, a thread with 30 answers and 60 comments, the home list, the
+//! unsolved list and a tag's list (of 60 questions).
 //!
 //! `cargo bench -p stoa-web --bench thread_page`; figures go in docs/benchmarks.md.
 #![expect(
@@ -12,8 +14,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use stoa_accounts::users::{self, NewAccount};
 use stoa_accounts::{DisplayName, Email, Role, Username};
 use stoa_db::testing::TestDatabase;
-use stoa_db::{Db, dialect};
+use stoa_db::{Db, DbConn, UserId, dialect};
+use stoa_threads::comments::{self, CommentText};
 use stoa_threads::posts::NewQuestion;
+use stoa_threads::tags::TagName;
 use stoa_threads::{Body, Title, categories, posts};
 use stoa_web::{AppState, Settings};
 
@@ -26,10 +30,46 @@ The PDF is generated within a minute of payment; if it still does not appear, \
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-async fn seed(db: &Db) -> String {
+/// Asks a question with `answers` answers and `comments_each` comments under each answer;
+/// returns the thread's path.
+fn thread_with(
+    conn: &mut DbConn,
+    people: &[UserId],
+    category: stoa_db::CategoryId,
+    title: &str,
+    answers: usize,
+    comments_each: usize,
+) -> Result<String, BoxError> {
+    let title = Title::parse(title)?;
+    let body = Body::parse(ANSWER)?;
+    let tags = [TagName::parse("billing")?];
+    let question = NewQuestion {
+        author: people[0],
+        category,
+        title: &title,
+        body: &body,
+        tags: &tags,
+        may_create_tags: true,
+        key: None,
+    };
+    let thread = posts::ask(conn, question)?;
+    for i in 0..answers {
+        let answer = posts::answer(conn, people[1 + i % 3], thread.thread_id, &body, None)?;
+        for c in 0..comments_each {
+            let text = CommentText::parse(&format!(
+                "Thanks, that *worked* for me (comment {c}). See [the docs](https://example.com/docs)."
+            ))?;
+            comments::add(conn, people[(i + c) % 4], answer.post_id, &text, None)?;
+        }
+    }
+    Ok(format!("/q/{}/{}", thread.thread_id, thread.slug))
+}
+
+/// Seeds the community; returns the paths of the small and the big thread.
+async fn seed(db: &Db) -> (String, String) {
     db.run(|conn| {
         dialect::write_transaction(conn, |conn| {
-            let mut authors = Vec::new();
+            let mut people = Vec::new();
             for name in ["asker", "helper1", "helper2", "helper3"] {
                 let account = NewAccount {
                     username: &Username::parse(name)?,
@@ -38,41 +78,29 @@ async fn seed(db: &Db) -> String {
                     password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
                     role: Role::Member,
                 };
-                authors.push(users::create(conn, &account)?.id);
+                people.push(users::create(conn, &account)?.id);
             }
-            let category = categories::create(conn, "Billing", "")?;
-            let title = Title::parse("Where do I find the invoice for my last payment?")?;
-            let body = Body::parse(ANSWER)?;
-            let question = NewQuestion {
-                author: authors[0],
-                category: category.id,
-                title: &title,
-                body: &body,
-                tags: &[],
-                may_create_tags: false,
-                key: None,
-            };
-            let thread = posts::ask(conn, question)?;
-            for i in 0..10 {
-                let body = Body::parse(ANSWER)?;
-                posts::answer(conn, authors[1 + i % 3], thread.thread_id, &body, None)
-                    ?;
+            let category = categories::create(conn, "Billing", "")?.id;
+            let small = thread_with(conn, &people, category, "Where do I find the invoice for my last payment?", 10, 0)?;
+            let big = thread_with(conn, &people, category, "Why was my card charged twice this month?", 30, 2)?;
+            for i in 0..58 {
+                thread_with(conn, &people, category, &format!("Another billing question, number {i}"), 1, 0)?;
             }
-            Ok::<_, BoxError>(format!("/q/{}/where-do-i-find-the-invoice-for-my-last-payment", thread.thread_id))
+            Ok::<_, BoxError>((small, big))
         })
     })
     .await
     .expect("seed")
 }
 
-fn thread_page(c: &mut Criterion) {
+fn pages(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .expect("runtime");
     let database = TestDatabase::sqlite();
-    let (app, url) = runtime.block_on(async {
+    let (app, small, big) = runtime.block_on(async {
         let data = tempfile::tempdir().expect("tempdir");
         let settings = Settings {
             database_url: database.url.clone(),
@@ -83,35 +111,52 @@ fn thread_page(c: &mut Criterion) {
         .expect("settings");
         let db = Db::connect(&settings.database_url, 4).expect("connect");
         db.migrate().await.expect("migrate");
-        let url = seed(&db).await;
+        let (small, big) = seed(&db).await;
         let mailer =
             stoa_accounts::mail::Mailer::to_files(settings.mail_dir(), &settings.mail_from)
                 .expect("mailer");
         let state = web::Data::new(AppState::new(db, settings, mailer));
         let app = test::init_service(App::new().app_data(state).configure(stoa_web::routes)).await;
-        (app, url)
+        (app, small, big)
     });
-    let body = runtime.block_on(async {
-        let response =
-            test::call_service(&app, test::TestRequest::get().uri(&url).to_request()).await;
+    let get = |url: &str| {
+        let request = test::TestRequest::get()
+            .uri(url)
+            .peer_addr("127.0.0.1:9".parse().expect("address"))
+            .to_request();
+        test::call_service(&app, request)
+    };
+    let big_page = runtime.block_on(async {
+        let response = get(&big).await;
         assert!(response.status().is_success(), "{}", response.status());
-        test::read_body(response).await
+        String::from_utf8_lossy(&test::read_body(response).await).into_owned()
     });
+    assert_eq!(big_page.matches("class=\"post answer\"").count(), 30);
     assert_eq!(
-        String::from_utf8_lossy(&body)
-            .matches("class=\"post answer\"")
-            .count(),
-        10
+        big_page.matches("(comment 1)").count(),
+        30,
+        "two comments under each answer"
     );
 
-    c.bench_function("anonymous thread page, 10 answers (SQLite)", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let response =
-                test::call_service(&app, test::TestRequest::get().uri(&url).to_request()).await;
-            test::read_body(response).await.len()
-        })
-    });
+    for (name, url) in [
+        ("anonymous thread page, 10 answers", small.as_str()),
+        (
+            "anonymous thread page, 30 answers and 60 comments",
+            big.as_str(),
+        ),
+        ("home list (newest, 30 rows)", "/"),
+        ("unsolved list", "/?tab=unsolved"),
+        ("tag list (billing, 30 rows)", "/tags/billing"),
+    ] {
+        c.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let response = get(url).await;
+                assert!(response.status().is_success());
+                test::read_body(response).await.len()
+            })
+        });
+    }
 }
 
-criterion_group!(benches, thread_page);
+criterion_group!(benches, pages);
 criterion_main!(benches);
