@@ -217,12 +217,21 @@ pub struct ThreadPage {
 impl ThreadPage {
     /// Every post on the page (for the viewer's votes).
     pub fn post_ids(&self) -> Vec<PostId> {
-        let accepted = self.accepted.iter();
-        std::iter::once(&self.question)
-            .chain(accepted)
-            .chain(&self.answers.items)
+        self.posts().map(|p| p.id).collect()
+    }
+
+    /// The posts on the page that have comments (the comment query needs only these).
+    pub fn commented_post_ids(&self) -> Vec<PostId> {
+        self.posts()
+            .filter(|p| p.comment_count > 0)
             .map(|p| p.id)
             .collect()
+    }
+
+    fn posts(&self) -> impl Iterator<Item = &PostView> {
+        std::iter::once(&self.question)
+            .chain(self.accepted.iter())
+            .chain(&self.answers.items)
     }
 }
 

@@ -529,7 +529,7 @@ async fn load_thread(
                 None => HashMap::new(),
             };
             let tags = tags::for_threads(conn, &[id])?;
-            let comments = comments::for_posts(conn, &posts, expanded)?;
+            let comments = comments::for_posts(conn, &page.commented_post_ids(), expanded)?;
             let original = if page.head.closed {
                 duplicates::original_of(conn, id)?
             } else {
