@@ -76,6 +76,22 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Applies migrations one at a time up to and including the one whose version starts with
+/// `version` (to put content in a database as an older release left it). Versions are the
+/// folder names' digits (`2026-11-23-000001` is `20261123000001`).
+pub fn migrate_through(conn: &mut crate::DbConn, version: &str) -> Result<(), crate::Error> {
+    use diesel_migrations::MigrationHarness;
+    let version = version.replace('-', "");
+    loop {
+        let applied = conn
+            .run_next_migration(crate::dialect::migrations(conn))
+            .map_err(|e| crate::Error::Migration(e.to_string()))?;
+        if applied.to_string().starts_with(&version) {
+            return Ok(());
+        }
+    }
+}
+
 /// Replaces the database name (the URL's path) in a PostgreSQL URL.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url

@@ -108,3 +108,72 @@ async fn sqlite_nodes_migrating_at_once_take_turns() {
 async fn postgres_nodes_migrating_at_once_take_turns() {
     concurrent_migrations(&TestDatabase::postgres().url).await;
 }
+
+/// Content written under the first release survives every later migration, and the
+/// migrations that derive data from it (the first revision of each post) fill it in.
+async fn existing_content_survives(url: &str) {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::{BigInt, Nullable, Text};
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Revision {
+        #[diesel(sql_type = BigInt)]
+        post_id: i64,
+        #[diesel(sql_type = Nullable<Text>)]
+        title: Option<String>,
+        #[diesel(sql_type = Text)]
+        body_source: String,
+    }
+
+    let db = Db::connect(url, 1).unwrap_or_else(|e| panic!("connect: {e}"));
+    let revisions: Vec<Revision> = db
+        .run(|conn| {
+            stoa_db::testing::migrate_through(conn, "2026-11-23-000001")?;
+            conn.batch_execute(
+                "INSERT INTO users (id, username, display_name, role, created_at)
+                     VALUES (1, 'old', 'Old Member', 'member', '2026-01-01 10:00:00');
+                 INSERT INTO categories (id, name, slug, created_at) VALUES (1, 'General', 'general', '2026-01-01 10:00:00');
+                 INSERT INTO threads (id, category_id, author_id, title, slug, answer_count, created_at, last_activity_at)
+                     VALUES (1, 1, 1, 'An old question', 'an-old-question', 1, '2026-01-01 10:00:00', '2026-01-01 11:00:00');
+                 INSERT INTO posts (id, thread_id, author_id, is_question, body_source, body_html, created_at, updated_at)
+                     VALUES (1, 1, 1, TRUE, 'old question text', '<p>old question text</p>', '2026-01-01 10:00:00', '2026-01-01 10:00:00'),
+                            (2, 1, 1, FALSE, 'old answer text', '<p>old answer text</p>', '2026-01-01 11:00:00', '2026-01-01 11:00:00');",
+            )?;
+            stoa_db::migrate(conn)?;
+            Ok::<_, stoa_db::Error>(
+                diesel::sql_query("SELECT post_id, title, body_source FROM post_revisions ORDER BY post_id").load(conn)?,
+            )
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        revisions,
+        [
+            Revision {
+                post_id: 1,
+                title: Some("An old question".into()),
+                body_source: "old question text".into()
+            },
+            Revision {
+                post_id: 2,
+                title: None,
+                body_source: "old answer text".into()
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_content_survives_every_migration() {
+    existing_content_survives(&TestDatabase::sqlite().url).await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(stoa_pg_tests),
+    ignore = "set STOA_TEST_DATABASE_URL to run on PostgreSQL"
+)]
+async fn postgres_content_survives_every_migration() {
+    existing_content_survives(&TestDatabase::postgres().url).await;
+}
