@@ -38,8 +38,11 @@ pub enum Action {
     /// Delete a post; `own` when the actor wrote it, `protected` when it is a question with an
     /// accepted or upvoted answer by someone else (its asker may not delete it then).
     DeletePost { own: bool, protected: bool },
-    /// See and restore a deleted post; `own` when the actor wrote it.
-    RestorePost { own: bool },
+    /// Restore a deleted post; `own` when the actor wrote it, `self_deleted` when they were
+    /// also the one who deleted it (a moderator's deletion is for moderators to undo).
+    RestorePost { own: bool, self_deleted: bool },
+    /// See deleted posts that are not one's own.
+    SeeOthersDeleted,
     /// Close a question as a duplicate of another, or reopen it.
     CloseAsDuplicate,
 }
@@ -97,11 +100,10 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::EditPost { own: false }, Actor::Member { .. }) => Err(Denial::Forbidden(
             "You can edit your own posts; staff and moderators edit others'.",
         )),
-        (Action::DeletePost { .. } | Action::RestorePost { .. }, Actor::Member { role, .. })
-            if role >= Role::Moderator =>
-        {
-            Ok(())
-        }
+        (
+            Action::DeletePost { .. } | Action::RestorePost { .. } | Action::SeeOthersDeleted,
+            Actor::Member { role, .. },
+        ) if role >= Role::Moderator => Ok(()),
         (
             Action::DeletePost {
                 own: true,
@@ -118,9 +120,27 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         ) => Err(Denial::Forbidden(
             "This question has an accepted or upvoted answer by someone else, so it stays for the next reader.",
         )),
-        (Action::RestorePost { own: true }, Actor::Member { .. }) => Ok(()),
         (
-            Action::DeletePost { own: false, .. } | Action::RestorePost { own: false },
+            Action::RestorePost {
+                own: true,
+                self_deleted: true,
+            },
+            Actor::Member { .. },
+        ) => Ok(()),
+        (
+            Action::RestorePost {
+                own: true,
+                self_deleted: false,
+            },
+            Actor::Member { .. },
+        ) => Err(Denial::Forbidden(
+            "A moderator deleted this post; only a moderator can restore it.",
+        )),
+        (Action::SeeOthersDeleted, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only moderators see others' deleted posts.",
+        )),
+        (
+            Action::DeletePost { own: false, .. } | Action::RestorePost { own: false, .. },
             Actor::Member { .. },
         ) => Err(Denial::Forbidden(
             "Only the author and moderators can delete or restore a post.",
@@ -136,7 +156,7 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 20] = [
+    const ACTIONS: [Action; 22] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer,
@@ -167,9 +187,20 @@ mod tests {
             own: false,
             protected: false,
         },
-        Action::RestorePost { own: true },
-        Action::RestorePost { own: false },
+        Action::RestorePost {
+            own: true,
+            self_deleted: true,
+        },
+        Action::RestorePost {
+            own: true,
+            self_deleted: false,
+        },
+        Action::RestorePost {
+            own: false,
+            self_deleted: false,
+        },
         Action::CloseAsDuplicate,
+        Action::SeeOthersDeleted,
     ];
 
     fn member(role: Role) -> Actor {
@@ -185,11 +216,11 @@ mod tests {
     #[test]
     fn the_whole_table() {
         let table = [
-            (Actor::Guest, "ASSSSSSSSSSSSSSSSSSS"),
-            (member(Role::Member), "AAAFFAAFAAFFAFAFFAFF"),
-            (member(Role::Staff), "AAAFFAAAAAAAAAAFFAFA"),
-            (member(Role::Moderator), "AAAFFAAAAAAAAAAAAAAA"),
-            (member(Role::Owner), "AAAAFAAAAAAAAAAAAAAA"),
+            (Actor::Guest, "ASSSSSSSSSSSSSSSSSSSSS"),
+            (member(Role::Member), "AAAFFAAFAAFFAFAFFAFFFF"),
+            (member(Role::Staff), "AAAFFAAAAAAAAAAFFAFFAF"),
+            (member(Role::Moderator), "AAAFFAAAAAAAAAAAAAAAAA"),
+            (member(Role::Owner), "AAAAFAAAAAAAAAAAAAAAAA"),
         ];
         for (actor, expected) in table {
             for (action, want) in ACTIONS.into_iter().zip(expected.chars()) {

@@ -73,9 +73,14 @@ pub fn add(
         return Ok(earlier);
     }
     let write = |conn: &mut DbConn| {
-        let counted = diesel::update(posts::table.find(post).filter(posts::deleted_at.is_null()))
-            .set(posts::comment_count.eq(posts::comment_count + 1))
-            .execute(conn)?;
+        let counted = diesel::update(
+            posts::table
+                .find(post)
+                .filter(posts::deleted_at.is_null())
+                .filter(posts::thread_id.eq_any(crate::votes::live_threads())),
+        )
+        .set(posts::comment_count.eq(posts::comment_count + 1))
+        .execute(conn)?;
         if counted == 0 {
             return Err(Error::PostNotFound);
         }

@@ -1,10 +1,12 @@
 //! Soft delete and restore. A deleted answer is hidden from everyone but its author and
 //! moderators; deleting a question deletes its whole thread. Counters (answers, tag
-//! questions) count what readers see, so they move with every delete and restore.
+//! questions) count what readers see, so they move with every delete and restore, and only
+//! when the row really changed (a double click deletes once).
 
 use diesel::prelude::*;
 use stoa_db::schema::{posts, tags, thread_tags, threads};
 use stoa_db::{DbConn, PostId, ThreadId, UserId, time::now};
+use time::PrimitiveDateTime;
 
 use crate::Error;
 
@@ -14,34 +16,50 @@ pub struct PostFacts {
     pub author: UserId,
     pub thread: ThreadId,
     pub is_question: bool,
+    /// The post itself is deleted.
     pub deleted: bool,
+    /// Its thread is deleted (for an answer: the question was).
+    pub thread_deleted: bool,
+    /// Who deleted it, if it is deleted.
+    pub deleted_by: Option<UserId>,
     /// A question with an accepted or upvoted answer by someone else: its asker may not delete it.
     pub protected: bool,
 }
 
+impl PostFacts {
+    /// Hidden from readers, by its own deletion or its thread's.
+    pub fn hidden(&self) -> bool {
+        self.deleted || self.thread_deleted
+    }
+}
+
 /// Loads the facts about `post`.
 pub fn facts(conn: &mut DbConn, post: PostId) -> Result<PostFacts, Error> {
-    let (author, thread, is_question, deleted, accepted): (
+    type Row = (
         UserId,
         ThreadId,
         bool,
         bool,
+        bool,
+        Option<UserId>,
         Option<PostId>,
-    ) = posts::table
-        .inner_join(threads::table)
-        .filter(posts::id.eq(post))
-        .select((
-            posts::author_id,
-            posts::thread_id,
-            posts::is_question,
-            posts::deleted_at
-                .is_not_null()
-                .or(threads::deleted_at.is_not_null()),
-            threads::accepted_answer_id,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or(Error::PostNotFound)?;
+    );
+    let (author, thread, is_question, deleted, thread_deleted, deleted_by, accepted): Row =
+        posts::table
+            .inner_join(threads::table)
+            .filter(posts::id.eq(post))
+            .select((
+                posts::author_id,
+                posts::thread_id,
+                posts::is_question,
+                posts::deleted_at.is_not_null(),
+                threads::deleted_at.is_not_null(),
+                posts::deleted_by,
+                threads::accepted_answer_id,
+            ))
+            .first(conn)
+            .optional()?
+            .ok_or(Error::PostNotFound)?;
     let protected = is_question && {
         let valued: i64 = posts::table
             .filter(posts::thread_id.eq(thread))
@@ -58,21 +76,35 @@ pub fn facts(conn: &mut DbConn, post: PostId) -> Result<PostFacts, Error> {
         thread,
         is_question,
         deleted,
+        thread_deleted,
+        deleted_by,
         protected,
     })
 }
 
-/// Deletes `post` (a question: its whole thread). Returns the thread. Call inside a write
-/// transaction.
-pub fn delete(conn: &mut DbConn, post: PostId, by: UserId) -> Result<ThreadId, Error> {
-    let facts = facts(conn, post)?;
-    if facts.deleted {
-        return Ok(facts.thread);
-    }
-    let at = now();
-    diesel::update(posts::table.find(post))
-        .set((posts::deleted_at.eq(at), posts::deleted_by.eq(by)))
+/// Locks the thread row (a no-op update), so deletes, restores and edits of one thread take
+/// turns on PostgreSQL as they do on SQLite.
+pub(crate) fn lock_thread(conn: &mut DbConn, thread: ThreadId) -> Result<(), Error> {
+    diesel::update(threads::table.find(thread))
+        .set(threads::id.eq(threads::id))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes `post` (a question: its whole thread). Returns whether anything changed. Call
+/// inside a write transaction.
+pub fn delete(conn: &mut DbConn, post: PostId, by: UserId) -> Result<bool, Error> {
+    let thread = facts(conn, post)?.thread;
+    lock_thread(conn, thread)?;
+    let facts = facts(conn, post)?;
+    let at = now();
+    let changed = diesel::update(posts::table.find(post).filter(posts::deleted_at.is_null()))
+        .set((posts::deleted_at.eq(at), posts::deleted_by.eq(by)))
+        .execute(conn)?
+        == 1;
+    if !changed || facts.thread_deleted {
+        return Ok(changed);
+    }
     if facts.is_question {
         diesel::update(threads::table.find(facts.thread))
             .set(threads::deleted_at.eq(at))
@@ -91,24 +123,35 @@ pub fn delete(conn: &mut DbConn, post: PostId, by: UserId) -> Result<ThreadId, E
         .set(threads::accepted_answer_id.eq(None::<PostId>))
         .execute(conn)?;
     }
-    Ok(facts.thread)
+    Ok(true)
 }
 
-/// Restores a deleted `post` (a question: its whole thread). Call inside a write transaction.
-pub fn restore(conn: &mut DbConn, post: PostId) -> Result<ThreadId, Error> {
+/// Restores a deleted `post` (a question: its whole thread). An answer whose question is
+/// deleted waits for the question. Call inside a write transaction.
+pub fn restore(conn: &mut DbConn, post: PostId) -> Result<bool, Error> {
+    let thread = facts(conn, post)?.thread;
+    lock_thread(conn, thread)?;
     let facts = facts(conn, post)?;
-    if !facts.deleted {
-        return Ok(facts.thread);
+    if !facts.is_question && facts.thread_deleted {
+        return Err(Error::ThreadNotFound);
     }
-    diesel::update(posts::table.find(post))
-        .set((
-            posts::deleted_at.eq(None::<time::PrimitiveDateTime>),
-            posts::deleted_by.eq(None::<UserId>),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        posts::table
+            .find(post)
+            .filter(posts::deleted_at.is_not_null()),
+    )
+    .set((
+        posts::deleted_at.eq(None::<PrimitiveDateTime>),
+        posts::deleted_by.eq(None::<UserId>),
+    ))
+    .execute(conn)?
+        == 1;
+    if !changed {
+        return Ok(false);
+    }
     if facts.is_question {
         diesel::update(threads::table.find(facts.thread))
-            .set(threads::deleted_at.eq(None::<time::PrimitiveDateTime>))
+            .set(threads::deleted_at.eq(None::<PrimitiveDateTime>))
             .execute(conn)?;
         count_tags(conn, facts.thread, 1)?;
     } else {
@@ -116,7 +159,7 @@ pub fn restore(conn: &mut DbConn, post: PostId) -> Result<ThreadId, Error> {
             .set(threads::answer_count.eq(threads::answer_count + 1))
             .execute(conn)?;
     }
-    Ok(facts.thread)
+    Ok(true)
 }
 
 /// Moves the question count of every tag of `thread` by `change`.

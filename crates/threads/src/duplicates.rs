@@ -113,6 +113,7 @@ pub fn original_of(conn: &mut DbConn, thread: ThreadId) -> Result<Option<LinkedT
     };
     Ok(threads::table
         .find(original)
+        .filter(threads::deleted_at.is_null())
         .select((threads::id, threads::title, threads::slug))
         .first(conn)
         .optional()?)

@@ -298,20 +298,44 @@ pub fn editable(conn: &mut DbConn, post: PostId) -> Result<Editable, Error> {
 /// new revision. Refused when someone else saved a revision after `base_revision`. Call inside
 /// a write transaction.
 pub fn edit(conn: &mut DbConn, edit: Edit<'_>) -> Result<(ThreadId, String), Error> {
+    if edit.reason.chars().count() > 200 || edit.reason.chars().any(char::is_control) {
+        return Err(Error::InvalidBody(
+            "Keep the reason for the edit to one line of at most 200 characters.".into(),
+        ));
+    }
+    // Lock the post and its thread first: two saves of the same post (or a save and a delete)
+    // take turns, and the second sees the first's revision.
+    let (thread, is_question): (ThreadId, bool) = diesel::update(
+        posts::table
+            .find(edit.post)
+            .filter(posts::deleted_at.is_null()),
+    )
+    .set(posts::updated_at.eq(posts::updated_at))
+    .returning((posts::thread_id, posts::is_question))
+    .get_result(conn)
+    .optional()?
+    .ok_or(Error::PostNotFound)?;
+    let thread_live = diesel::update(
+        threads::table
+            .find(thread)
+            .filter(threads::deleted_at.is_null()),
+    )
+    .set(threads::id.eq(threads::id))
+    .execute(conn)?;
+    if thread_live == 0 {
+        return Err(Error::PostNotFound);
+    }
     if revisions::latest(conn, edit.post)? != edit.base_revision {
         return Err(Error::EditConflict);
     }
     let at = now();
-    let (thread, is_question): (ThreadId, bool) = diesel::update(posts::table.find(edit.post))
+    diesel::update(posts::table.find(edit.post))
         .set((
             posts::body_source.eq(edit.body.as_str()),
             posts::body_html.eq(markdown::render(edit.body.as_str())),
             posts::updated_at.eq(at),
         ))
-        .returning((posts::thread_id, posts::is_question))
-        .get_result(conn)
-        .optional()?
-        .ok_or(Error::PostNotFound)?;
+        .execute(conn)?;
     let (title, tag_names) = if is_question {
         (edit.title, edit.tags)
     } else {
@@ -360,15 +384,20 @@ pub fn set_accepted(
             .filter(posts::id.eq(answer))
             .filter(posts::thread_id.eq(thread))
             .filter(posts::is_question.eq(false))
+            .filter(posts::deleted_at.is_null())
             .count()
             .get_result(conn)?;
         if belongs == 0 {
             return Err(Error::NotAnAnswerHere);
         }
     }
-    let updated = diesel::update(threads::table.find(thread))
-        .set(threads::accepted_answer_id.eq(answer))
-        .execute(conn)?;
+    let updated = diesel::update(
+        threads::table
+            .find(thread)
+            .filter(threads::deleted_at.is_null()),
+    )
+    .set(threads::accepted_answer_id.eq(answer))
+    .execute(conn)?;
     if updated == 0 {
         Err(Error::ThreadNotFound)
     } else {

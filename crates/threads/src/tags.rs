@@ -36,7 +36,8 @@ impl TagName {
                 "A tag has 1 to 35 characters: {input:?} does not fit."
             )));
         }
-        if !name.chars().all(allowed) || name.starts_with('-') || name.ends_with('-') {
+        let has_word = name.chars().any(|c| c.is_ascii_alphanumeric());
+        if !name.chars().all(allowed) || !has_word || name.starts_with('-') || name.ends_with('-') {
             return Err(Error::InvalidTags(format!(
                 "Tags use letters a–z, digits, '+', '#', '.' and hyphens between words: {input:?} does not fit."
             )));
@@ -109,10 +110,7 @@ pub fn resolve(
     for name in names {
         let id = match existing.get(name.as_str()) {
             Some(id) => *id,
-            None if may_create => diesel::insert_into(tags::table)
-                .values((tags::name.eq(name.as_str()), tags::created_at.eq(now())))
-                .returning(tags::id)
-                .get_result(conn)?,
+            None if may_create => create(conn, name)?,
             None => {
                 return Err(Error::InvalidTags(format!(
                     "There is no tag \"{}\" yet, and your role cannot create tags. Choose from the suggested ones.",
@@ -123,6 +121,26 @@ pub fn resolve(
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// Creates a tag. If someone created the same one a moment ago (on PostgreSQL both can miss
+/// it), a savepoint rolls back this insert and theirs is used.
+fn create(conn: &mut DbConn, name: &TagName) -> Result<TagId, Error> {
+    use diesel::Connection;
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(tags::table)
+            .values((tags::name.eq(name.as_str()), tags::created_at.eq(now())))
+            .returning(tags::id)
+            .get_result::<TagId>(conn)
+            .map_err(|e| Error::Db(e.into()))
+    });
+    match inserted {
+        Err(Error::Db(e)) if e.is_unique_violation() => Ok(tags::table
+            .filter(tags::name.eq(name.as_str()))
+            .select(tags::id)
+            .first(conn)?),
+        other => other,
+    }
 }
 
 /// Gives `thread` exactly the tags `ids`, keeping each tag's question count right. Call
@@ -207,10 +225,15 @@ pub fn find(conn: &mut DbConn, name: &str) -> Result<Option<TagView>, Error> {
 
 /// Replaces a tag's description (at most 500 characters).
 pub fn describe(conn: &mut DbConn, tag: TagId, description: &str) -> Result<(), Error> {
-    let description = description.trim();
+    let description = description.trim().replace("\r\n", "\n");
     if description.chars().count() > 500 {
         return Err(Error::InvalidTags(
             "Keep the description under 500 characters.".into(),
+        ));
+    }
+    if description.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::InvalidTags(
+            "The description cannot contain control characters.".into(),
         ));
     }
     diesel::update(tags::table.find(tag))
@@ -230,7 +253,16 @@ mod tests {
             Some("two-factor".into())
         );
         assert_eq!(TagName::parse("C#").map(|t| t.0).ok(), Some("c#".into()));
-        for bad in ["-lead", "trail-", "emoji😀", "<script>", &"x".repeat(36)] {
+        for bad in [
+            "-lead",
+            "trail-",
+            "emoji😀",
+            "<script>",
+            ".",
+            "..",
+            "+#",
+            &"x".repeat(36),
+        ] {
             assert!(TagName::parse(bad).is_err(), "{bad}");
         }
     }

@@ -101,7 +101,8 @@ pub enum SeeDeleted {
 }
 
 impl SeeDeleted {
-    fn allows(self, author: UserId) -> bool {
+    /// Whether a deleted post by `author` is visible.
+    pub fn allows(self, author: UserId) -> bool {
         match self {
             SeeDeleted::None => false,
             SeeDeleted::Own(viewer) => viewer == author,
@@ -383,9 +384,9 @@ pub fn thread(
         .inner_join(users::table)
         .filter(posts::thread_id.eq(id))
         .filter(
-            posts::is_question
-                .eq(true)
-                .or(posts::id.eq_any(&pinned_ids)),
+            posts::is_question.eq(true).or(posts::id
+                .eq_any(&pinned_ids)
+                .and(posts::deleted_at.is_null())),
         )
         .select(post_columns)
         .load::<PostView>(conn)?;
@@ -452,6 +453,7 @@ pub fn thread(
 pub fn asker(conn: &mut DbConn, id: ThreadId) -> Result<UserId, Error> {
     threads::table
         .find(id)
+        .filter(threads::deleted_at.is_null())
         .select(threads::author_id)
         .first(conn)
         .optional()?

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use stoa_db::schema::{posts, votes};
+use stoa_db::schema::{posts, threads, votes};
 use stoa_db::{DbConn, PostId, UserId, time::now};
 
 use crate::Error;
@@ -45,6 +45,16 @@ impl Vote {
     }
 }
 
+/// Threads that are not deleted (a post in a deleted thread takes no votes or comments).
+pub(crate) fn live_threads() -> diesel::dsl::Select<
+    diesel::dsl::Filter<threads::table, diesel::dsl::IsNull<threads::deleted_at>>,
+    threads::id,
+> {
+    threads::table
+        .filter(threads::deleted_at.is_null())
+        .select(threads::id)
+}
+
 /// The post's author, for the policy's "own post" check.
 pub fn post_author(conn: &mut DbConn, post: PostId) -> Result<UserId, Error> {
     posts::table
@@ -61,13 +71,17 @@ pub fn post_author(conn: &mut DbConn, post: PostId) -> Result<UserId, Error> {
 /// The post row is locked first (a no-op update), so two requests of the same member on the
 /// same post take turns on PostgreSQL as they do on SQLite, and each reads the other's vote.
 pub fn cast(conn: &mut DbConn, voter: UserId, post: PostId, vote: Vote) -> Result<i32, Error> {
-    let author: UserId =
-        diesel::update(posts::table.find(post).filter(posts::deleted_at.is_null()))
-            .set(posts::score.eq(posts::score))
-            .returning(posts::author_id)
-            .get_result(conn)
-            .optional()?
-            .ok_or(Error::PostNotFound)?;
+    let author: UserId = diesel::update(
+        posts::table
+            .find(post)
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::thread_id.eq_any(live_threads())),
+    )
+    .set(posts::score.eq(posts::score))
+    .returning(posts::author_id)
+    .get_result(conn)
+    .optional()?
+    .ok_or(Error::PostNotFound)?;
     if author == voter {
         return Err(Error::OwnVote);
     }

@@ -54,6 +54,7 @@ async fn show(
         Some("confirmation-sent") => {
             Some("We sent the confirmation mail again. The link works for 48 hours.")
         }
+        Some("profile-saved") => Some("Your profile is saved."),
         _ => None,
     };
     page(&state, &user, notice, None, None).await

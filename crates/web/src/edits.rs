@@ -174,7 +174,11 @@ async fn save(
         .await;
     match saved {
         Ok((thread, slug)) => Ok(see_other(&format!("/q/{thread}/{slug}#post-{post}"))),
-        Err(e @ (stoa_threads::Error::EditConflict | stoa_threads::Error::InvalidTags(_))) => {
+        Err(
+            e @ (stoa_threads::Error::EditConflict
+            | stoa_threads::Error::InvalidTags(_)
+            | stoa_threads::Error::InvalidBody(_)),
+        ) => {
             let status = if matches!(e, stoa_threads::Error::EditConflict) {
                 StatusCode::CONFLICT
             } else {
@@ -225,9 +229,14 @@ async fn history(
     policy::decide(viewer.actor(), Action::ReadPublic)?;
     let post = PostId(path.into_inner());
     let before = query.before;
+    let see = crate::threads::see_deleted(&viewer);
     let ((thread, slug), page) = state
         .db
         .run(move |conn| {
+            let facts = deletion::facts(conn, post)?;
+            if facts.hidden() && !see.allows(facts.author) {
+                return Err(stoa_threads::Error::PostNotFound);
+            }
             let location = stoa_threads::views::post_location(conn, post)?;
             Ok::<_, stoa_threads::Error>((
                 location,
@@ -272,12 +281,14 @@ async fn history(
         revisions,
         older: page
             .next
-            .map(|id| format!("/posts/{post}/revisions?before={}", id + 1)),
+            .map(|id| format!("/posts/{post}/revisions?before={id}")),
     };
     render(&page, StatusCode::OK, &page.layout, None)
 }
 
-/// Deletes a post (a question: its thread). It stays restorable by its author and moderators.
+/// Deletes a post (a question: its thread). It stays restorable by its author (if they
+/// deleted it themselves) and moderators. The facts and the policy are checked inside the
+/// write transaction, after the thread is locked.
 async fn delete(
     state: web::Data<AppState>,
     user: SignedIn,
@@ -285,25 +296,30 @@ async fn delete(
     _form: Checked<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     let post = PostId(path.into_inner());
-    let facts = state
+    let (actor, by) = (user.viewer.actor(), user.user.id);
+    let (thread, is_question) = state
         .db
-        .run(move |conn| deletion::facts(conn, post).map_err(AppError::from))
-        .await?;
-    let own = facts.author == user.user.id;
-    policy::decide(
-        user.viewer.actor(),
-        Action::DeletePost {
-            own,
-            protected: facts.protected,
-        },
-    )?;
-    let by = user.user.id;
-    let thread = state
-        .db
-        .run(move |conn| dialect::write_transaction(conn, |conn| deletion::delete(conn, post, by)))
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                let facts = deletion::facts(conn, post)?;
+                if facts.thread_deleted && !facts.is_question {
+                    return Err(AppError::NotFound);
+                }
+                let own = facts.author == by;
+                policy::decide(
+                    actor,
+                    Action::DeletePost {
+                        own,
+                        protected: facts.protected,
+                    },
+                )?;
+                deletion::delete(conn, post, by)?;
+                Ok((facts.thread, facts.is_question))
+            })
+        })
         .await?;
     tracing::info!(post.id = %post, user.id = %by, "post deleted");
-    if facts.is_question {
+    if is_question {
         return Ok(see_other("/?done=question-deleted"));
     }
     let slug = state
@@ -320,19 +336,23 @@ async fn restore(
     _form: Checked<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     let post = PostId(path.into_inner());
-    let facts = state
-        .db
-        .run(move |conn| deletion::facts(conn, post).map_err(AppError::from))
-        .await?;
-    policy::decide(
-        user.viewer.actor(),
-        Action::RestorePost {
-            own: facts.author == user.user.id,
-        },
-    )?;
+    let (actor, by) = (user.viewer.actor(), user.user.id);
     let thread = state
         .db
-        .run(move |conn| dialect::write_transaction(conn, |conn| deletion::restore(conn, post)))
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                let facts = deletion::facts(conn, post)?;
+                if !facts.deleted {
+                    // Already restored (a double click): nothing to do, nothing revealed.
+                    return Ok(facts.thread);
+                }
+                let own = facts.author == by;
+                let self_deleted = facts.deleted_by == Some(by);
+                policy::decide(actor, Action::RestorePost { own, self_deleted })?;
+                deletion::restore(conn, post)?;
+                Ok::<_, AppError>(facts.thread)
+            })
+        })
         .await?;
     let slug = state
         .db

@@ -141,6 +141,12 @@ impl From<stoa_db::Error> for AppError {
     }
 }
 
+impl From<stoa_db::diesel::result::Error> for AppError {
+    fn from(e: stoa_db::diesel::result::Error) -> Self {
+        stoa_db::Error::from(e).into()
+    }
+}
+
 impl From<stoa_accounts::Error> for AppError {
     fn from(e: stoa_accounts::Error) -> Self {
         use stoa_accounts::Error as E;

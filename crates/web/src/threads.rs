@@ -497,7 +497,7 @@ impl LoadedThread {
 /// Which deleted posts `viewer` sees: moderators all, members their own, guests none.
 pub fn see_deleted(viewer: &Viewer) -> SeeDeleted {
     match &viewer.user {
-        Some(_) if policy::decide(viewer.actor(), Action::RestorePost { own: false }).is_ok() => {
+        Some(_) if policy::decide(viewer.actor(), Action::SeeOthersDeleted).is_ok() => {
             SeeDeleted::All
         }
         Some(user) => SeeDeleted::Own(user.id),
@@ -583,15 +583,15 @@ async fn show(
     render(&page, StatusCode::OK, &page.layout, None)
 }
 
+/// `/q/{id}` redirects to the thread's full address, for those who may see the thread.
 async fn show_without_slug(
     state: web::Data<AppState>,
+    viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let id = ThreadId(path.into_inner());
-    let slug = state
-        .db
-        .run(move |conn| views::slug(conn, id).map_err(AppError::from))
-        .await?;
+    let thread = load_thread(&state, &viewer, id, AnswerOrder::default(), None, None).await?;
+    let slug = thread.page.head.slug;
     Ok(HttpResponse::MovedPermanently()
         .insert_header(("Location", format!("/q/{id}/{slug}")))
         .finish())
@@ -661,7 +661,14 @@ async fn answer(
             "/q/{}/{}#post-{}",
             posted.thread_id, posted.slug, posted.post_id
         ))),
-        Err(e) if e.field() == Some("body") => {
+        // A refused answer comes back with its text, including one that arrived just after the
+        // question was closed (the page then shows the text, not a form).
+        Err(e) if e.field() == Some("body") || matches!(e, stoa_threads::Error::ThreadClosed) => {
+            let status = if e.field().is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::CONFLICT
+            };
             let thread = load_thread(
                 &state,
                 &user.viewer,
@@ -675,7 +682,7 @@ async fn answer(
             page.answer_error = Some(e.to_string());
             page.answer_body = form.body;
             page.answer_key = form.key;
-            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+            render(&page, status, &page.layout, None)
         }
         Err(e) => Err(e.into()),
     }

@@ -10,6 +10,9 @@ on_both_backends!(
     a_deleted_answer_is_hidden_from_others_and_restorable,
     a_deleted_question_takes_its_thread_away,
     an_asker_cannot_delete_a_question_others_answered_well,
+    deleted_content_has_no_side_doors,
+    a_moderators_deletion_is_undone_only_by_moderators,
+    a_double_delete_counts_once,
 );
 
 async fn delete(browser: &Browser, page: &str, post: &str) -> reqwest::Response {
@@ -214,5 +217,197 @@ async fn an_asker_cannot_delete_a_question_others_answered_well(app: TestApp) {
         delete(&moderator, &thread, &post).await.status(),
         StatusCode::SEE_OTHER,
         "moderators may"
+    );
+}
+
+async fn deleted_content_has_no_side_doors(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "A thread with a deleted answer").await;
+    let id = thread.split('/').nth(2).unwrap_or_default().to_owned();
+    let author = app.signed_in("author", Role::Member).await;
+    let answer = author
+        .answer(&thread, "Text that was deleted for a reason.")
+        .await;
+    delete(&author, &thread, &answer).await;
+
+    // Its history is as hidden as the post.
+    assert_eq!(
+        app.browser()
+            .get(&format!("/posts/{answer}/revisions"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        author
+            .get(&format!("/posts/{answer}/revisions"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Accepting it would publish it: refused.
+    let accept = owner
+        .act(
+            &thread,
+            &format!("/q/{id}/accept"),
+            &[("answer", answer.as_str())],
+        )
+        .await;
+    assert_eq!(accept.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        !app.browser()
+            .get(&thread)
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("deleted for a reason")
+    );
+
+    // Answers of a deleted question take no votes or comments, and its title does not leak.
+    let other = owner
+        .ask(&category, "A question that will be deleted")
+        .await;
+    let other_id = other.split('/').nth(2).unwrap_or_default().to_owned();
+    let kept = author
+        .answer(&other, "An answer in a thread about to go.")
+        .await;
+    let duplicate = owner
+        .ask(&category, "A duplicate of the deleted question")
+        .await;
+    owner
+        .act(
+            &duplicate,
+            &format!(
+                "/q/{}/close",
+                duplicate.split('/').nth(2).unwrap_or_default()
+            ),
+            &[("original", other_id.as_str())],
+        )
+        .await;
+    let question = question_post(&owner, &other).await;
+    assert_eq!(
+        delete(&owner, &other, &question).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let voter = app.signed_in("voter", Role::Member).await;
+    assert_eq!(
+        voter
+            .act("/", &format!("/posts/{kept}/vote"), &[("value", "up")])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        voter
+            .act(
+                "/",
+                &format!("/posts/{kept}/comments"),
+                &[("body", "still here?")]
+            )
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.browser().get(&format!("/q/{other_id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let banner = app
+        .browser()
+        .get(&duplicate)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        !banner.contains("A question that will be deleted"),
+        "the deleted original's title stays hidden"
+    );
+}
+
+async fn a_moderators_deletion_is_undone_only_by_moderators(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner
+        .ask(&category, "A thread where a moderator steps in")
+        .await;
+    let spammer = app.signed_in("spammer", Role::Member).await;
+    let spam = spammer
+        .answer(&thread, "Buy cheap things at a shady place.")
+        .await;
+    let moderator = app.signed_in("moderator", Role::Moderator).await;
+    assert_eq!(
+        delete(&moderator, &thread, &spam).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let undo = spammer
+        .act(&thread, &format!("/posts/{spam}/restore"), &[])
+        .await;
+    assert_eq!(undo.status(), StatusCode::FORBIDDEN);
+    assert!(
+        undo.text()
+            .await
+            .unwrap_or_default()
+            .contains("only a moderator can restore it")
+    );
+    assert!(
+        !app.browser()
+            .get(&thread)
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("shady place")
+    );
+    assert_eq!(
+        moderator
+            .act(&thread, &format!("/posts/{spam}/restore"), &[])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn a_double_delete_counts_once(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner
+        .ask(&category, "Deleted twice by a double click")
+        .await;
+    let author = app.signed_in("author", Role::Member).await;
+    let first = author.answer(&thread, "The first answer here.").await;
+    author.answer(&thread, "The second answer here.").await;
+    let page = author.get(&thread).await.text().await.unwrap_or_default();
+    let csrf = crate::common::hidden(&page, "csrf");
+    let form = [("csrf", csrf.as_str())];
+    let action = format!("/posts/{first}/delete");
+    let (a, b) = tokio::join!(author.post(&action, &form), author.post(&action, &form));
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    assert!(
+        app.browser()
+            .get(&thread)
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("1 answer")
+    );
+    let restore = format!("/posts/{first}/restore");
+    let (a, b) = tokio::join!(author.post(&restore, &form), author.post(&restore, &form));
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    assert!(
+        app.browser()
+            .get(&thread)
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("2 answers"),
+        "counted once each way"
     );
 }

@@ -8,7 +8,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     a_duplicate_points_to_its_original_and_takes_no_answers,
-    only_staff_close_and_bad_targets_are_explained
+    only_staff_close_and_bad_targets_are_explained,
+    an_answer_to_a_just_closed_question_keeps_its_text,
 );
 
 fn id(url: &str) -> &str {
@@ -172,5 +173,45 @@ async fn only_staff_close_and_bad_targets_are_explained(app: TestApp) {
             .await
             .unwrap_or_default()
             .contains("point to its original instead")
+    );
+}
+
+async fn an_answer_to_a_just_closed_question_keeps_its_text(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let original = owner.ask(&category, "The original question here").await;
+    let duplicate = owner
+        .ask(&category, "A question closed while answered")
+        .await;
+    let member = app.signed_in("member", Role::Member).await;
+    let page = member
+        .get(&duplicate)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    owner
+        .act(
+            &duplicate,
+            &format!("/q/{}/close", id(&duplicate)),
+            &[("original", original.as_str())],
+        )
+        .await;
+    let csrf = crate::common::hidden(&page, "csrf");
+    let key = crate::common::hidden(&page, "key");
+    let late = member
+        .post(
+            &format!("/q/{}/answer", id(&duplicate)),
+            &[
+                ("csrf", csrf.as_str()),
+                ("key", key.as_str()),
+                ("body", "An answer written while it was open."),
+            ],
+        )
+        .await;
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    let page = late.text().await.unwrap_or_default();
+    assert!(
+        page.contains("answer the original instead")
+            && page.contains("An answer written while it was open.")
     );
 }

@@ -12,6 +12,7 @@ on_both_backends!(
     a_stale_edit_is_refused_and_keeps_the_text,
     the_preview_renders_without_saving,
     ask_and_answer_forms_preview_without_posting,
+    a_bad_reason_is_refused_and_long_histories_page,
 );
 
 /// The edit form's fields for `post`, as the page fills them.
@@ -309,4 +310,77 @@ async fn ask_and_answer_forms_preview_without_posting(app: TestApp) {
         page.contains("<code>code</code>") && page.contains(">An answer with `code`</textarea>")
     );
     assert!(page.contains("0 answers"), "not posted");
+}
+
+async fn a_bad_reason_is_refused_and_long_histories_page(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "A question edited many times").await;
+    let post = question_post(&owner, &thread).await;
+    let (csrf, base) = edit_form(&owner, &post).await;
+    let refused = owner
+        .post(
+            &format!("/posts/{post}/edit"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("base", base.as_str()),
+                ("title", "A question edited many times"),
+                ("body", "Text kept after a refusal."),
+                ("reason", "bad\0reason"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a NUL is refused on both engines, never a 500"
+    );
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Text kept after a refusal.")
+    );
+    for version in 2..=22 {
+        let (csrf, base) = edit_form(&owner, &post).await;
+        let body = format!("Body version {version}");
+        let saved = owner
+            .post(
+                &format!("/posts/{post}/edit"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("base", base.as_str()),
+                    ("title", "A question edited many times"),
+                    ("body", body.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    }
+    let first = app
+        .browser()
+        .get(&format!("/posts/{post}/revisions"))
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(first.contains("+ Body version 22") && first.contains("+ Body version 3"));
+    let older = between(&first, "<a class=\"button\" href=\"", "\" rel=\"next\"")
+        .unwrap_or_default()
+        .to_owned();
+    let second = app
+        .browser()
+        .get(&older)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        second.contains("+ Body version 2") && second.contains("Original by"),
+        "{second}"
+    );
+    assert!(
+        !second.contains("+ Body version 3"),
+        "no revision shown twice"
+    );
 }
