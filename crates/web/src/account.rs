@@ -11,7 +11,7 @@ use stoa_moderation::limits as rate;
 
 use crate::accounts::{mail_verification, sign_in};
 use crate::layout::{Layout, render, see_other};
-use crate::session::{Checked, CsrfOnly, CsrfProtected, SignedIn};
+use crate::session::{Checked, CsrfOnly, SignedIn};
 use crate::{AppError, AppState, limits};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -105,11 +105,7 @@ pub struct PasswordForm {
     new: String,
 }
 
-impl CsrfProtected for PasswordForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(PasswordForm);
 
 /// Needs the current password; ends every session and starts a new one for this browser.
 async fn change_password(
@@ -208,11 +204,7 @@ pub struct ProfileForm {
     bio: String,
 }
 
-impl CsrfProtected for ProfileForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(ProfileForm);
 
 /// Saves the display name and bio; a refused value comes back in the form with the reason.
 async fn update_profile(

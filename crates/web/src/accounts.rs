@@ -17,8 +17,7 @@ use stoa_db::{UserId, dialect};
 
 use crate::layout::{Layout, render, see_other};
 use crate::session::{
-    Checked, CsrfProtected, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie,
-    session_cookie,
+    Checked, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie, session_cookie,
 };
 use crate::{AppError, AppState, limits};
 use stoa_moderation::limits as rate;
@@ -57,11 +56,7 @@ pub struct AccountForm {
     next: String,
 }
 
-impl CsrfProtected for AccountForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(AccountForm);
 
 /// Errors shown next to the account form's fields.
 #[derive(Debug, Default)]

@@ -9,7 +9,7 @@ use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
 
 use crate::layout::{Layout, render, see_other};
-use crate::session::{Checked, CsrfProtected, SignedIn};
+use crate::session::{Checked, SignedIn};
 use crate::{AppError, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -68,11 +68,7 @@ pub struct CategoryForm {
     description: String,
 }
 
-impl CsrfProtected for CategoryForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(CategoryForm);
 
 async fn create(
     state: web::Data<AppState>,

@@ -15,7 +15,7 @@ use stoa_threads::tags::TagName;
 use stoa_threads::{Body, Title, markdown};
 
 use crate::layout::{Layout, human_time, render, see_other};
-use crate::session::{Checked, CsrfOnly, CsrfProtected, SignedIn, Viewer};
+use crate::session::{Checked, CsrfOnly, SignedIn, Viewer};
 use crate::{AppError, AppState};
 
 /// Revisions per history page.
@@ -48,11 +48,7 @@ pub struct EditForm {
     preview: Option<String>,
 }
 
-impl CsrfProtected for EditForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(EditForm);
 
 #[derive(Template)]
 #[template(path = "edits/edit.html")]

@@ -14,7 +14,7 @@ use stoa_threads::views::{self, ListFilter, ListKind, ThreadSummary};
 
 use crate::layout::{Layout, human_time, render, see_other};
 use crate::session::Viewer;
-use crate::session::{Checked, CsrfProtected, SignedIn};
+use crate::session::{Checked, SignedIn};
 use crate::{AppError, AppState};
 
 /// Questions per page.
@@ -269,11 +269,7 @@ pub struct DescribeForm {
     description: String,
 }
 
-impl CsrfProtected for DescribeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(DescribeForm);
 
 async fn describe_tag(
     state: web::Data<AppState>,

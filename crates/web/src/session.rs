@@ -162,6 +162,18 @@ pub trait CsrfProtected {
     fn csrf(&self) -> &str;
 }
 
+/// Implements [`CsrfProtected`] for form structs whose token is their `csrf` field.
+macro_rules! csrf_protected {
+    ($($form:ty),* $(,)?) => {$(
+        impl $crate::session::CsrfProtected for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        }
+    )*};
+}
+pub(crate) use csrf_protected;
+
 /// A form that is only a button: nothing but its token.
 #[derive(Debug, serde::Deserialize)]
 pub struct CsrfOnly {
@@ -169,11 +181,7 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
-impl CsrfProtected for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_protected!(CsrfOnly);
 
 /// A urlencoded form whose CSRF token and origin have been checked.
 #[derive(Debug)]

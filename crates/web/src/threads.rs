@@ -20,7 +20,7 @@ use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
 use crate::layout::{Layout, form_key, human_time, render, see_other};
-use crate::session::{Checked, CsrfOnly, CsrfProtected, SignedIn, Viewer};
+use crate::session::{Checked, CsrfOnly, SignedIn, Viewer};
 use crate::{AppError, AppState};
 
 /// Answers per thread page.
@@ -103,11 +103,7 @@ pub struct AskForm {
     preview: Option<String>,
 }
 
-impl CsrfProtected for AskForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(AskForm);
 
 impl AskForm {
     fn selected(&self, category: &Category) -> bool {
@@ -610,11 +606,7 @@ pub struct TextForm {
     preview: Option<String>,
 }
 
-impl CsrfProtected for TextForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(TextForm);
 
 async fn answer(
     state: web::Data<AppState>,
@@ -749,11 +741,7 @@ pub struct CloseForm {
     original: String,
 }
 
-impl CsrfProtected for CloseForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(CloseForm);
 
 /// Closes the question as a duplicate of the one the form names.
 async fn close(

@@ -11,7 +11,7 @@ use stoa_threads::votes::{self, Vote};
 use stoa_threads::{posts, views};
 
 use crate::layout::see_other;
-use crate::session::{Checked, CsrfProtected, SignedIn};
+use crate::session::{Checked, SignedIn};
 use crate::{AppError, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -28,11 +28,7 @@ pub struct VoteForm {
     value: String,
 }
 
-impl CsrfProtected for VoteForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(VoteForm);
 
 /// Where a post lives, to send the browser back to it.
 async fn post_url(state: &AppState, post: PostId) -> Result<String, AppError> {
@@ -94,11 +90,7 @@ pub struct AcceptForm {
     answer: String,
 }
 
-impl CsrfProtected for AcceptForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+crate::session::csrf_protected!(AcceptForm);
 
 async fn accept(
     state: web::Data<AppState>,
