@@ -383,6 +383,12 @@ async fn register(
             mail_verification(&state, user.email.as_deref().unwrap_or_default(), &token).await;
             sign_in(&state, user.id, "/?done=registered").await
         }
+        Err(stoa_accounts::Error::UsernameTaken | stoa_accounts::Error::EmailTaken)
+            if let Some(user) = same_sign_up(&state, &form).await? =>
+        {
+            // The same form sent twice (a double click): the first created the account.
+            sign_in(&state, user, "/?done=registered").await
+        }
         Err(e) => {
             let errors = AccountErrors::from_accounts(e)?;
             let form = AccountForm {
@@ -401,6 +407,30 @@ async fn register(
             show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
         }
     }
+}
+
+/// The account a sign-up form just created, if this is the same form sent again: same
+/// username and email, the same password, created in the last ten minutes.
+async fn same_sign_up(state: &AppState, form: &AccountForm) -> Result<Option<UserId>, AppError> {
+    let login = form.username.clone();
+    let Some((user, hash)) = state
+        .db
+        .run(move |conn| users::find_for_login(conn, &login).map_err(AppError::from))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let recent = user.created_at > stoa_db::time::now() - time::Duration::minutes(10);
+    let same_email =
+        Email::parse(&form.email).is_ok_and(|e| Some(e.as_str()) == user.email.as_deref());
+    if !recent || !same_email {
+        return Ok(None);
+    }
+    let attempt = form.password.clone();
+    let same_password = state
+        .cpu(move || password::verify(&attempt, hash.as_deref()))
+        .await?;
+    Ok(same_password.then_some(user.id))
 }
 
 #[derive(Template)]

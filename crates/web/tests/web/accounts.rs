@@ -18,6 +18,7 @@ on_both_backends!(
     idle_and_expired_sessions_end,
     changing_the_password_needs_the_current_one_and_ends_other_sessions,
     the_confirmation_mail_can_be_sent_again,
+    a_double_submitted_sign_up_signs_in_once,
     email_verification_link_works_once,
     password_reset_link_works_once_and_ends_other_sessions,
     an_expired_link_is_refused,
@@ -665,4 +666,51 @@ async fn the_confirmation_mail_can_be_sent_again(app: TestApp) {
             .unwrap_or_default()
             .contains("(confirmed)")
     );
+}
+
+async fn a_double_submitted_sign_up_signs_in_once(app: TestApp) {
+    let browser = app.browser();
+    let page = browser
+        .get("/register")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let csrf = crate::common::hidden(&page, "csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("username", "xena"),
+        ("email", "xena@example.com"),
+        ("password", PASSWORD),
+    ];
+    let first = browser.post("/register", &form).await;
+    let second = browser.post("/register", &form).await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER),
+        "both land signed in"
+    );
+    assert!(
+        browser
+            .get("/")
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Log out")
+    );
+    // Someone else trying the same username is still refused.
+    let other = app.browser();
+    let taken = other
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "xena"),
+                ("email", "xena@example.com"),
+                ("password", "a different passphrase here"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
