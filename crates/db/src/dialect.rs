@@ -105,26 +105,25 @@ where
     }
 }
 
-/// Opens a new rate-limit window for `bucket` at `at` with one hit, replacing an ended one.
+/// Opens a rate-limit window for `bucket` at `at` with one hit, unless the bucket already has
+/// a row (then nothing happens and `false` comes back: the caller counts against that row).
 ///
-/// Fork: an upsert (`ON CONFLICT … DO UPDATE`), which both engines support but diesel's
-/// `MultiConnection` cannot express; the same builder runs on each inner connection.
-pub fn start_rate_window(
+/// Fork: `INSERT … ON CONFLICT DO NOTHING`, which both engines support but diesel's
+/// `MultiConnection` cannot express; the same builder runs on each inner connection. (A
+/// `DO UPDATE` that reset the row would lose a hit counted by a concurrent request.)
+pub fn open_rate_window(
     conn: &mut DbConn,
     bucket: &str,
     at: time::PrimitiveDateTime,
-) -> diesel::QueryResult<()> {
+) -> diesel::QueryResult<bool> {
     use crate::schema::rate_limits::dsl::{bucket as bucket_col, hits, rate_limits, window_start};
     use diesel::{ExpressionMethods, RunQueryDsl};
     let row = (bucket_col.eq(bucket), window_start.eq(at), hits.eq(1));
-    let reset = (window_start.eq(at), hits.eq(1));
     on_each_backend!(conn, |c| diesel::insert_into(rate_limits)
         .values(row)
-        .on_conflict(bucket_col)
-        .do_update()
-        .set(reset)
+        .on_conflict_do_nothing()
         .execute(c))
-    .map(drop)
+    .map(|inserted| inserted == 1)
 }
 
 /// `(table, column, type class, nullable)` for every application table, to prove that both

@@ -63,20 +63,25 @@ pub enum Outcome {
 /// transaction.
 pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit) -> QueryResult<Outcome> {
     let at = now();
-    let counted: Option<(i32, PrimitiveDateTime)> = diesel::update(
-        rate_limits::table
-            .filter(rate_limits::bucket.eq(bucket))
-            .filter(rate_limits::window_start.gt(at - limit.window)),
-    )
-    .set(rate_limits::hits.eq(rate_limits::hits + 1))
-    .returning((rate_limits::hits, rate_limits::window_start))
-    .get_result(conn)
-    .optional()?;
-    let (hits, started) = match counted {
+    let fresh_after = at - limit.window;
+    let (hits, started) = match count_in_window(conn, bucket, fresh_after)? {
         Some(counted) => counted,
+        // No row yet: open one. If a concurrent request opened it first, count against
+        // theirs; if the row is an ended window, start a new one in it.
+        None if dialect::open_rate_window(conn, bucket, at)? => (1, at),
         None => {
-            dialect::start_rate_window(conn, bucket, at)?;
-            (1, at)
+            let restarted = diesel::update(
+                rate_limits::table
+                    .filter(rate_limits::bucket.eq(bucket))
+                    .filter(rate_limits::window_start.le(fresh_after)),
+            )
+            .set((rate_limits::window_start.eq(at), rate_limits::hits.eq(1)))
+            .execute(conn)?;
+            if restarted == 1 {
+                (1, at)
+            } else {
+                count_in_window(conn, bucket, fresh_after)?.unwrap_or((1, at))
+            }
         }
     };
     Ok(if hits > limit.max {
@@ -86,6 +91,23 @@ pub fn hit(conn: &mut DbConn, bucket: &str, limit: Limit) -> QueryResult<Outcome
     } else {
         Outcome::Allowed
     })
+}
+
+/// Counts one hit in the bucket's open window, if it has one: one atomic update.
+fn count_in_window(
+    conn: &mut DbConn,
+    bucket: &str,
+    fresh_after: PrimitiveDateTime,
+) -> QueryResult<Option<(i32, PrimitiveDateTime)>> {
+    diesel::update(
+        rate_limits::table
+            .filter(rate_limits::bucket.eq(bucket))
+            .filter(rate_limits::window_start.gt(fresh_after)),
+    )
+    .set(rate_limits::hits.eq(rate_limits::hits + 1))
+    .returning((rate_limits::hits, rate_limits::window_start))
+    .get_result(conn)
+    .optional()
 }
 
 /// Says whether `bucket` is already over `limit`, without counting a hit.

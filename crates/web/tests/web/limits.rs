@@ -11,6 +11,7 @@ on_both_backends!(
     a_spoofed_forwarded_for_does_not_reset_the_count,
     failed_logins_for_one_account_are_limited_from_any_address,
     reset_mails_to_one_address_are_limited,
+    concurrent_hits_on_a_new_bucket_all_count,
 );
 
 /// Posts the login form with a claimed client address.
@@ -174,5 +175,47 @@ async fn reset_mails_to_one_address_are_limited(app: TestApp) {
         refused.status(),
         StatusCode::TOO_MANY_REQUESTS,
         "five requests an hour per address"
+    );
+}
+
+async fn concurrent_hits_on_a_new_bucket_all_count(app: TestApp) {
+    use stoa_db::diesel::prelude::*;
+    use stoa_db::schema::rate_limits;
+    use stoa_moderation::limits::{self, Limit};
+
+    let limit = Limit {
+        max: 1000,
+        window: time::Duration::hours(1),
+    };
+    let hits = (0..24).map(|_| {
+        let db = app.db.clone();
+        tokio::spawn(async move {
+            db.run(move |conn| {
+                stoa_db::dialect::write_transaction(conn, |conn| {
+                    limits::hit(conn, "test:bucket", limit).map_err(stoa_db::Error::from)
+                })
+            })
+            .await
+        })
+    });
+    for hit in hits.collect::<Vec<_>>() {
+        hit.await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e: stoa_db::Error| panic!("{e}"));
+    }
+    let counted: i32 = app
+        .db
+        .run(|conn| {
+            rate_limits::table
+                .filter(rate_limits::bucket.eq("test:bucket"))
+                .select(rate_limits::hits)
+                .first(conn)
+                .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        counted, 24,
+        "no hit lost when the first ones race to open the window"
     );
 }
