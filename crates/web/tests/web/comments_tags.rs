@@ -41,19 +41,6 @@ async fn comment(browser: &Browser, thread_url: &str, post: &str, body: &str) ->
         .await
 }
 
-/// The id of the question post on a thread page.
-async fn question_post(browser: &Browser, thread_url: &str) -> String {
-    let page = browser
-        .get(thread_url)
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
-    between(&page, "<article class=\"post question\" id=\"post-", "\"")
-        .unwrap_or_default()
-        .to_owned()
-}
-
 async fn comments_show_under_their_post(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner.ask(&category, "Can I pay in another currency?").await;
@@ -69,7 +56,7 @@ async fn comments_show_under_their_post(app: TestApp) {
     .await;
     assert_eq!(on_answer.status(), StatusCode::SEE_OTHER);
     assert!(location(&on_answer).contains("#comment-"));
-    let question = question_post(&carol, &thread).await;
+    let question = carol.question_post(&thread).await;
     comment(&carol, &thread, &question, "Which plan are you on?").await;
 
     let page = app
@@ -147,7 +134,7 @@ async fn a_long_or_unsafe_comment_is_refused_or_cleaned(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner.ask(&category, "Is there an API rate limit?").await;
     let dave = app.signed_in("dave", Role::Member).await;
-    let question = question_post(&dave, &thread).await;
+    let question = dave.question_post(&thread).await;
     let long = "word ".repeat(130);
     let refused = comment(&dave, &thread, &question, &long).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -178,7 +165,7 @@ async fn only_the_latest_comments_show_until_expanded(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner.ask(&category, "A question with many comments").await;
     let eve = app.signed_in("eve", Role::Member).await;
-    let question = question_post(&eve, &thread).await;
+    let question = eve.question_post(&thread).await;
     for i in 1..=7 {
         comment(&eve, &thread, &question, &format!("Comment number {i}")).await;
     }

@@ -381,6 +381,18 @@ impl Browser {
             .to_owned()
     }
 
+    /// The id of the question post on a thread page.
+    pub async fn question_post(&self, thread_url: &str) -> String {
+        let page = self.get(thread_url).await.text().await.unwrap_or_default();
+        let article = page
+            .split("<article class=\"post question")
+            .nth(1)
+            .unwrap_or_default();
+        between(article, "id=\"post-", "\"")
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Posts a form found on `page_path` (its CSRF token) to `action` with `fields`.
     pub async fn act(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Response {
         let page = self.get(page_path).await.text().await.unwrap_or_default();

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use stoa_accounts::Role;
 
-use crate::common::{Browser, TestApp, between, location};
+use crate::common::{Browser, TestApp, location};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -19,18 +19,6 @@ async fn delete(browser: &Browser, page: &str, post: &str) -> reqwest::Response 
     browser
         .act(page, &format!("/posts/{post}/delete"), &[])
         .await
-}
-
-async fn question_post(browser: &Browser, thread_url: &str) -> String {
-    let page = browser
-        .get(thread_url)
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
-    between(&page, "id=\"post-", "\"")
-        .unwrap_or_default()
-        .to_owned()
 }
 
 async fn a_deleted_answer_is_hidden_from_others_and_restorable(app: TestApp) {
@@ -131,7 +119,7 @@ async fn a_deleted_question_takes_its_thread_away(app: TestApp) {
         )
         .await;
     let thread = location(&r);
-    let post = question_post(&asker, &thread).await;
+    let post = asker.question_post(&thread).await;
     let deleted = delete(&asker, &thread, &post).await;
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&deleted), "/?done=question-deleted");
@@ -189,7 +177,7 @@ async fn an_asker_cannot_delete_a_question_others_answered_well(app: TestApp) {
     let (_owner, category) = app.with_category().await;
     let asker = app.signed_in("asker", Role::Member).await;
     let thread = asker.ask(&category, "A question with a good answer").await;
-    let post = question_post(&asker, &thread).await;
+    let post = asker.question_post(&thread).await;
     let helper = app.signed_in("helper", Role::Member).await;
     let answer = helper
         .answer(&thread, "A good answer that others need.")
@@ -285,7 +273,7 @@ async fn deleted_content_has_no_side_doors(app: TestApp) {
             &[("original", other_id.as_str())],
         )
         .await;
-    let question = question_post(&owner, &other).await;
+    let question = owner.question_post(&other).await;
     assert_eq!(
         delete(&owner, &other, &question).await.status(),
         StatusCode::SEE_OTHER

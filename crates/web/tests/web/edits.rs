@@ -26,18 +26,6 @@ async fn edit_form(browser: &Browser, post: &str) -> (String, String) {
     (hidden(&page, "csrf"), hidden(&page, "base"))
 }
 
-async fn question_post(browser: &Browser, thread_url: &str) -> String {
-    let page = browser
-        .get(thread_url)
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
-    between(&page, "<article class=\"post question\" id=\"post-", "\"")
-        .unwrap_or_default()
-        .to_owned()
-}
-
 async fn the_author_edits_a_question_and_the_history_shows_it(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner
@@ -53,7 +41,7 @@ async fn the_author_edits_a_question_and_the_history_shows_it(app: TestApp) {
         )
         .await;
     let thread = location(&thread);
-    let post = question_post(&owner, &thread).await;
+    let post = owner.question_post(&thread).await;
     let (csrf, base) = edit_form(&owner, &post).await;
     let saved = owner
         .post(
@@ -176,7 +164,7 @@ async fn only_authors_and_staff_edit(app: TestApp) {
 async fn a_stale_edit_is_refused_and_keeps_the_text(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner.ask(&category, "Edited in two tabs at once").await;
-    let post = question_post(&owner, &thread).await;
+    let post = owner.question_post(&thread).await;
     let (csrf, base) = edit_form(&owner, &post).await;
     let fields = |body: &'static str| {
         vec![
@@ -228,7 +216,7 @@ async fn a_stale_edit_is_refused_and_keeps_the_text(app: TestApp) {
 async fn the_preview_renders_without_saving(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner.ask(&category, "A question to preview an edit").await;
-    let post = question_post(&owner, &thread).await;
+    let post = owner.question_post(&thread).await;
     let (csrf, base) = edit_form(&owner, &post).await;
     let preview = owner
         .post(
@@ -315,7 +303,7 @@ async fn ask_and_answer_forms_preview_without_posting(app: TestApp) {
 async fn a_bad_reason_is_refused_and_long_histories_page(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner.ask(&category, "A question edited many times").await;
-    let post = question_post(&owner, &thread).await;
+    let post = owner.question_post(&thread).await;
     let (csrf, base) = edit_form(&owner, &post).await;
     let refused = owner
         .post(
