@@ -57,15 +57,15 @@ async fn show(
         Some("profile-saved") => Some("Your profile is saved."),
         _ => None,
     };
-    page(&state, &user, notice, None, None).await
+    page(&state, &user, |page| page.notice = notice).await
 }
 
+/// The account page with the member's current details; `adjust` adds a notice, or puts a
+/// refused form's values and error back. A page with an error answers 422.
 async fn page(
     state: &AppState,
     user: &SignedIn,
-    notice: Option<&'static str>,
-    current_error: Option<String>,
-    new_error: Option<String>,
+    adjust: impl FnOnce(&mut AccountPage),
 ) -> Result<HttpResponse, AppError> {
     let id = user.user.id;
     let account = state
@@ -73,8 +73,7 @@ async fn page(
         .run(move |conn| users::find(conn, id).map_err(AppError::from))
         .await?
         .ok_or(AppError::NotFound)?;
-    let failed = current_error.is_some() || new_error.is_some();
-    let page = AccountPage {
+    let mut page = AccountPage {
         layout: Layout::new(state, &user.viewer, "Your account"),
         profile_url: format!("/u/{}/{}", account.id, account.username),
         display_name: account.display_name,
@@ -83,10 +82,13 @@ async fn page(
         username: account.username,
         email: account.email.unwrap_or_default(),
         confirmed: account.email_verified_at.is_some(),
-        notice,
-        current_error,
-        new_error,
+        notice: None,
+        current_error: None,
+        new_error: None,
     };
+    adjust(&mut page);
+    let failed =
+        page.profile_error.is_some() || page.current_error.is_some() || page.new_error.is_some();
     let status = if failed {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -128,18 +130,14 @@ async fn change_password(
         .await?
     {
         limits::count(&state, bucket, rate::LOGIN_FAILURES_PER_ACCOUNT).await?;
-        return page(
-            &state,
-            &user,
-            None,
-            Some("That is not your current password.".into()),
-            None,
-        )
+        return page(&state, &user, |page| {
+            page.current_error = Some("That is not your current password.".into());
+        })
         .await;
     }
     let new_password = match Password::parse_new(&form.new, &[user.user.username.as_str()]) {
         Ok(p) => p,
-        Err(e) => return page(&state, &user, None, None, Some(e.to_string())).await,
+        Err(e) => return page(&state, &user, |page| page.new_error = Some(e.to_string())).await,
     };
     let hash = state.cpu(move || password::hash(&new_password)).await??;
     state
@@ -229,25 +227,12 @@ async fn update_profile(
             Ok(see_other("/account?done=profile-saved"))
         }
         Err(e) => {
-            let account = state
-                .db
-                .run(move |conn| users::find(conn, id).map_err(AppError::from))
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let page = AccountPage {
-                layout: Layout::new(&state, &user.viewer, "Your account"),
-                profile_url: format!("/u/{}/{}", account.id, account.username),
-                display_name: form.display_name,
-                bio: form.bio,
-                profile_error: Some(e.to_string()),
-                username: account.username,
-                email: account.email.unwrap_or_default(),
-                confirmed: account.email_verified_at.is_some(),
-                notice: None,
-                current_error: None,
-                new_error: None,
-            };
-            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+            page(&state, &user, |page| {
+                page.display_name = form.display_name;
+                page.bio = form.bio;
+                page.profile_error = Some(e.to_string());
+            })
+            .await
         }
     }
 }

@@ -548,6 +548,30 @@ async fn load_thread(
     })
 }
 
+/// Shows the thread's first page again for `viewer` after a form on it was refused or
+/// previewed: `adjust` puts the form's text, preview or error back in place.
+async fn show_again(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    expanded: Option<PostId>,
+    status: StatusCode,
+    adjust: impl FnOnce(&mut ThreadView),
+) -> Result<HttpResponse, AppError> {
+    let loaded = load_thread(
+        state,
+        viewer,
+        thread,
+        AnswerOrder::default(),
+        None,
+        expanded,
+    )
+    .await?;
+    let mut page = ThreadView::new(state, viewer, loaded);
+    adjust(&mut page);
+    render(&page, status, &page.layout, None)
+}
+
 async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -618,20 +642,19 @@ async fn answer(
     let thread_id = ThreadId(path.into_inner());
     let form = form.0;
     if form.preview.is_some() {
-        let thread = load_thread(
+        return show_again(
             &state,
             &user.viewer,
             thread_id,
-            AnswerOrder::default(),
             None,
-            None,
+            StatusCode::OK,
+            |page| {
+                page.answer_preview = Some(markdown::render(&form.body));
+                page.answer_body = form.body;
+                page.answer_key = form.key;
+            },
         )
-        .await?;
-        let mut page = ThreadView::new(&state, &user.viewer, thread);
-        page.answer_preview = Some(markdown::render(&form.body));
-        page.answer_body = form.body;
-        page.answer_key = form.key;
-        return render(&page, StatusCode::OK, &page.layout, None);
+        .await;
     }
     let outcome = match Body::parse(&form.body) {
         Ok(body) => {
@@ -661,20 +684,12 @@ async fn answer(
             } else {
                 StatusCode::CONFLICT
             };
-            let thread = load_thread(
-                &state,
-                &user.viewer,
-                thread_id,
-                AnswerOrder::default(),
-                None,
-                None,
-            )
-            .await?;
-            let mut page = ThreadView::new(&state, &user.viewer, thread);
-            page.answer_error = Some(e.to_string());
-            page.answer_body = form.body;
-            page.answer_key = form.key;
-            render(&page, status, &page.layout, None)
+            show_again(&state, &user.viewer, thread_id, None, status, |page| {
+                page.answer_error = Some(e.to_string());
+                page.answer_body = form.body;
+                page.answer_key = form.key;
+            })
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -712,22 +727,15 @@ async fn comment(
             )))
         }
         Err(e) => {
-            let loaded = load_thread(
-                &state,
-                &user.viewer,
-                thread,
-                AnswerOrder::default(),
-                None,
-                Some(post),
-            )
-            .await?;
-            let mut page = ThreadView::new(&state, &user.viewer, loaded);
-            if let Some(card) = page.cards_mut().find(|c| c.id == post) {
-                card.comment_error = Some(e.to_string());
-                card.comment_text = form.body;
-                card.comment_key = form.key;
-            }
-            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            show_again(&state, &user.viewer, thread, Some(post), status, |page| {
+                if let Some(card) = page.cards_mut().find(|c| c.id == post) {
+                    card.comment_error = Some(e.to_string());
+                    card.comment_text = form.body;
+                    card.comment_key = form.key;
+                }
+            })
+            .await
         }
     }
 }
@@ -778,19 +786,12 @@ async fn close(
             Ok(see_other(&format!("/q/{thread}/{slug}")))
         }
         Err(e @ stoa_threads::Error::InvalidDuplicate(_)) => {
-            let loaded = load_thread(
-                &state,
-                &user.viewer,
-                thread,
-                AnswerOrder::default(),
-                None,
-                None,
-            )
-            .await?;
-            let mut page = ThreadView::new(&state, &user.viewer, loaded);
-            page.close_error = Some(e.to_string());
-            page.close_input = form.original;
-            render(&page, StatusCode::UNPROCESSABLE_ENTITY, &page.layout, None)
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            show_again(&state, &user.viewer, thread, None, status, |page| {
+                page.close_error = Some(e.to_string());
+                page.close_input = form.original;
+            })
+            .await
         }
         Err(e) => Err(e.into()),
     }
