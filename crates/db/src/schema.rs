@@ -147,6 +147,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    import_map (site, kind, original_id) {
+        site -> Text,
+        kind -> Text,
+        original_id -> BigInt,
+        local_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    post_origins (post_id) {
+        post_id -> BigInt,
+        site_name -> Text,
+        url -> Text,
+        author_name -> Text,
+        author_url -> Nullable<Text>,
+        license -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(threads -> categories (category_id));
@@ -161,6 +181,7 @@ diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(thread_tags -> threads (thread_id));
 diesel::joinable!(thread_tags -> tags (tag_id));
 diesel::joinable!(votes -> users (user_id));
+diesel::joinable!(post_origins -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -175,4 +196,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tags,
     thread_tags,
     post_revisions,
+    import_map,
+    post_origins,
 );

@@ -35,6 +35,44 @@ enum Command {
         #[command(subcommand)]
         task: AdminTask,
     },
+    /// Bring a community's content in from elsewhere. Safe to run again: what is there
+    /// already is left alone, and an interrupted import is completed.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+    /// Add generated threads, recombined from imported content, until the community has
+    /// `--posts` more posts (for benchmarks; run after an import).
+    BenchData {
+        /// How many posts (questions, answers) to add.
+        #[arg(long)]
+        posts: u64,
+        /// The same seed on the same imported content builds the same community.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// A Stack Exchange data dump folder (Users.xml, Posts.xml, Comments.xml, Tags.xml,
+    /// PostLinks.xml, Votes.xml), as extracted from the site's archive.
+    Stackexchange {
+        dir: PathBuf,
+        /// The site's host, for links to the originals (default: the folder's name, as the
+        /// archives are named, e.g. beer.stackexchange.com).
+        #[arg(long)]
+        site: Option<String>,
+        /// The site's name, shown in each post's attribution (default: the host).
+        #[arg(long)]
+        site_name: Option<String>,
+        /// The category to import questions into, created if missing (default: the host).
+        #[arg(long)]
+        category: Option<String>,
+        /// Rows written per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -63,6 +101,28 @@ fn main() -> anyhow::Result<()> {
             Command::Admin {
                 task: AdminTask::CreateOwner { username, email },
             } => create_owner(&settings, &username, &email).await,
+            Command::Import {
+                source:
+                    ImportSource::Stackexchange {
+                        dir,
+                        site,
+                        site_name,
+                        category,
+                        batch_size,
+                    },
+            } => {
+                let mut options = stoa_import::stackexchange::Options::new(&dir, site.as_deref())?;
+                if let Some(name) = site_name {
+                    options.site_name = name;
+                }
+                if let Some(category) = category {
+                    options.category = category;
+                }
+                options.batch_size = batch_size.max(1);
+                options.progress = std::io::stderr().is_terminal();
+                import_stackexchange(&settings, options).await
+            }
+            Command::BenchData { posts, seed } => bench_data(&settings, posts, seed).await,
         }
     })
 }
@@ -182,6 +242,30 @@ async fn create_owner(settings: &Settings, username: &str, email: &str) -> anyho
         "Owner account @{} created. Log in at {}/login",
         user.username, settings.base_url
     );
+    Ok(())
+}
+
+async fn import_stackexchange(
+    settings: &Settings,
+    options: stoa_import::stackexchange::Options,
+) -> anyhow::Result<()> {
+    let db = migrate(settings).await?;
+    let site = options.site.clone();
+    let summary = db
+        .run(move |conn| stoa_import::stackexchange::import(conn, &options))
+        .await
+        .with_context(|| format!("importing {site}"))?;
+    println!("Imported {site}: {summary}");
+    Ok(())
+}
+
+async fn bench_data(settings: &Settings, posts: u64, seed: u64) -> anyhow::Result<()> {
+    let db = migrate(settings).await?;
+    let built = db
+        .run(move |conn| stoa_import::bench_data::build(conn, posts, seed))
+        .await
+        .context("building benchmark data")?;
+    println!("{built}");
     Ok(())
 }
 

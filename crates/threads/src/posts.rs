@@ -100,7 +100,7 @@ pub fn ask(conn: &mut DbConn, question: NewQuestion<'_>) -> Result<Posted, Error
 }
 
 /// Tag names as a revision stores them.
-fn tag_list(tags: &[TagName]) -> String {
+pub fn tag_list(tags: &[TagName]) -> String {
     tags.iter()
         .map(TagName::as_str)
         .collect::<Vec<_>>()

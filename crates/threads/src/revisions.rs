@@ -57,6 +57,15 @@ pub struct NewRevision<'a> {
 
 /// Stores a version; returns its id. Call inside the write transaction that changes the post.
 pub fn record(conn: &mut DbConn, revision: NewRevision<'_>) -> Result<i64, Error> {
+    record_at(conn, revision, now())
+}
+
+/// Stores a version made at `at` (an imported post's first version keeps its original time).
+pub fn record_at(
+    conn: &mut DbConn,
+    revision: NewRevision<'_>,
+    at: PrimitiveDateTime,
+) -> Result<i64, Error> {
     Ok(diesel::insert_into(post_revisions::table)
         .values((
             post_revisions::post_id.eq(revision.post),
@@ -65,7 +74,7 @@ pub fn record(conn: &mut DbConn, revision: NewRevision<'_>) -> Result<i64, Error
             post_revisions::tags.eq(revision.tags),
             post_revisions::body_source.eq(revision.body),
             post_revisions::reason.eq(revision.reason.trim()),
-            post_revisions::created_at.eq(now()),
+            post_revisions::created_at.eq(at),
         ))
         .returning(post_revisions::id)
         .get_result(conn)?)

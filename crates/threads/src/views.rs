@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use stoa_db::page::{Cursor, Page};
-use stoa_db::schema::{categories, posts, thread_tags, threads, users};
+use stoa_db::schema::{categories, post_origins, posts, thread_tags, threads, users};
 use stoa_db::time::to_unix_micros;
 use stoa_db::{CategoryId, DbConn, MultiBackend, PostId, TagId, ThreadId, UserId};
 use time::PrimitiveDateTime;
@@ -29,7 +29,7 @@ pub struct ThreadSummary {
     pub created_at: PrimitiveDateTime,
     pub last_activity_at: PrimitiveDateTime,
     pub solved: bool,
-    /// Closed as a duplicate.
+    /// Closed (as a duplicate, or imported closed): it takes no new answers.
     pub closed: bool,
     /// The question's score.
     pub score: i32,
@@ -141,6 +141,31 @@ pub struct PostView {
     pub updated_at: PrimitiveDateTime,
     pub deleted: bool,
     pub author: Author,
+    /// Where an imported post was first published, and by whom.
+    pub origin: Option<Origin>,
+}
+
+/// The attribution of an imported post: the source site, the original, its author and its
+/// licence.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct Origin {
+    pub site_name: String,
+    pub url: String,
+    pub author_name: String,
+    pub author_url: Option<String>,
+    pub license: String,
+}
+
+impl Origin {
+    /// The licence's deed, for the licences Stack Exchange content carries.
+    pub fn license_url(&self) -> Option<&'static str> {
+        match self.license.as_str() {
+            "CC BY-SA 2.5" => Some("https://creativecommons.org/licenses/by-sa/2.5/"),
+            "CC BY-SA 3.0" => Some("https://creativecommons.org/licenses/by-sa/3.0/"),
+            "CC BY-SA 4.0" => Some("https://creativecommons.org/licenses/by-sa/4.0/"),
+            _ => None,
+        }
+    }
 }
 
 /// How a thread's answers are ordered (after the accepted one, which always comes first).
@@ -266,7 +291,7 @@ pub fn list(
             threads::created_at,
             threads::last_activity_at,
             threads::accepted_answer_id.is_not_null(),
-            threads::duplicate_of.is_not_null(),
+            threads::closed_at.is_not_null(),
             posts::score,
             categories::name,
             categories::slug,
@@ -353,7 +378,7 @@ pub fn thread(
             threads::author_id,
             threads::accepted_answer_id,
             threads::deleted_at.is_not_null(),
-            threads::duplicate_of.is_not_null(),
+            threads::closed_at.is_not_null(),
             threads::view_count,
             categories::id,
             categories::name,
@@ -374,6 +399,14 @@ pub fn thread(
         posts::updated_at,
         posts::deleted_at.is_not_null(),
         AUTHOR,
+        (
+            post_origins::site_name,
+            post_origins::url,
+            post_origins::author_name,
+            post_origins::author_url,
+            post_origins::license,
+        )
+            .nullable(),
     );
     // The question and (on the first page) the accepted answer, in one query.
     let pinned_ids: Vec<PostId> = match (head.accepted_answer_id, cursor) {
@@ -382,6 +415,7 @@ pub fn thread(
     };
     let pinned = posts::table
         .inner_join(users::table)
+        .left_join(post_origins::table)
         .filter(posts::thread_id.eq(id))
         .filter(
             posts::is_question.eq(true).or(posts::id
@@ -396,6 +430,7 @@ pub fn thread(
 
     let mut answers = posts::table
         .inner_join(users::table)
+        .left_join(post_origins::table)
         .filter(posts::thread_id.eq(id))
         .filter(posts::is_question.eq(false))
         .select(post_columns)

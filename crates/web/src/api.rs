@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use stoa_db::ThreadId;
 use stoa_db::page::Cursor;
-use stoa_threads::views::{self, AnswerCursor, AnswerOrder, PostView, SeeDeleted, ThreadSummary};
+use stoa_threads::views::{
+    self, AnswerCursor, AnswerOrder, Origin, PostView, SeeDeleted, ThreadSummary,
+};
 
 use crate::{ApiError, AppError, AppState, home, threads};
 
@@ -81,6 +83,8 @@ struct PostItem {
     author: String,
     body_html: String,
     created_at: String,
+    /// An imported post's attribution (its licence requires it wherever it is shown).
+    origin: Option<Origin>,
 }
 
 impl From<PostView> for PostItem {
@@ -91,6 +95,7 @@ impl From<PostView> for PostItem {
             author: p.author.username,
             body_html: p.body_html,
             created_at: crate::layout::human_time(p.created_at).1,
+            origin: p.origin,
         }
     }
 }

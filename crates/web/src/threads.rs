@@ -14,7 +14,7 @@ use stoa_threads::duplicates::{self, LinkedThread};
 use stoa_threads::posts::NewQuestion;
 use stoa_threads::tags::{self, TagName};
 use stoa_threads::views::{
-    self, AnswerCursor, AnswerOrder, Author, PostView, SeeDeleted, ThreadPage,
+    self, AnswerCursor, AnswerOrder, Author, Origin, PostView, SeeDeleted, ThreadPage,
 };
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
@@ -248,6 +248,8 @@ pub struct PostCard {
     pub comment_text: String,
     pub comment_error: Option<String>,
     pub comment_key: String,
+    /// Where an imported post was first published, for its attribution.
+    pub origin: Option<Origin>,
 }
 
 fn role_badge(author: &Author) -> Option<&'static str> {
@@ -311,6 +313,7 @@ impl PostCard {
             comment_text: String::new(),
             comment_error: None,
             comment_key: form_key(),
+            origin: p.origin,
         }
     }
 }

@@ -1,0 +1,676 @@
+#!/usr/bin/env bash
+# Stoa's HTTP benchmark: loads a community (the Beer, Wine & Spirits Stack Exchange dump,
+# optionally grown to 100k or 1M posts), starts `stoa serve` on 127.0.0.1 and runs one wrk
+# scenario per page or form: thread pages, the same bytes as a static file (the ceiling),
+# lists, the signed-in thread page, posting answers, logging in. Prints a Markdown table per
+# backend and size. See bench/README.md; `bench/run.sh --help` for the options.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$BENCH_DIR/.." && pwd)"
+LUA_DIR="$BENCH_DIR/lua"
+DUMP_DIR="$REPO/../shared/data/stackexchange/beer.stackexchange.com"
+FIXTURE_DIR="$REPO/crates/import/tests/fixtures/beer-small"
+
+# ---------------------------------------------------------------------------------------------
+# Options
+
+BACKENDS=sqlite
+SIZES=dump
+DURATION=10
+CONNECTIONS=64
+SMOKE=false
+BIN=""
+OUT=""
+PORT=18181
+PG_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres"
+KEEP=false
+
+usage() {
+    cat <<'EOF'
+Usage: bench/run.sh [options]
+
+  --backend sqlite|postgres|both   database backend(s) to measure (default: sqlite)
+  --sizes LIST                     comma list of dump,100k,1m (default: dump)
+                                     dump: the Stack Exchange dump imported as is
+                                     100k, 1m: the dump grown with `stoa bench-data` to that
+                                     many posts in all
+  --duration SECONDS               wrk duration per scenario (default: 10)
+  --connections N                  wrk connections (default: 64)
+  --smoke                          a few seconds: the small test fixture, 1 s per scenario,
+                                   8 connections; fails unless every scenario got only
+                                   2xx/3xx answers and no socket errors (for CI)
+  --bin PATH                       stoa binary to run (default: cargo build --release -p stoa
+                                   and use target/release/stoa)
+  --out FILE                       also write the result tables to FILE (Markdown)
+  --port N                         port on 127.0.0.1 for the server (default: 18181)
+  --pg-admin-url URL               PostgreSQL database to create the benchmark databases from
+                                   (default: postgres://postgres@127.0.0.1:5432/postgres)
+  --keep                           keep the temporary data folders (and print where they are)
+  -h, --help                       this help
+
+Progress goes to standard error, the result tables to standard output.
+EOF
+}
+
+die() {
+    printf 'bench: error: %s\n' "$*" >&2
+    exit 1
+}
+
+log() { printf '%s\n' "$*" >&2; }
+
+parse_args() {
+    while (($# > 0)); do
+        case "$1" in
+            --backend) BACKENDS="${2:?--backend needs a value}"; shift 2 ;;
+            --sizes) SIZES="${2:?--sizes needs a value}"; shift 2 ;;
+            --duration) DURATION="${2:?--duration needs a value}"; shift 2 ;;
+            --connections) CONNECTIONS="${2:?--connections needs a value}"; shift 2 ;;
+            --smoke) SMOKE=true; shift ;;
+            --bin) BIN="${2:?--bin needs a value}"; shift 2 ;;
+            --out) OUT="${2:?--out needs a value}"; shift 2 ;;
+            --port) PORT="${2:?--port needs a value}"; shift 2 ;;
+            --pg-admin-url) PG_ADMIN_URL="${2:?--pg-admin-url needs a value}"; shift 2 ;;
+            --keep) KEEP=true; shift ;;
+            -h | --help) usage; exit 0 ;;
+            *) usage >&2; die "unknown option: $1" ;;
+        esac
+    done
+    case "$BACKENDS" in
+        sqlite | postgres) ;;
+        both) BACKENDS="sqlite postgres" ;;
+        *) die "--backend must be sqlite, postgres or both (got '$BACKENDS')" ;;
+    esac
+    [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "--duration must be a whole number of seconds"
+    [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "--connections must be a positive number"
+    [[ "$PORT" =~ ^[1-9][0-9]*$ ]] || die "--port must be a number"
+    if $SMOKE; then
+        # The smoke run ignores --sizes, --duration and --connections: it must stay a few
+        # seconds long whatever CI passes.
+        SIZES=fixture DURATION=1 CONNECTIONS=8
+    else
+        local size
+        for size in ${SIZES//,/ }; do
+            case "$size" in
+                dump | 100k | 1m) ;;
+                *) die "--sizes takes dump, 100k and 1m (got '$size')" ;;
+            esac
+        done
+        SIZES="${SIZES//,/ }"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Tools, binary, clean-up
+
+# Installs what the benchmark needs from Debian when it is missing (wrk itself, curl, and the
+# database clients used to count rows and create the PostgreSQL databases).
+ensure_tools() {
+    local need=() backend
+    command -v wrk >/dev/null || need+=(wrk)
+    command -v curl >/dev/null || need+=(curl)
+    for backend in $BACKENDS; do
+        case "$backend" in
+            sqlite) command -v sqlite3 >/dev/null || need+=(sqlite3) ;;
+            postgres) command -v psql >/dev/null || need+=(postgresql-client) ;;
+        esac
+    done
+    ((${#need[@]} == 0)) && return 0
+    log "installing from apt: ${need[*]}"
+    local sudo=""
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null || die "need root (or sudo) to install: ${need[*]}"
+        sudo=sudo
+    fi
+    local apt_log
+    apt_log=$(mktemp)
+    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}"; } \
+        >"$apt_log" 2>&1; then
+        cat "$apt_log" >&2
+        die "could not install ${need[*]}"
+    fi
+    rm -f "$apt_log"
+}
+
+# The binary under test: the one given, or a fresh release build.
+resolve_bin() {
+    if [[ -z "$BIN" ]]; then
+        log "building: cargo build --release -p stoa"
+        (cd "$REPO" && cargo build --release -p stoa) >&2
+        BIN="$REPO/target/release/stoa"
+    fi
+    # Relative paths are taken from where the script was started, as an operator expects.
+    [[ "$BIN" == /* ]] || BIN="$PWD/$BIN"
+    [[ -x "$BIN" ]] || die "no stoa binary at $BIN"
+}
+
+SERVER_PID=""
+WORK_ROOT=""
+PG_DATABASES=()
+
+cleanup() {
+    local status=$?
+    stop_server
+    local db
+    for db in "${PG_DATABASES[@]}"; do
+        # WITH (FORCE) (PostgreSQL 13+) also ends connections a killed server left behind.
+        psql -X -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 ||
+            psql -X -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 ||
+            log "could not drop database $db: drop it by hand"
+    done
+    if [[ -n "$WORK_ROOT" ]]; then
+        if $KEEP; then log "kept: $WORK_ROOT"; else rm -rf "$WORK_ROOT"; fi
+    fi
+    exit "$status"
+}
+
+# ---------------------------------------------------------------------------------------------
+# One community: its data folder, its database, the stoa commands run against it
+
+# Set by new_community for the backend and size being measured.
+BACKEND="" SIZE="" DATA_DIR="" RUN_DIR="" DB_URL="" BASE="http://127.0.0.1:$PORT"
+
+new_community() {
+    BACKEND="$1" SIZE="$2"
+    RUN_DIR="$WORK_ROOT/$BACKEND-$SIZE"
+    DATA_DIR="$RUN_DIR/data"
+    mkdir -p "$DATA_DIR/public"
+    if [[ "$BACKEND" == postgres ]]; then
+        local db
+        db="stoa_bench_$(date +%s)_$RANDOM"
+        psql -X -q -v ON_ERROR_STOP=1 "$PG_ADMIN_URL" -c "CREATE DATABASE \"$db\"" >/dev/null ||
+            die "cannot create a database on $PG_ADMIN_URL"
+        PG_DATABASES+=("$db")
+        DB_URL="${PG_ADMIN_URL%/*}/$db"
+    else
+        DB_URL=""
+    fi
+}
+
+# The environment of every stoa command for the current community. It runs in RUN_DIR so no
+# stoa.toml of the caller's is read; DATABASE_URL is set for PostgreSQL and removed for SQLite
+# (then data_dir/stoa.db); STOA_SMTP_URL is removed so the sign-up mail goes to a file, not
+# to a mail server. Other STOA_* variables of the caller pass through (listed in the header).
+stoa_env() {
+    STOA_ENV=(env -u DATABASE_URL -u STOA_CONFIG -u STOA_SMTP_URL STOA_DATA_DIR="$DATA_DIR"
+        STOA_BIND="127.0.0.1:$PORT" STOA_BASE_URL="$BASE"
+        STOA_TRUST_PROXY_HEADERS="${TRUST_PROXY:-false}" RUST_LOG=warn)
+    if [[ -n "$DB_URL" ]]; then STOA_ENV+=(DATABASE_URL="$DB_URL"); fi
+}
+
+stoa_cmd() {
+    stoa_env
+    (cd "$RUN_DIR" && exec "${STOA_ENV[@]}" "$BIN" "$@")
+}
+
+# One value (or rows of space-separated values) from the community's database.
+db_query() {
+    if [[ "$BACKEND" == postgres ]]; then
+        psql -X -q -At -F ' ' "$DB_URL" -c "$1"
+    else
+        sqlite3 -batch -noheader -separator ' ' -cmd '.timeout 5000' "$DATA_DIR/stoa.db" "$1"
+    fi
+}
+
+post_count() { db_query "SELECT count(*) FROM posts WHERE deleted_at IS NULL"; }
+
+# The owner comes from the command line before anything else (as an operator would do).
+OWNER=bench_owner OWNER_EMAIL=owner@example.com
+MEMBER=bench_member MEMBER_EMAIL=member@example.com
+PASSWORD="velvet ladder orbit pancake"
+
+create_owner() {
+    printf '%s\n' "$PASSWORD" | stoa_cmd admin create-owner --username "$OWNER" --email "$OWNER_EMAIL" \
+        >"$RUN_DIR/create-owner.log" 2>&1 || { cat "$RUN_DIR/create-owner.log" >&2; die "create-owner failed"; }
+}
+
+# Imports the dump (or the fixture) and grows it to the size asked for. bench-data prints the
+# reference threads and tag, which end up in $RUN_DIR/bench-data.log.
+load_data() {
+    local source="$DUMP_DIR" target=0
+    case "$SIZE" in
+        fixture) source="$FIXTURE_DIR" ;;
+        100k) target=100000 ;;
+        1m) target=1000000 ;;
+    esac
+    log "importing $(basename "$source") into $BACKEND"
+    local started=$SECONDS
+    stoa_cmd import stackexchange "$source" >"$RUN_DIR/import.log" 2>&1 ||
+        { tail -n 20 "$RUN_DIR/import.log" >&2; die "import failed"; }
+    tail -n 5 "$RUN_DIR/import.log" | sed 's/^/  import: /' >&2
+    local have extra
+    have=$(post_count)
+    # Every size gets the reference threads (a question with 10 answers, one with 30) from
+    # bench-data, so the pages compared across sizes have the same shape; the sizes beyond
+    # the dump also get the posts that bring the total to the target.
+    extra=$((target > have ? target - have : 0))
+    if ((extra < BENCH_DATA_MIN_POSTS)); then extra=$BENCH_DATA_MIN_POSTS; fi
+    log "bench-data: $extra more posts (the import left $have)"
+    stoa_cmd bench-data --posts "$extra" --seed 1 >"$RUN_DIR/bench-data.log" 2>&1 ||
+        { tail -n 20 "$RUN_DIR/bench-data.log" >&2; die "bench-data failed"; }
+    POSTS=$(post_count)
+    log "  $POSTS posts in all, loaded in $((SECONDS - started)) s"
+}
+# Enough generated posts for the two reference threads (1 + 10 and 1 + 30 posts).
+BENCH_DATA_MIN_POSTS=42
+
+# Reads the reference thread pages and tag from bench-data's output.
+find_targets() {
+    local log="$RUN_DIR/bench-data.log"
+    THREAD10=$(sed -n 's/^thread with 10 answers: \(\/q\/[^ ]*\).*/\1/p' "$log" | head -n 1)
+    THREAD30=$(sed -n 's/^thread with 30 answers: \(\/q\/[^ ]*\).*/\1/p' "$log" | head -n 1)
+    TAG=$(sed -n 's/^popular tag: \(.*\)$/\1/p' "$log" | head -n 1)
+    [[ -n "$THREAD10" && -n "$THREAD30" && -n "$TAG" ]] ||
+        { cat "$log" >&2; die "bench-data did not print the reference threads and tag"; }
+    local id10=${THREAD10#/q/} id30=${THREAD30#/q/}
+    id10=${id10%%/*} id30=${id30%%/*}
+    # Answers go to a few other open threads, so the pages being read keep their shape.
+    WRITE_THREADS=$(db_query "SELECT id FROM threads WHERE deleted_at IS NULL AND closed_at IS NULL
+        AND id NOT IN ($id10, $id30) ORDER BY id DESC LIMIT 4" | paste -sd, -)
+    [[ -n "$WRITE_THREADS" ]] || die "no open thread to post answers to"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+# Starts `stoa serve` in the background and waits until /healthz answers (bounded).
+start_server() {
+    if curl -s -o /dev/null --max-time 1 "$BASE/healthz"; then
+        die "something already listens on 127.0.0.1:$PORT (use --port)"
+    fi
+    stoa_env
+    # exec, twice (the subshell into env, env into stoa): $! is the server's own pid, whose
+    # /proc/<pid>/status gives its memory.
+    (cd "$RUN_DIR" && exec "${STOA_ENV[@]}" "$BIN" serve) >>"$RUN_DIR/server.log" 2>&1 &
+    SERVER_PID=$!
+    local i
+    for ((i = 0; i < 600; i++)); do
+        if curl -sf -o /dev/null --max-time 1 "$BASE/healthz"; then return 0; fi
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -n 20 "$RUN_DIR/server.log" >&2
+    die "the server did not become healthy on $BASE"
+}
+
+stop_server() {
+    [[ -n "$SERVER_PID" ]] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# The server's resident-memory high-water mark (VmHWM) in MB. It only grows, so after each
+# scenario it is the peak so far for this server process.
+peak_rss_mb() {
+    awk '/^VmHWM:/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER_PID/status"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sessions and form tokens, through the real forms with curl
+
+csrf_from() { grep -o 'name="csrf" value="[^"]*"' "$1" | head -n 1 | sed 's/.*value="//; s/"$//'; }
+cookie_from() { awk -v name="$2" '$6 == name { print $7 }' "$1" | tail -n 1; }
+
+# POSTs a form with the cookie jar $1; prints the HTTP status.
+post_form() {
+    local jar="$1"
+    shift
+    curl -s -o /dev/null -w '%{http_code}' --max-time 30 -b "$jar" -c "$jar" -H "Origin: $BASE" "$@"
+}
+
+# Signs up a member through /register, then logs in with curl for the session used by the
+# signed-in scenarios. Members need no confirmed address to answer (the policy lets any
+# member answer), so this is an ordinary new member. Falls back to the owner if sign-up fails.
+sign_in_member() {
+    local jar="$RUN_DIR/member.jar" page="$RUN_DIR/form.html" status
+    rm -f "$jar"
+    curl -s -b "$jar" -c "$jar" "$BASE/register" -o "$page"
+    status=$(post_form "$jar" --data-urlencode "csrf=$(csrf_from "$page")" -d "username=$MEMBER" \
+        -d "email=$MEMBER_EMAIL" --data-urlencode "password=$PASSWORD" "$BASE/register")
+    if [[ "$status" == 303 ]]; then
+        SIGNED_IN=$MEMBER
+    else
+        log "sign-up answered $status: using the owner account for the signed-in scenarios"
+        SIGNED_IN=$OWNER
+    fi
+    rm -f "$jar"
+    curl -s -b "$jar" -c "$jar" "$BASE/login" -o "$page"
+    status=$(post_form "$jar" --data-urlencode "csrf=$(csrf_from "$page")" -d "login=$SIGNED_IN" \
+        --data-urlencode "password=$PASSWORD" -d next=/ "$BASE/login")
+    [[ "$status" == 303 ]] || die "logging in as $SIGNED_IN answered $status"
+    SESSION=$(cookie_from "$jar" stoa_session)
+    [[ -n "$SESSION" ]] || die "no session cookie after logging in"
+    # The CSRF token of a signed-in page comes from the session: read it off the thread page.
+    curl -s -H "Cookie: stoa_session=$SESSION" "$BASE$THREAD10" -o "$page"
+    SESSION_CSRF=$(csrf_from "$page")
+    [[ -n "$SESSION_CSRF" ]] || die "no CSRF token on the signed-in thread page"
+}
+
+# A guest's form secret and its token, for the log-in scenario.
+guest_form() {
+    local jar="$RUN_DIR/guest.jar" page="$RUN_DIR/login.html"
+    rm -f "$jar"
+    curl -s -b "$jar" -c "$jar" "$BASE/login" -o "$page"
+    GUEST_SECRET=$(cookie_from "$jar" stoa_form)
+    GUEST_CSRF=$(csrf_from "$page")
+    [[ -n "$GUEST_SECRET" && -n "$GUEST_CSRF" ]] || die "no form cookie or token on /login"
+}
+
+# The anonymous 10-answer page, byte for byte, as a file the server serves from memory.
+write_static_copy() {
+    curl -s "$BASE$THREAD10" -o "$DATA_DIR/public/thread-copy.html"
+    PAGE10_BYTES=$(wc -c <"$DATA_DIR/public/thread-copy.html")
+    PAGE30_BYTES=$(curl -s "$BASE$THREAD30" | wc -c)
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+
+# Results of the current community, in scenario order.
+ROWS=() NOTES=() FAILURES=()
+declare -A RPS=() P50=() P99=() ERRS=() RSS=() REQS=()
+
+WRK_THREADS=2
+wrk_threads() {
+    WRK_THREADS=$(nproc)
+    ((WRK_THREADS <= CONNECTIONS)) || WRK_THREADS=$CONNECTIONS
+}
+
+# http_status EXPECTED CURL-ARGS...: checks one request before the load, so a scenario that
+# would only measure redirects or refusals is caught (wrk counts 3xx as success).
+preflight() {
+    local want="$1" got
+    shift
+    got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@")
+    [[ "$got" == "$want" ]] && return 0
+    PREFLIGHT_ERROR="expected $want, got $got"
+    return 1
+}
+
+# run_wrk NAME LUA-SCRIPT URL [wrk options...] [-- script args...]: one scenario, one row.
+run_wrk() {
+    local name="$1" script="$2" url="$3"
+    shift 3
+    local out="$RUN_DIR/wrk-${#ROWS[@]}.txt"
+    log "== $name: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s $url"
+    # The generous timeout keeps slow-by-design requests (argon2 log-ins queued behind each
+    # other) from being counted as socket errors; their latency still shows how slow they were.
+    if ! STOA_BENCH_LUA="$LUA_DIR" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" \
+        --timeout 10s --latency -s "$LUA_DIR/$script" "$url" "$@" >"$out" 2>&1; then
+        cat "$out" >&2
+        record_failure "$name" "wrk failed"
+        skip_row "$name" "wrk failed"
+        return 0
+    fi
+    grep -E 'Requests/sec|requests in|Socket errors|Non-2xx' "$out" | sed 's/^ */  /' >&2
+    # The line printed by done() in lua/common.lua: key=value pairs.
+    local -A r=()
+    local pair
+    for pair in $(grep '^BENCH ' "$out" | tail -n 1 | cut -d' ' -f2-); do
+        r[${pair%%=*}]=${pair#*=}
+    done
+    if [[ -z "${r[requests]:-}" ]]; then
+        record_failure "$name" "no result line from wrk"
+        skip_row "$name" "no result from wrk"
+        return 0
+    fi
+    local socket=$((r[connect] + r[read] + r[write] + r[timeout])) status=${r[status]} errors=0
+    if ((socket + status > 0)); then
+        errors="$((socket + status)) (socket $socket, status ≥ 400: $status)"
+    fi
+    ROWS+=("$name")
+    REQS[$name]=${r[requests]}
+    RPS[$name]=$(awk -v n="${r[requests]}" -v us="${r[duration_us]}" 'BEGIN { printf "%.0f", us > 0 ? n * 1e6 / us : 0 }')
+    P50[$name]=${r[p50_us]} P99[$name]=${r[p99_us]} ERRS[$name]=$errors RSS[$name]=$(peak_rss_mb)
+    if ((r[requests] == 0)); then record_failure "$name" "no request completed"; fi
+    # A full run reports errors in the table; the smoke run fails on any.
+    if $SMOKE && [[ "$errors" != 0 ]]; then record_failure "$name" "errors: $errors"; fi
+}
+
+record_failure() {
+    FAILURES+=("$BACKEND/$SIZE: $1: $2")
+    log "  FAILED: $1: $2"
+}
+
+# A scenario whose preflight failed still gets a row, so the table shows the gap.
+skip_row() {
+    local name="$1" why="$2"
+    ROWS+=("$name")
+    RPS[$name]="—" P50[$name]="" P99[$name]="" ERRS[$name]="$why" RSS[$name]=""
+}
+
+# Runs NAME if its preflight passes; otherwise records why it could not run.
+scenario() {
+    local name="$1" want="$2" script="$3" url="$4"
+    shift 4
+    local headers=()
+    while (($# > 0)) && [[ "$1" == -H ]]; do headers+=("$1" "$2"); shift 2; done
+    if ! preflight "$want" "${headers[@]}" "$url"; then
+        record_failure "$name" "preflight: $PREFLIGHT_ERROR"
+        skip_row "$name" "not run: $PREFLIGHT_ERROR"
+        return 0
+    fi
+    run_wrk "$name" "$script" "$url" "${headers[@]}" "$@"
+}
+
+S_THREAD10="thread page, 10 answers (anonymous)"
+S_THREAD30="thread page, 30 answers (anonymous)"
+S_STATIC="same bytes as a static file (ceiling)"
+S_HOME="home list /"
+S_TAG="tag list"
+S_SEARCH="search"
+S_SIGNED="thread page, 10 answers (signed in)"
+S_ANSWER="post an answer (POST, 303)"
+S_LOGIN="log in (POST /login, 303)"
+
+run_scenarios() {
+    scenario "$S_THREAD10" 200 get.lua "$BASE$THREAD10"
+    scenario "$S_THREAD30" 200 get.lua "$BASE$THREAD30"
+    scenario "$S_STATIC" 200 get.lua "$BASE/thread-copy.html"
+    scenario "$S_HOME" 200 get.lua "$BASE/"
+    scenario "$S_TAG" 200 get.lua "$BASE/tags/$(urlencode "$TAG")"
+    local search
+    search=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/search?q=$(urlencode "$TAG")")
+    if [[ "$search" == 200 ]]; then
+        scenario "$S_SEARCH" 200 get.lua "$BASE/search?q=$(urlencode "$TAG")"
+    else
+        log "search: skipped (not built yet)"
+        NOTES+=("search: skipped (not built yet): GET /search answered $search")
+    fi
+    scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
+    answer_scenario
+    login_scenario
+}
+
+# Posting answers: checks one through the form first, then counts the posts stored during
+# the run, which proves that every request carried its own idempotency key.
+answer_scenario() {
+    local first=${WRITE_THREADS%%,*}
+    if ! preflight 303 -H "Origin: $BASE" -H "Cookie: stoa_session=$SESSION" \
+        --data-urlencode "csrf=$SESSION_CSRF" -d "key=bench-preflight-$NONCE" \
+        --data-urlencode "body=A preflight answer, posted once before the load." \
+        "$BASE/q/$first/answer"; then
+        record_failure "$S_ANSWER" "preflight: $PREFLIGHT_ERROR"
+        skip_row "$S_ANSWER" "not run: $PREFLIGHT_ERROR"
+        return 0
+    fi
+    local before after
+    before=$(post_count)
+    run_wrk "$S_ANSWER" answer.lua "$BASE/" -- "$SESSION_CSRF" "$SESSION" "$NONCE" "$WRITE_THREADS" "$BASE"
+    after=$(post_count)
+    local stored=$((after - before)) counted=${REQS[$S_ANSWER]:-0}
+    NOTES+=("answers: $stored stored during the run ($counted responses counted by wrk; requests still in flight at the end may add a few), posted as $SIGNED_IN to threads $WRITE_THREADS")
+    # Fewer stored than answered means keys repeated (the server then returns the earlier post).
+    if ((stored < counted)); then record_failure "$S_ANSWER" "only $stored answers stored for $counted responses"; fi
+}
+
+# Logging in, on a server restarted to trust X-Forwarded-For (see bench/lua/login.lua).
+login_scenario() {
+    stop_server
+    TRUST_PROXY=true start_server
+    guest_form
+    if ! preflight 303 -H "Origin: $BASE" -H "Cookie: stoa_form=$GUEST_SECRET" \
+        -H "X-Forwarded-For: 192.0.2.1" --data-urlencode "csrf=$GUEST_CSRF" \
+        -d "login=$SIGNED_IN" --data-urlencode "password=$PASSWORD" -d next=/ "$BASE/login"; then
+        record_failure "$S_LOGIN" "preflight: $PREFLIGHT_ERROR"
+        skip_row "$S_LOGIN" "not run: $PREFLIGHT_ERROR"
+        return 0
+    fi
+    run_wrk "$S_LOGIN" login.lua "$BASE/" -- "$GUEST_CSRF" "$GUEST_SECRET" "$SIGNED_IN" "$PASSWORD" "$BASE"
+    RSS[$S_LOGIN]="${RSS[$S_LOGIN]:-} (new process)"
+    NOTES+=("log in: as $SIGNED_IN with the correct password; the server ran with STOA_TRUST_PROXY_HEADERS=true and each request sent its own X-Forwarded-For, simulating many clients (the limit is 10 log-ins a minute per address); argon2 makes this CPU-bound by design")
+}
+
+# Percent-encodes $1 byte by byte (LC_ALL=C), for a path segment or a query value.
+urlencode() {
+    local LC_ALL=C s="$1" out="" c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        case "$c" in
+            [a-zA-Z0-9.~_-]) out+="$c" ;;
+            *) out+=$(printf '%%%02X' "'$c") ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+ms() { awk -v us="$1" 'BEGIN { if (us == "") print ""; else printf "%.2f ms", us / 1000 }'; }
+thousands() { sed ':a; s/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-9]\)/\1,\2\3/; ta' <<<"$1"; }
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "n/a" }'; }
+
+TABLES=""
+
+# Appends the current community's table, ratios and notes to TABLES.
+report_community() {
+    local t name
+    t+=$'\n'"### $BACKEND, $SIZE ($(thousands "$POSTS") posts): ${DURATION} s per scenario, $CONNECTIONS connections, $WRK_THREADS wrk threads"$'\n\n'
+    t+="| scenario | req/s | p50 | p99 | errors | server peak RSS |"$'\n'
+    t+="|---|---:|---:|---:|---|---:|"$'\n'
+    for name in "${ROWS[@]}"; do
+        t+="| $name | $(thousands "${RPS[$name]}") | $(ms "${P50[$name]}") | $(ms "${P99[$name]}") | ${ERRS[$name]} | ${RSS[$name]} |"$'\n'
+    done
+    t+=$'\n'
+    local anon=${RPS[$S_THREAD10]:-} static=${RPS[$S_STATIC]:-} signed=${RPS[$S_SIGNED]:-}
+    if [[ "$anon" =~ ^[0-9]+$ && "$static" =~ ^[0-9]+$ ]]; then
+        t+="- ratio, anonymous thread page ÷ static file: $(percent "$anon" "$static") (target ≥ 50 %)"$'\n'
+    fi
+    if [[ "$anon" =~ ^[0-9]+$ && "$signed" =~ ^[0-9]+$ ]]; then
+        t+="- ratio, signed-in ÷ anonymous thread page: $(percent "$signed" "$anon") (target ≥ 80 %)"$'\n'
+    fi
+    t+="- pages: 10-answer thread $THREAD10 ($(thousands "$PAGE10_BYTES") bytes), 30-answer thread $THREAD30 ($(thousands "$PAGE30_BYTES") bytes), tag $TAG"$'\n'
+    t+="- server RSS after start: $IDLE_RSS; peak RSS is the process's high-water mark so far (VmHWM)"$'\n'
+    local note
+    for note in "${NOTES[@]}"; do t+="- $note"$'\n'; done
+    TABLES+="$t"
+    # The figures the cross-size targets need.
+    LAT_P99["$BACKEND|$SIZE"]=${P99[$S_THREAD10]:-}
+    LAT_P50["$BACKEND|$SIZE"]=${P50[$S_THREAD10]:-}
+    PEAK_RSS["$BACKEND|$SIZE"]=${RSS[$S_ANSWER]:-}
+}
+declare -A LAT_P99=() LAT_P50=() PEAK_RSS=()
+
+# Targets that compare sizes: page latency at 1M posts within 1.5x of the dump (~1k
+# questions), and the server's memory at 1M posts.
+report_targets() {
+    local backend t=""
+    for backend in $BACKENDS; do
+        local small=${LAT_P99["$backend|dump"]:-} big=${LAT_P99["$backend|1m"]:-}
+        if [[ -n "$small" && -n "$big" ]]; then
+            t+="- $backend: 10-answer thread p99 at 1M posts ÷ at the dump: $(awk -v a="$big" -v b="$small" 'BEGIN { printf "%.2f×", a / b }') (target ≤ 1.5×); p50: $(awk -v a="${LAT_P50["$backend|1m"]}" -v b="${LAT_P50["$backend|dump"]}" 'BEGIN { printf "%.2f×", a / b }')"$'\n'
+        fi
+        if [[ -n "${PEAK_RSS["$backend|1m"]:-}" ]]; then
+            t+="- $backend: server peak RSS at 1M posts under load: ${PEAK_RSS["$backend|1m"]} (target ≤ 150 MB)"$'\n'
+        fi
+    done
+    [[ -z "$t" ]] || TABLES+=$'\n'"### Across sizes"$'\n\n'"$t"
+}
+
+header() {
+    local commit
+    commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [[ -n "$(git -C "$REPO" status --porcelain 2>/dev/null)" ]]; then commit+=" (uncommitted changes)"; fi
+    printf '## Stoa benchmark, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf -- '- commit %s, binary %s\n' "$commit" "$BIN"
+    printf -- '- %s cores, %s; wrk and the server share them, so figures are lower bounds\n' \
+        "$(nproc)" "$(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
+    local passed
+    passed=$(compgen -e | grep '^STOA_' | grep -vxE 'STOA_(DATA_DIR|BIND|BASE_URL|TRUST_PROXY_HEADERS|CONFIG|SMTP_URL)' | paste -sd' ' - || true)
+    if [[ -n "$passed" ]]; then printf -- '- settings from the environment: %s\n' "$passed"; fi
+    if $SMOKE; then printf -- '- smoke run: the small fixture, not a measurement\n'; fi
+}
+
+# ---------------------------------------------------------------------------------------------
+
+measure() {
+    new_community "$1" "$2"
+    ROWS=() NOTES=() RPS=() P50=() P99=() ERRS=() RSS=() REQS=()
+    NONCE=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    stoa_cmd migrate >"$RUN_DIR/migrate.log" 2>&1 || { cat "$RUN_DIR/migrate.log" >&2; die "migrate failed"; }
+    create_owner
+    load_data
+    find_targets
+    # First start: copy the anonymous page to public/, which the server loads at start.
+    start_server
+    write_static_copy
+    stop_server
+    start_server
+    IDLE_RSS=$(awk '/^VmRSS:/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER_PID/status")
+    sign_in_member
+    run_scenarios
+    stop_server
+    report_community
+}
+
+main() {
+    parse_args "$@"
+    BASE="http://127.0.0.1:$PORT"
+    ensure_tools
+    resolve_bin
+    wrk_threads
+    WORK_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/stoa-bench.XXXXXX")
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    local backend size ran=0
+    for backend in $BACKENDS; do
+        for size in $SIZES; do
+            if [[ "$size" == fixture && ! -d "$FIXTURE_DIR" ]]; then
+                die "the smoke fixture is missing: $FIXTURE_DIR"
+            fi
+            if [[ "$size" != fixture && ! -d "$DUMP_DIR" ]]; then
+                log "$backend, $size: skipped: ../shared dump not found ($DUMP_DIR)"
+                TABLES+=$'\n'"### $backend, $size"$'\n\n'"skipped: ../shared dump not found"$'\n'
+                continue
+            fi
+            measure "$backend" "$size"
+            ran=$((ran + 1))
+        done
+    done
+    $SMOKE || report_targets
+    local report
+    report="$(header)"$'\n'"$TABLES"
+    printf '%s\n' "$report"
+    if [[ -n "$OUT" ]]; then
+        mkdir -p "$(dirname "$OUT")"
+        printf '%s\n' "$report" >"$OUT"
+        log "written: $OUT"
+    fi
+    if ((${#FAILURES[@]} > 0)); then
+        log "" "FAILED:"
+        printf '  %s\n' "${FAILURES[@]}" >&2
+        exit 1
+    fi
+    if $SMOKE; then log "smoke: every scenario answered 2xx/3xx with no errors"; fi
+}
+
+main "$@"
