@@ -130,6 +130,13 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
     let https = state.settings.is_https();
     let views = Arc::clone(&state.views);
     let db = state.db.clone();
+    let public = assets::PublicFiles::load(&state.settings.data_dir.join("public"))?;
+    if !public.is_empty() {
+        tracing::info!(
+            public.files = public.len(),
+            "serving the files in the public folder"
+        );
+    }
     tokio::spawn(async move { views.flush_forever(db, VIEW_FLUSH_EVERY).await });
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
@@ -144,6 +151,7 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
             .wrap(headers)
             .wrap(tracing_actix_web::TracingLogger::<logging::RequestSpan>::new())
             .configure(routes)
+            .configure(|cfg| public.routes(cfg))
     })
     .listen(listener)?;
     if workers > 0 {
