@@ -9,6 +9,41 @@ use diesel::{Connection, PgConnection};
 /// databases on.
 pub const POSTGRES_URL_VAR: &str = "STOA_TEST_DATABASE_URL";
 
+/// The engine a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each listed `async fn(T)` once on SQLite and once on PostgreSQL, where `T` is what
+/// `$setup` (an `async fn(TestBackend) -> T`, named by an absolute path such as
+/// `crate::common::TestApp::spawn`) builds for that engine. The PostgreSQL variants run when
+/// the calling crate's build script sets `cfg(stoa_pg_tests)` (it does when
+/// `STOA_TEST_DATABASE_URL` is set) and are listed as ignored otherwise.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($setup:path; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($setup($crate::testing::TestBackend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(stoa_pg_tests), ignore = "set STOA_TEST_DATABASE_URL to run on PostgreSQL")]
+                async fn $name() {
+                    super::$name($setup($crate::testing::TestBackend::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
+
 /// A database that exists for one test.
 #[derive(Debug)]
 pub struct TestDatabase {
@@ -30,6 +65,14 @@ enum Cleanup {
 }
 
 impl TestDatabase {
+    /// A new, empty database on `backend`.
+    pub fn new(backend: TestBackend) -> Self {
+        match backend {
+            TestBackend::Sqlite => Self::sqlite(),
+            TestBackend::Postgres => Self::postgres(),
+        }
+    }
+
     /// A new, empty SQLite file.
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));

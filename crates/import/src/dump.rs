@@ -3,7 +3,7 @@
 //! size of the file.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
@@ -149,28 +149,23 @@ fn malformed(path: &Path, at: u64, message: String) -> Error {
     }
 }
 
-/// The 1-based line of byte offset `at` in the file (counted again only when reporting an
-/// error, so reading stays a single pass).
+/// The 1-based line of byte offset `at` in the file, or of the first thing after it when it
+/// points at whitespace (the parser reports the end of the previous element). Counted only
+/// when reporting an error, so reading stays a single pass.
 fn line_of(path: &Path, at: u64) -> u64 {
+    use std::io::Read;
     let Ok(file) = File::open(path) else { return 0 };
-    let mut reader = BufReader::new(file);
     let mut line = 1;
-    let mut read = 0u64;
-    loop {
-        let chunk = match reader.fill_buf() {
-            Ok([]) | Err(_) => return line,
-            Ok(chunk) => chunk,
-        };
-        let remaining = usize::try_from(at.saturating_sub(read)).unwrap_or(usize::MAX);
-        let take = chunk.len().min(remaining);
-        line += chunk[..take].iter().filter(|b| **b == b'\n').count() as u64;
-        read += take as u64;
-        let consumed = chunk.len();
-        reader.consume(consumed);
-        if take < consumed || read >= at {
-            return line;
+    for (offset, byte) in BufReader::new(file).bytes().enumerate() {
+        let Ok(byte) = byte else { break };
+        if offset as u64 >= at && !byte.is_ascii_whitespace() {
+            break;
+        }
+        if byte == b'\n' {
+            line += 1;
         }
     }
+    line
 }
 
 #[cfg(test)]

@@ -84,7 +84,7 @@ impl Options {
 pub fn import(conn: &mut DbConn, options: &Options) -> Result<Summary, Error> {
     let started = Instant::now();
     for file in REQUIRED_FILES {
-        if !options.dir.join(file).is_file() {
+        if !options.dir.join(file).exists() {
             return Err(Error::MissingFile {
                 file,
                 dir: options.dir.clone(),

@@ -1,72 +1,18 @@
 //! The real `stoa` binary, as an operator runs it: a fresh folder, `migrate`, `serve`, the
 //! setup link from the log, `admin create-owner` with the password on standard input.
-#![expect(
-    clippy::unwrap_used,
-    reason = "a test stops at the first failure; helpers outside #[test] count too"
-)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::process::{Command, Stdio};
 
-fn stoa(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_stoa"));
-    command
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env("STOA_CONFIG", dir.join("stoa.toml"))
-        .env("RUST_LOG", "info");
-    command
-}
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-/// Starts `stoa serve` and returns it with the lines it logged until it was serving.
-fn serve(dir: &std::path::Path, port: u16) -> (Server, Vec<String>) {
-    let mut child = stoa(dir)
-        .arg("serve")
-        .env("STOA_BIND", format!("127.0.0.1:{port}"))
-        .env("STOA_BASE_URL", format!("http://127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut output = BufReader::new(stdout).lines();
-    for line in output.by_ref() {
-        let line = line.unwrap();
-        let serving = line.contains("Stoa is serving");
-        lines.push(line);
-        if serving || Instant::now() > deadline {
-            break;
-        }
-    }
-    // Keep reading so the server never writes into a closed pipe.
-    std::thread::spawn(move || output.for_each(drop));
-    (Server(child), lines)
-}
+use common::{free_port, serve, stoa};
 
 #[tokio::test]
 async fn a_fresh_install_serves_and_logs_a_setup_link() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let (_server, log) = serve(dir.path(), port);
+    let (_server, log) = serve(stoa(dir.path()), port);
     assert!(
         dir.path().join("stoa-data/stoa.db").exists(),
         "SQLite file under ./stoa-data: {log:?}"
@@ -139,7 +85,7 @@ async fn create_owner_reads_the_password_from_stdin() {
 
     // With an owner, no setup link is logged, and the owner can log in.
     let port = free_port();
-    let (_server, log) = serve(dir.path(), port);
+    let (_server, log) = serve(stoa(dir.path()), port);
     assert!(!log.iter().any(|l| l.contains("/setup/")), "{log:?}");
     let client = reqwest::Client::builder()
         .cookie_store(true)

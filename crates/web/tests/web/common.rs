@@ -21,31 +21,11 @@ pub const PASSWORD: &str = "velvet ladder orbit pancake";
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[cfg_attr(not(stoa_pg_tests), ignore = "set STOA_TEST_DATABASE_URL to run on PostgreSQL")]
-                async fn $name() {
-                    super::$name($crate::common::TestApp::spawn($crate::common::Backend::Postgres).await).await;
-                }
-            )*
-        }
+        stoa_db::on_both_backends!($crate::common::TestApp::spawn; $($name),*);
     };
 }
 
-#[derive(Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use stoa_db::testing::TestBackend as Backend;
 
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
@@ -74,10 +54,7 @@ impl TestApp {
 
     /// Spawns with settings adjusted by `adjust` (base URL and folders are set already).
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-        let database = match backend {
-            Backend::Sqlite => TestDatabase::sqlite(),
-            Backend::Postgres => TestDatabase::postgres(),
-        };
+        let database = TestDatabase::new(backend);
         let data_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
         let port = listener
