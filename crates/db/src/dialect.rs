@@ -183,3 +183,68 @@ pub fn describe_schema(
         })
         .collect())
 }
+
+/// Tells whether anything was committed to the database since it last looked, whichever
+/// connection, node or process committed it. It holds a connection of its own.
+///
+/// Fork: SQLite moves `PRAGMA data_version` (as one connection sees it) whenever another
+/// connection commits. PostgreSQL has no such counter; the content tables' triggers notify
+/// the `stoa_content` channel on commit (see the `content_changes` migration), and this
+/// connection listens. Notifications arrive when the connection next talks to the server,
+/// so each look sends an empty query.
+pub struct ChangeWatch {
+    conn: DbConn,
+    last_version: i64,
+}
+
+impl std::fmt::Debug for ChangeWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeWatch").finish_non_exhaustive()
+    }
+}
+
+impl ChangeWatch {
+    /// Opens the watching connection to `url`.
+    pub fn open(backend: Backend, url: &str) -> Result<ChangeWatch, crate::Error> {
+        let mut conn = establish(backend, url)
+            .map_err(|e| crate::Error::Worker(format!("cannot open a connection: {e}")))?;
+        if let DbConn::Postgresql(c) = &mut conn {
+            c.batch_execute("LISTEN stoa_content")?;
+        }
+        let mut watch = ChangeWatch {
+            conn,
+            last_version: 0,
+        };
+        watch.changed()?;
+        Ok(watch)
+    }
+
+    /// True when something was committed since the last call (or since it was opened).
+    pub fn changed(&mut self) -> Result<bool, crate::Error> {
+        match &mut self.conn {
+            DbConn::Sqlite(c) => {
+                use diesel::RunQueryDsl;
+                #[derive(diesel::QueryableByName)]
+                struct DataVersion {
+                    #[diesel(sql_type = diesel::sql_types::BigInt)]
+                    data_version: i64,
+                }
+                let version = diesel::sql_query("PRAGMA data_version")
+                    .get_result::<DataVersion>(c)?
+                    .data_version;
+                let changed = version != self.last_version;
+                self.last_version = version;
+                Ok(changed)
+            }
+            DbConn::Postgresql(c) => {
+                c.batch_execute("")?;
+                let mut changed = false;
+                for notification in c.notifications_iter() {
+                    notification?;
+                    changed = true;
+                }
+                Ok(changed)
+            }
+        }
+    }
+}

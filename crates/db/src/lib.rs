@@ -112,6 +112,7 @@ pub struct Db {
     pool: Pool<Manager>,
     permits: Arc<Semaphore>,
     backend: Backend,
+    url: Arc<str>,
 }
 
 impl std::fmt::Debug for Db {
@@ -148,12 +149,18 @@ impl Db {
             pool,
             permits: Arc::new(Semaphore::new(pool_size as usize)),
             backend,
+            url: Arc::from(url),
         })
     }
 
     /// The engine behind this pool.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A watch on commits to this database, on a connection of its own (outside the pool).
+    pub fn watch_changes(&self) -> Result<dialect::ChangeWatch, Error> {
+        dialect::ChangeWatch::open(self.backend, &self.url)
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking pool, so diesel's synchronous

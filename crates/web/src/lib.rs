@@ -13,6 +13,7 @@ mod home;
 mod layout;
 mod limits;
 mod logging;
+pub mod page_cache;
 mod profiles;
 mod session;
 pub mod settings;
@@ -23,7 +24,8 @@ mod votes;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, Service};
+use actix_web::http::Method;
 use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpServer, web};
 use stoa_accounts::mail::Mailer;
@@ -43,17 +45,21 @@ pub struct AppState {
     hash_permits: Arc<Semaphore>,
     /// Readers per thread, counted in memory and saved in batches.
     pub views: Arc<view_counts::ViewCounter>,
+    /// Guests' pages, kept until content changes.
+    pub pages: Arc<page_cache::PageCache>,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings, mailer: Mailer) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pages = Arc::new(page_cache::PageCache::default());
         AppState {
             db,
             settings,
             mailer,
             hash_permits: Arc::new(Semaphore::new(cores * 2)),
-            views: Arc::new(view_counts::ViewCounter::default()),
+            views: Arc::new(view_counts::ViewCounter::new(Arc::clone(&pages))),
+            pages,
         }
     }
 
@@ -137,7 +143,9 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
             "serving the files in the public folder"
         );
     }
+    page_cache::PageCache::watch(&state.pages, &db);
     tokio::spawn(async move { views.flush_forever(db, VIEW_FLUSH_EVERY).await });
+    let pages = Arc::clone(&state.pages);
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
         let headers = if https {
@@ -145,8 +153,23 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
         } else {
             security_headers()
         };
+        let pages = Arc::clone(&pages);
         App::new()
             .app_data(state.clone())
+            // A request that may have written: this node's cached pages are out of date
+            // once it is answered (other nodes hear of it from the database).
+            .wrap_fn(move |req, srv| {
+                let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
+                let pages = Arc::clone(&pages);
+                let response = srv.call(req);
+                async move {
+                    let response = response.await;
+                    if writes {
+                        pages.invalidate();
+                    }
+                    response
+                }
+            })
             .wrap(Compress::default())
             .wrap(headers)
             .wrap(tracing_actix_web::TracingLogger::<logging::RequestSpan>::new())

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -19,7 +20,7 @@ use stoa_threads::views::{
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
-use crate::layout::{Layout, form_key, human_time, render, see_other};
+use crate::layout::{Layout, form_key, html, human_time, render, see_other};
 use crate::session::{Checked, CsrfOnly, SignedIn, Viewer};
 use crate::{AppError, AppState};
 
@@ -584,6 +585,14 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     policy::decide(viewer.actor(), Action::ReadPublic)?;
     let (id, slug) = path.into_inner();
+    // Every guest sees the same page: serve it from memory while content is unchanged.
+    let guest = viewer.user.is_none();
+    let cache_key = req.uri().to_string();
+    if guest && let Some(body) = state.pages.get(&cache_key) {
+        count_view(&state, &req, ThreadId(id));
+        return Ok(html(body));
+    }
+    let generation = state.pages.generation();
     let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
     let order = AnswerOrder::parse(query.sort.as_deref().unwrap_or_default());
     let expanded = query.comments.map(PostId);
@@ -599,11 +608,21 @@ async fn show(
             .insert_header(("Location", location))
             .finish());
     }
-    if let Some(reader) = crate::limits::client_address(&req, &state) {
-        state.views.saw(reader, thread.page.head.id);
-    }
+    count_view(&state, &req, thread.page.head.id);
     let page = ThreadView::new(&state, &viewer, thread);
+    if guest {
+        let body = Bytes::from(page.render()?);
+        state.pages.put(cache_key, generation, body.clone());
+        return Ok(html(body));
+    }
     render(&page, StatusCode::OK, &page.layout, None)
+}
+
+/// Counts the reader of `thread` (once per reader and day, see `view_counts`).
+fn count_view(state: &AppState, req: &HttpRequest, thread: ThreadId) {
+    if let Some(reader) = crate::limits::client_address(req, state) {
+        state.views.saw(reader, thread);
+    }
 }
 
 /// `/q/{id}` redirects to the thread's full address, for those who may see the thread.

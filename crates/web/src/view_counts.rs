@@ -5,10 +5,12 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use stoa_db::{Db, ThreadId, dialect};
+
+use crate::page_cache::PageCache;
 use time::{Date, OffsetDateTime};
 
 /// How many distinct (reader, thread) pairs are remembered in a day before the memory is
@@ -19,6 +21,8 @@ const MAX_REMEMBERED: usize = 1_000_000;
 #[derive(Debug)]
 pub struct ViewCounter {
     inner: Mutex<State>,
+    /// Guests' pages show the counts: a flush makes them out of date.
+    pages: Arc<PageCache>,
 }
 
 #[derive(Debug)]
@@ -27,14 +31,6 @@ struct State {
     key: RandomState,
     seen: HashSet<u64>,
     pending: HashMap<ThreadId, i64>,
-}
-
-impl Default for ViewCounter {
-    fn default() -> Self {
-        ViewCounter {
-            inner: Mutex::new(State::new(OffsetDateTime::now_utc().date())),
-        }
-    }
 }
 
 impl State {
@@ -49,6 +45,14 @@ impl State {
 }
 
 impl ViewCounter {
+    /// A counter whose flushes invalidate `pages`.
+    pub fn new(pages: Arc<PageCache>) -> ViewCounter {
+        ViewCounter {
+            inner: Mutex::new(State::new(OffsetDateTime::now_utc().date())),
+            pages,
+        }
+    }
+
     /// Notes that `reader` opened `thread`; only their first visit of the day counts.
     pub fn saw(&self, reader: IpAddr, thread: ThreadId) {
         let Ok(mut state) = self.inner.lock() else {
@@ -87,9 +91,9 @@ impl ViewCounter {
                 })
             })
             .await;
-        if written.is_err()
-            && let Ok(mut state) = self.inner.lock()
-        {
+        if written.is_ok() {
+            self.pages.invalidate();
+        } else if let Ok(mut state) = self.inner.lock() {
             for (thread, views) in counted {
                 *state.pending.entry(thread).or_default() += views;
             }

@@ -36,7 +36,9 @@ pub struct TestApp {
     /// The server's view counter, to flush it when a test wants the counts saved.
     pub views: std::sync::Arc<stoa_web::view_counts::ViewCounter>,
     server: actix_web::dev::ServerHandle,
-    _database: TestDatabase,
+    /// Dropped (and with it the database) by the first node only.
+    _database: Option<TestDatabase>,
+    database_url: String,
     _data_dir: tempfile::TempDir,
 }
 
@@ -55,6 +57,21 @@ impl TestApp {
     /// Spawns with settings adjusted by `adjust` (base URL and folders are set already).
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let database = TestDatabase::new(backend);
+        let url = database.url.clone();
+        Self::spawn_on(backend, Some(database), url, adjust).await
+    }
+
+    /// A second node on this one's database (as behind a load balancer).
+    pub async fn second_node(&self) -> TestApp {
+        Self::spawn_on(self.backend, None, self.database_url.clone(), |_| {}).await
+    }
+
+    async fn spawn_on(
+        backend: Backend,
+        database: Option<TestDatabase>,
+        database_url: String,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
         let port = listener
@@ -63,7 +80,7 @@ impl TestApp {
             .port();
         let base = format!("http://127.0.0.1:{port}");
         let mut settings = Settings {
-            database_url: database.url.clone(),
+            database_url: database_url.clone(),
             data_dir: data_dir.path().to_owned(),
             bind: format!("127.0.0.1:{port}"),
             base_url: base.clone(),
@@ -95,6 +112,7 @@ impl TestApp {
             views,
             server: handle,
             _database: database,
+            database_url,
             _data_dir: data_dir,
         }
     }

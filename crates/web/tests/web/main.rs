@@ -9,6 +9,7 @@ mod edits;
 
 mod accounts;
 mod limits;
+mod page_cache;
 mod profiles;
 mod qa;
 mod security;

@@ -1,0 +1,123 @@
+//! Guests' pages come from memory while content is unchanged, and never once it changed:
+//! on this node at once, from elsewhere (another node, a command) within moments.
+
+use std::time::{Duration, Instant};
+
+use stoa_accounts::Role;
+use stoa_db::diesel::prelude::*;
+use stoa_db::schema::threads;
+use stoa_db::{ThreadId, dialect};
+
+use crate::common::{Browser, TestApp};
+use crate::on_both_backends;
+
+async fn text(browser: &Browser, path: &str) -> String {
+    browser.get(path).await.text().await.unwrap_or_default()
+}
+
+/// Reads `path` as a guest until it contains `needle`, for at most three seconds.
+async fn eventually_contains(browser: &Browser, path: &str, needle: &str) -> Duration {
+    let started = Instant::now();
+    loop {
+        if text(browser, path).await.contains(needle) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{path} never showed {needle:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn a_new_answer_shows_to_guests_at_once(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner
+        .ask(&category, "Where is the invoice for March?")
+        .await;
+    let guest = app.browser();
+    let first = text(&guest, &thread).await;
+    assert!(first.contains("Where is the invoice for March?"));
+    assert_eq!(
+        text(&guest, &thread).await,
+        first,
+        "the same page for every guest"
+    );
+    owner
+        .answer(&thread, "Open Billing, then Invoices, then March.")
+        .await;
+    assert!(
+        text(&guest, &thread)
+            .await
+            .contains("Open Billing, then Invoices, then March."),
+        "the first read after the answer shows it"
+    );
+}
+
+async fn members_never_get_the_guests_copy(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Can I pay by bank transfer?").await;
+    let guest = app.browser();
+    let guest_page = text(&guest, &thread).await;
+    assert!(!guest_page.contains("Log out"));
+    let member = app.signed_in("martha", Role::Member).await;
+    let member_page = text(&member, &thread).await;
+    assert!(member_page.contains("Log out") && member_page.contains("martha"));
+    assert!(!text(&guest, &thread).await.contains("martha"));
+}
+
+/// A change written straight to the database (as another process would) reaches guests.
+async fn a_change_from_elsewhere_reaches_guests(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner
+        .ask(&category, "Is there a discount for schools?")
+        .await;
+    let guest = app.browser();
+    assert!(text(&guest, &thread).await.contains("discount for schools"));
+    let id: i64 = thread
+        .split('/')
+        .nth(2)
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_default();
+    app.db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                stoa_db::diesel::update(threads::table.find(ThreadId(id)))
+                    .set(threads::title.eq("Is there a discount for schools and libraries?"))
+                    .execute(conn)
+            })
+            .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    eventually_contains(&guest, &thread, "discount for schools and libraries").await;
+}
+
+/// Two nodes on one database: an answer posted on one reaches the other's guests.
+async fn an_answer_on_one_node_reaches_guests_of_another(app: TestApp) {
+    let other = app.second_node().await;
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "How do I export my data?").await;
+    let guest_elsewhere = other.browser();
+    assert!(
+        text(&guest_elsewhere, &thread)
+            .await
+            .contains("export my data")
+    );
+    owner
+        .answer(&thread, "Settings, then Export, then Download.")
+        .await;
+    eventually_contains(
+        &guest_elsewhere,
+        &thread,
+        "Settings, then Export, then Download.",
+    )
+    .await;
+}
+
+on_both_backends!(
+    a_new_answer_shows_to_guests_at_once,
+    members_never_get_the_guests_copy,
+    a_change_from_elsewhere_reaches_guests,
+    an_answer_on_one_node_reaches_guests_of_another,
+);
