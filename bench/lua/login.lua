@@ -4,7 +4,8 @@
 -- username, password, origin (the base URL).
 --
 -- Log-in attempts are limited to 10 a minute per client address, so every request claims a
--- different client in X-Forwarded-For (10.<thread>.<n>.<n>); the server must run with
+-- different client in X-Forwarded-For (198.18.0.0/15, the range set aside for benchmarks:
+-- 198.<18 + thread>.<n>.<n>; only a header, no traffic goes there); the server must run with
 -- STOA_TRUST_PROXY_HEADERS=true to believe it. This simulates many clients logging in at
 -- once. Success is a 303 with a new session cookie; 422 (wrong password) or 429 (limited)
 -- count as errors.
@@ -24,7 +25,7 @@ end
 function request()
    counter = counter + 1
    -- wrk.format replaces wrk.headers when given headers, so the address goes into wrk.headers.
-   wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", thread_no % 256,
+   wrk.headers["X-Forwarded-For"] = string.format("198.%d.%d.%d", 18 + thread_no % 2,
       math.floor(counter / 256) % 256, counter % 256)
    return wrk.format("POST", "/login", nil, body)
 end
