@@ -205,6 +205,7 @@ pub fn build(conn: &mut DbConn, posts: u64, seed: u64) -> Result<Built, Error> {
         })?;
     }
     dialect::write_transaction(conn, recount_tags)?;
+    dialect::refresh_statistics(conn)?;
     built.popular_tag = tags::table
         .order((tags::question_count.desc(), tags::name))
         .select(tags::name)

@@ -166,7 +166,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         Mailer::smtp(&settings.smtp_url, &settings.mail_from)?
     };
     announce_owner_setup(&db, &settings).await?;
-    tokio::spawn(purge_rate_limits(db.clone()));
+    tokio::spawn(hourly_upkeep(db.clone()));
     let listener = TcpListener::bind(&settings.bind)
         .with_context(|| format!("listening on {}", settings.bind))?;
     tracing::info!(http.address = %settings.bind, http.base_url = %settings.base_url, "Stoa is serving");
@@ -174,12 +174,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Hourly, drops the counters of rate-limit windows that ended long ago (windows last an hour
-/// at most).
-async fn purge_rate_limits(db: Db) {
+/// At start and hourly: lets the database refresh its planner statistics, and drops the
+/// counters of rate-limit windows that ended long ago (windows last an hour at most).
+async fn hourly_upkeep(db: Db) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
+        if let Err(e) = db
+            .run(|conn| dialect::optimize(conn).map_err(stoa_db::Error::from))
+            .await
+        {
+            tracing::warn!(error = %e, "refreshing the planner statistics failed");
+        }
         let before = stoa_db::time::now() - time::Duration::days(1);
         let purged = db
             .run(move |conn| limits::purge(conn, before).map_err(stoa_db::Error::from))

@@ -277,11 +277,18 @@ pub fn list(
     cursor: Option<Cursor>,
     limit: usize,
 ) -> Result<Page<ThreadSummary>, Error> {
+    // The question's score as a subquery rather than a join with posts: with the join,
+    // SQLite without planner statistics scans every post and sorts them; this way the list
+    // walks the threads index in order and stops at the page's end, whatever the statistics.
+    let question_score = posts::table
+        .filter(posts::thread_id.eq(threads::id))
+        .filter(posts::is_question.eq(true))
+        .select(posts::score)
+        .single_value()
+        .assume_not_null();
     let mut query = threads::table
         .inner_join(categories::table)
         .inner_join(users::table)
-        .inner_join(posts::table)
-        .filter(posts::is_question.eq(true))
         .filter(threads::deleted_at.is_null())
         .select((
             threads::id,
@@ -292,7 +299,7 @@ pub fn list(
             threads::last_activity_at,
             threads::accepted_answer_id.is_not_null(),
             threads::closed_at.is_not_null(),
-            posts::score,
+            question_score,
             categories::name,
             categories::slug,
             AUTHOR,
