@@ -126,6 +126,7 @@ diesel::table! {
     thread_tags (thread_id, tag_id) {
         thread_id -> BigInt,
         tag_id -> BigInt,
+        thread_created_at -> Timestamp,
     }
 }
 

@@ -1,7 +1,7 @@
 //! `stoa bench-data --posts N`: a larger community for benchmarks, recombined from the
-//! content already in the database (an imported dump): real titles, bodies, tags, comments
-//! and authors, drawn at random and put together into new threads. The same seed on the same
-//! content builds the same community.
+//! imported content (an imported dump; never from generated content): real titles, bodies,
+//! tags, comments and authors, drawn at random and put together into new threads. The same
+//! seed on the same imported content builds the same community.
 //!
 //! Each generated post keeps the attribution of the post its body was taken from, so the
 //! pages it appears on still name the author and licence.
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use stoa_db::schema::{comments, post_origins, post_revisions, posts, tags, thread_tags, threads};
+use stoa_db::schema::{
+    comments, import_map, post_origins, post_revisions, posts, tags, thread_tags, threads, users,
+};
 use stoa_db::{CategoryId, DbConn, PostId, TagId, ThreadId, UserId, dialect};
 use time::PrimitiveDateTime;
 
@@ -62,7 +64,12 @@ struct SourcePost {
     body_html: String,
     score: i32,
     comment_count: i32,
+    /// The body's attribution, which travels with it.
+    origin: Option<Origin>,
 }
+
+/// `(site name, url, author, author's profile, licence)` of a source post.
+type Origin = (String, String, String, Option<String>, String);
 
 /// A thread of the source content.
 #[derive(Debug, Clone, Queryable)]
@@ -89,9 +96,47 @@ struct Material {
     start: PrimitiveDateTime,
 }
 
+/// The local ids of the imported rows of `kind` (generated content is never drawn from, so
+/// growing a community again draws from the same material).
+fn imported(
+    kind: &'static str,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<import_map::table, diesel::dsl::Eq<import_map::kind, &'static str>>,
+    import_map::local_id,
+> {
+    import_map::table
+        .filter(import_map::kind.eq(kind))
+        .select(import_map::local_id)
+}
+
 fn load(conn: &mut DbConn) -> Result<Material, Error> {
+    let all: Vec<SourcePost> = posts::table
+        .left_join(post_origins::table)
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::id.eq_any(imported(crate::map::POST)))
+        .order(posts::id)
+        .select((
+            posts::id,
+            posts::is_question,
+            posts::body_source,
+            posts::body_html,
+            posts::score,
+            posts::comment_count,
+            (
+                post_origins::site_name,
+                post_origins::url,
+                post_origins::author_name,
+                post_origins::author_url,
+                post_origins::license,
+            )
+                .nullable(),
+        ))
+        .load(conn)?;
+    let question_posts: Vec<PostId> = all.iter().filter(|p| p.is_question).map(|p| p.id).collect();
     let threads: Vec<SourceThread> = threads::table
+        .inner_join(posts::table)
         .filter(threads::deleted_at.is_null())
+        .filter(posts::id.eq_any(&question_posts))
         .order(threads::id)
         .select((
             threads::id,
@@ -103,18 +148,6 @@ fn load(conn: &mut DbConn) -> Result<Material, Error> {
             threads::accepted_answer_id.is_not_null(),
         ))
         .load(conn)?;
-    let all: Vec<SourcePost> = posts::table
-        .filter(posts::deleted_at.is_null())
-        .order(posts::id)
-        .select((
-            posts::id,
-            posts::is_question,
-            posts::body_source,
-            posts::body_html,
-            posts::score,
-            posts::comment_count,
-        ))
-        .load(conn)?;
     let (questions, answers): (Vec<SourcePost>, Vec<SourcePost>) =
         all.into_iter().partition(|p| p.is_question);
     if questions.is_empty() || answers.is_empty() {
@@ -124,6 +157,7 @@ fn load(conn: &mut DbConn) -> Result<Material, Error> {
         ));
     }
     let comments = comments::table
+        .filter(comments::id.eq_any(imported(crate::map::COMMENT)))
         .order(comments::id)
         .select((comments::body_source, comments::body_html))
         .load(conn)?;
@@ -142,11 +176,11 @@ fn load(conn: &mut DbConn) -> Result<Material, Error> {
                 .collect()
         })
         .collect();
-    let mut authors: Vec<UserId> = posts::table
-        .select(posts::author_id)
-        .distinct()
+    let authors: Vec<UserId> = users::table
+        .filter(users::id.eq_any(imported(crate::map::USER)))
+        .order(users::id)
+        .select(users::id)
         .load(conn)?;
-    authors.sort();
     let newest: Option<PrimitiveDateTime> = posts::table
         .select(diesel::dsl::max(posts::created_at))
         .first(conn)?;
@@ -253,6 +287,7 @@ fn generate_thread(
             .values((
                 thread_tags::thread_id.eq(thread),
                 thread_tags::tag_id.eq(tag),
+                thread_tags::thread_created_at.eq(at),
             ))
             .execute(conn)?;
     }
@@ -324,19 +359,7 @@ fn copy_post(
             post_revisions::created_at.eq(at),
         ))
         .execute(conn)?;
-    // The body's attribution travels with it.
-    let origin = post_origins::table
-        .find(source.id)
-        .select((
-            post_origins::site_name,
-            post_origins::url,
-            post_origins::author_name,
-            post_origins::author_url,
-            post_origins::license,
-        ))
-        .first::<(String, String, String, Option<String>, String)>(conn)
-        .optional()?;
-    if let Some((site_name, url, author_name, author_url, license)) = origin {
+    if let Some((site_name, url, author_name, author_url, license)) = &source.origin {
         diesel::insert_into(post_origins::table)
             .values((
                 post_origins::post_id.eq(id),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use stoa_db::schema::{tags, thread_tags};
+use stoa_db::schema::{tags, thread_tags, threads};
 use stoa_db::{DbConn, TagId, ThreadId, time::now};
 
 use crate::Error;
@@ -171,13 +171,20 @@ pub fn set_for_thread(conn: &mut DbConn, thread: ThreadId, ids: &[TagId]) -> Res
             .set(tags::question_count.eq(tags::question_count - 1))
             .execute(conn)?;
     }
-    for tag in &added {
-        diesel::insert_into(thread_tags::table)
-            .values((
-                thread_tags::thread_id.eq(thread),
-                thread_tags::tag_id.eq(tag),
-            ))
-            .execute(conn)?;
+    if !added.is_empty() {
+        let created_at: time::PrimitiveDateTime = threads::table
+            .find(thread)
+            .select(threads::created_at)
+            .first(conn)?;
+        for tag in &added {
+            diesel::insert_into(thread_tags::table)
+                .values((
+                    thread_tags::thread_id.eq(thread),
+                    thread_tags::tag_id.eq(tag),
+                    thread_tags::thread_created_at.eq(created_at),
+                ))
+                .execute(conn)?;
+        }
     }
     if !added.is_empty() {
         diesel::update(tags::table.filter(tags::id.eq_any(&added)))

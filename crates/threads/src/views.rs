@@ -268,8 +268,82 @@ fn limit_plus_one(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(50) + 1
 }
 
-/// A page of the `kind` list (optionally one category's), `limit` per page, after `cursor`.
-/// Newest-first lists page by `(created_at, id)`, the active list by `(last_activity_at, id)`.
+/// The rows of a question list from `$from` (threads, or one tag's rows joined with their
+/// threads), boxed, at most `$limit`.
+macro_rules! summaries {
+    ($from:expr, $limit:expr) => {{
+        // The question's score as a subquery rather than a join with posts: with the join,
+        // SQLite without planner statistics scans every post and sorts them; this way the list
+        // walks an index in order and stops at the page's end, whatever the statistics.
+        let question_score = posts::table
+            .filter(posts::thread_id.eq(threads::id))
+            .filter(posts::is_question.eq(true))
+            .select(posts::score)
+            .single_value()
+            .assume_not_null();
+        $from
+            .filter(threads::deleted_at.is_null())
+            .select((
+                threads::id,
+                threads::title,
+                threads::slug,
+                threads::answer_count,
+                threads::created_at,
+                threads::last_activity_at,
+                threads::accepted_answer_id.is_not_null(),
+                threads::closed_at.is_not_null(),
+                question_score,
+                categories::name,
+                categories::slug,
+                AUTHOR,
+            ))
+            .limit($limit)
+            .into_boxed::<MultiBackend>()
+    }};
+}
+
+/// Narrows a list query to `kind` and the category, positions it after `cursor`, orders it
+/// and loads it. `$at` and `$id` are the newest-first order: the thread's creation time and
+/// id, or the same values as a tag's rows carry them.
+macro_rules! load_list {
+    ($query:expr, $conn:expr, $kind:expr, $filter:expr, $cursor:expr, $at:expr, $id:expr) => {{
+        let mut query = $query;
+        if let Some(category) = $filter.category {
+            query = query.filter(threads::category_id.eq(category));
+        }
+        query = match $kind {
+            ListKind::Unanswered => query.filter(threads::answer_count.eq(0)),
+            ListKind::Unsolved => query.filter(threads::accepted_answer_id.is_null()),
+            ListKind::Solved => query.filter(threads::accepted_answer_id.is_not_null()),
+            ListKind::Newest | ListKind::Active => query,
+        };
+        if $kind == ListKind::Active {
+            if let Some(c) = $cursor {
+                let before = threads::last_activity_at
+                    .lt(c.at)
+                    .or(threads::last_activity_at
+                        .eq(c.at)
+                        .and(threads::id.lt(ThreadId(c.id))));
+                query = query.filter(before);
+            }
+            query
+                .order((threads::last_activity_at.desc(), threads::id.desc()))
+                .load::<ThreadSummary>($conn)?
+        } else {
+            if let Some(c) = $cursor {
+                let before = $at.lt(c.at).or($at.eq(c.at).and($id.lt(ThreadId(c.id))));
+                query = query.filter(before);
+            }
+            query
+                .order(($at.desc(), $id.desc()))
+                .load::<ThreadSummary>($conn)?
+        }
+    }};
+}
+
+/// A page of the `kind` list (optionally one category's or one tag's), `limit` per page,
+/// after `cursor`. Newest-first lists page by `(created_at, id)`, the active list by
+/// `(last_activity_at, id)`.
 pub fn list(
     conn: &mut DbConn,
     kind: ListKind,
@@ -277,72 +351,42 @@ pub fn list(
     cursor: Option<Cursor>,
     limit: usize,
 ) -> Result<Page<ThreadSummary>, Error> {
-    // The question's score as a subquery rather than a join with posts: with the join,
-    // SQLite without planner statistics scans every post and sorts them; this way the list
-    // walks the threads index in order and stops at the page's end, whatever the statistics.
-    let question_score = posts::table
-        .filter(posts::thread_id.eq(threads::id))
-        .filter(posts::is_question.eq(true))
-        .select(posts::score)
-        .single_value()
-        .assume_not_null();
-    let mut query = threads::table
-        .inner_join(categories::table)
-        .inner_join(users::table)
-        .filter(threads::deleted_at.is_null())
-        .select((
-            threads::id,
-            threads::title,
-            threads::slug,
-            threads::answer_count,
-            threads::created_at,
-            threads::last_activity_at,
-            threads::accepted_answer_id.is_not_null(),
-            threads::closed_at.is_not_null(),
-            question_score,
-            categories::name,
-            categories::slug,
-            AUTHOR,
-        ))
-        .limit(limit_plus_one(limit))
-        .into_boxed::<MultiBackend>();
-    if let Some(category) = filter.category {
-        query = query.filter(threads::category_id.eq(category));
-    }
-    if let Some(tag) = filter.tag {
-        let tagged = thread_tags::table
-            .filter(thread_tags::tag_id.eq(tag))
-            .select(thread_tags::thread_id);
-        query = query.filter(threads::id.eq_any(tagged));
-    }
-    query = match kind {
-        ListKind::Unanswered => query.filter(threads::answer_count.eq(0)),
-        ListKind::Unsolved => query.filter(threads::accepted_answer_id.is_null()),
-        ListKind::Solved => query.filter(threads::accepted_answer_id.is_not_null()),
-        ListKind::Newest | ListKind::Active => query,
-    };
-    let rows = if kind == ListKind::Active {
-        if let Some(c) = cursor {
-            let before = threads::last_activity_at
-                .lt(c.at)
-                .or(threads::last_activity_at
-                    .eq(c.at)
-                    .and(threads::id.lt(ThreadId(c.id))));
-            query = query.filter(before);
+    let rows = match filter.tag {
+        // A tag's list walks that tag's rows in creation order (index thread_tags_tag_newest).
+        Some(tag) => {
+            let tagged = thread_tags::table
+                .inner_join(
+                    threads::table
+                        .inner_join(categories::table)
+                        .inner_join(users::table),
+                )
+                .filter(thread_tags::tag_id.eq(tag));
+            let query = summaries!(tagged, limit_plus_one(limit));
+            load_list!(
+                query,
+                conn,
+                kind,
+                filter,
+                cursor,
+                thread_tags::thread_created_at,
+                thread_tags::thread_id
+            )
         }
-        query
-            .order((threads::last_activity_at.desc(), threads::id.desc()))
-            .load::<ThreadSummary>(conn)?
-    } else {
-        if let Some(c) = cursor {
-            let before = threads::created_at.lt(c.at).or(threads::created_at
-                .eq(c.at)
-                .and(threads::id.lt(ThreadId(c.id))));
-            query = query.filter(before);
+        None => {
+            let all = threads::table
+                .inner_join(categories::table)
+                .inner_join(users::table);
+            let query = summaries!(all, limit_plus_one(limit));
+            load_list!(
+                query,
+                conn,
+                kind,
+                filter,
+                cursor,
+                threads::created_at,
+                threads::id
+            )
         }
-        query
-            .order((threads::created_at.desc(), threads::id.desc()))
-            .load::<ThreadSummary>(conn)?
     };
     Ok(Page::from_rows(rows, limit, |t| {
         let at = if kind == ListKind::Active {

@@ -1,0 +1,2 @@
+DROP INDEX thread_tags_tag_newest;
+ALTER TABLE thread_tags DROP COLUMN thread_created_at;
