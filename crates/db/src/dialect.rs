@@ -229,7 +229,7 @@ pub fn describe_schema(
 /// connection commits. PostgreSQL has no such counter; the content tables' triggers notify
 /// the `stoa_content` channel on commit (see the `content_changes` migration), and this
 /// connection listens. Notifications arrive when the connection next talks to the server,
-/// so each look sends an empty query.
+/// so each look sends a trivial query.
 pub struct ChangeWatch {
     conn: DbConn,
     last_version: i64,
@@ -275,7 +275,8 @@ impl ChangeWatch {
                 Ok(changed)
             }
             DbConn::Postgresql(c) => {
-                c.batch_execute("")?;
+                // Not an empty query: diesel reports PostgreSQL's answer to one as an error.
+                c.batch_execute("SELECT 1")?;
                 let mut changed = false;
                 for notification in c.notifications_iter() {
                     notification?;

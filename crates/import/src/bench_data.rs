@@ -16,6 +16,7 @@ use stoa_db::schema::{
     comments, import_map, post_origins, post_revisions, posts, tags, thread_tags, threads, users,
 };
 use stoa_db::{CategoryId, DbConn, PostId, TagId, ThreadId, UserId, dialect};
+use stoa_threads::views::Origin;
 use time::PrimitiveDateTime;
 
 use crate::Error;
@@ -68,9 +69,6 @@ struct SourcePost {
     origin: Option<Origin>,
 }
 
-/// `(site name, url, author, author's profile, licence)` of a source post.
-type Origin = (String, String, String, Option<String>, String);
-
 /// A thread of the source content.
 #[derive(Debug, Clone, Queryable)]
 struct SourceThread {
@@ -122,14 +120,7 @@ fn load(conn: &mut DbConn) -> Result<Material, Error> {
             posts::body_html,
             posts::score,
             posts::comment_count,
-            (
-                post_origins::site_name,
-                post_origins::url,
-                post_origins::author_name,
-                post_origins::author_url,
-                post_origins::license,
-            )
-                .nullable(),
+            stoa_threads::views::ORIGIN.nullable(),
         ))
         .load(conn)?;
     let question_posts: Vec<PostId> = all.iter().filter(|p| p.is_question).map(|p| p.id).collect();
@@ -359,15 +350,15 @@ fn copy_post(
             post_revisions::created_at.eq(at),
         ))
         .execute(conn)?;
-    if let Some((site_name, url, author_name, author_url, license)) = &source.origin {
+    if let Some(origin) = &source.origin {
         diesel::insert_into(post_origins::table)
             .values((
                 post_origins::post_id.eq(id),
-                post_origins::site_name.eq(site_name),
-                post_origins::url.eq(url),
-                post_origins::author_name.eq(author_name),
-                post_origins::author_url.eq(author_url),
-                post_origins::license.eq(license),
+                post_origins::site_name.eq(&origin.site_name),
+                post_origins::url.eq(&origin.url),
+                post_origins::author_name.eq(&origin.author_name),
+                post_origins::author_url.eq(&origin.author_url),
+                post_origins::license.eq(&origin.license),
             ))
             .execute(conn)?;
     }

@@ -261,6 +261,21 @@ impl ThreadPage {
     }
 }
 
+/// The columns of an [`Origin`] (left-joined: `ORIGIN.nullable()`).
+pub const ORIGIN: (
+    post_origins::site_name,
+    post_origins::url,
+    post_origins::author_name,
+    post_origins::author_url,
+    post_origins::license,
+) = (
+    post_origins::site_name,
+    post_origins::url,
+    post_origins::author_name,
+    post_origins::author_url,
+    post_origins::license,
+);
+
 const AUTHOR: (users::id, users::username, users::display_name, users::role) =
     (users::id, users::username, users::display_name, users::role);
 
@@ -450,14 +465,7 @@ pub fn thread(
         posts::updated_at,
         posts::deleted_at.is_not_null(),
         AUTHOR,
-        (
-            post_origins::site_name,
-            post_origins::url,
-            post_origins::author_name,
-            post_origins::author_url,
-            post_origins::license,
-        )
-            .nullable(),
+        ORIGIN.nullable(),
     );
     // The question and (on the first page) the accepted answer, in one query.
     let pinned_ids: Vec<PostId> = match (head.accepted_answer_id, cursor) {

@@ -35,6 +35,8 @@ pub struct TestApp {
     pub mail_dir: PathBuf,
     /// The server's view counter, to flush it when a test wants the counts saved.
     pub views: std::sync::Arc<stoa_web::view_counts::ViewCounter>,
+    /// The server's cache of guests' pages.
+    pub pages: std::sync::Arc<stoa_web::page_cache::PageCache>,
     server: actix_web::dev::ServerHandle,
     /// Dropped (and with it the database) by the first node only.
     _database: Option<TestDatabase>,
@@ -101,6 +103,7 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("mailer: {e}"));
         let state = AppState::new(db.clone(), settings, mailer);
         let views = std::sync::Arc::clone(&state.views);
+        let pages = std::sync::Arc::clone(&state.pages);
         let server = stoa_web::server(state, listener).unwrap_or_else(|e| panic!("server: {e}"));
         let handle = server.handle();
         tokio::spawn(server);
@@ -110,6 +113,7 @@ impl TestApp {
             db,
             mail_dir,
             views,
+            pages,
             server: handle,
             _database: database,
             database_url,

@@ -66,6 +66,28 @@ async fn members_never_get_the_guests_copy(app: TestApp) {
     assert!(!text(&guest, &thread).await.contains("martha"));
 }
 
+/// While nothing changes the cache is never emptied, however long guests read (so their
+/// pages come from memory; the watch on the database must not cry wolf).
+async fn pages_stay_cached_while_nothing_changes(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Do you ship to Norway?").await;
+    // The watch hears of the question's own commit within its interval: let it.
+    tokio::time::sleep(stoa_web::page_cache::WATCH_EVERY * 3).await;
+    let guest = app.browser();
+    let first = text(&guest, &thread).await;
+    let generation = app.pages.generation();
+    let until = Instant::now() + Duration::from_millis(800);
+    while Instant::now() < until {
+        assert_eq!(text(&guest, &thread).await, first);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        app.pages.generation(),
+        generation,
+        "nothing changed, yet the cache was emptied"
+    );
+}
+
 /// A change written straight to the database (as another process would) reaches guests.
 async fn a_change_from_elsewhere_reaches_guests(app: TestApp) {
     let (owner, category) = app.with_category().await;
@@ -117,6 +139,7 @@ async fn an_answer_on_one_node_reaches_guests_of_another(app: TestApp) {
 
 on_both_backends!(
     a_new_answer_shows_to_guests_at_once,
+    pages_stay_cached_while_nothing_changes,
     members_never_get_the_guests_copy,
     a_change_from_elsewhere_reaches_guests,
     an_answer_on_one_node_reaches_guests_of_another,
