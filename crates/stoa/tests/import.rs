@@ -86,6 +86,18 @@ impl Community {
             .unwrap_or_else(|e| panic!("{kind} {original} is not mapped: {e}"))
     }
 
+    /// The local thread of the source question `original`.
+    async fn thread_of(&self, original: i64) -> i64 {
+        let post = self.local("post", original).await;
+        self.query(move |conn| {
+            posts::table
+                .find(post)
+                .select(posts::thread_id)
+                .first::<i64>(conn)
+        })
+        .await
+    }
+
     async fn query<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut stoa_db::DbConn) -> QueryResult<T> + Send + 'static,
@@ -429,33 +441,21 @@ async fn the_fixture_imports_exactly(c: Community) {
     assert_eq!(scores, vec![(19, 5), (-3, 1)]);
 
     // 7827 is closed as a duplicate of 7383; 7047 is closed, not as a duplicate.
-    let q7827 = c.local("post", 7827).await;
-    let q7383 = c.local("post", 7383).await;
-    let q7047 = c.local("post", 7047).await;
-    let closed = c
+    let (duplicate, original, off_topic) = (
+        c.thread_of(7827).await,
+        c.thread_of(7383).await,
+        c.thread_of(7047).await,
+    );
+    let states = c
         .query(move |conn| {
-            let thread_of = |conn: &mut stoa_db::DbConn, post: i64| {
-                posts::table
-                    .find(post)
-                    .select(posts::thread_id)
-                    .first::<i64>(conn)
-            };
-            let (duplicate, original, off_topic) = (
-                thread_of(conn, q7827)?,
-                thread_of(conn, q7383)?,
-                thread_of(conn, q7047)?,
-            );
-            let state = |conn: &mut stoa_db::DbConn, thread: i64| {
-                threads::table
-                    .find(thread)
-                    .select((threads::duplicate_of, threads::closed_at.is_not_null()))
-                    .first::<(Option<i64>, bool)>(conn)
-            };
-            Ok((state(conn, duplicate)?, state(conn, off_topic)?, original))
+            threads::table
+                .filter(threads::id.eq_any([duplicate, off_topic]))
+                .order(threads::id.eq(off_topic))
+                .select((threads::duplicate_of, threads::closed_at.is_not_null()))
+                .load::<(Option<i64>, bool)>(conn)
         })
         .await;
-    assert_eq!(closed.0, (Some(closed.2), true));
-    assert_eq!(closed.1, (None, true));
+    assert_eq!(states, vec![(Some(original), true), (None, true)]);
 
     // Tags: "wine" is on four questions, "history" on two.
     let tag_counts = c
@@ -697,15 +697,7 @@ async fn a_missing_file_is_named(c: Community) {
 /// attribution too.
 async fn imported_threads_show_their_attribution(c: Community) {
     c.import(&fixture(), &[]);
-    let q181 = c.local("post", 181).await;
-    let thread = c
-        .query(move |conn| {
-            posts::table
-                .find(q181)
-                .select(posts::thread_id)
-                .first::<i64>(conn)
-        })
-        .await;
+    let thread = c.thread_of(181).await;
     let port = free_port();
     let mut command = c.stoa();
     command.env("RUST_LOG", "warn,stoa=info");
@@ -743,15 +735,7 @@ async fn imported_threads_show_their_attribution(c: Community) {
         "question and three answers"
     );
 
-    let q7827 = c.local("post", 7827).await;
-    let duplicate = c
-        .query(move |conn| {
-            posts::table
-                .find(q7827)
-                .select(posts::thread_id)
-                .first::<i64>(conn)
-        })
-        .await;
+    let duplicate = c.thread_of(7827).await;
     let page = client
         .get(format!("{base}/q/{duplicate}/x"))
         .send()
