@@ -109,7 +109,7 @@ pub fn import(conn: &mut DbConn, options: &Options) -> Result<Summary, Error> {
         options,
         bar: &bar,
         category,
-        former_member: None,
+        former_members: HashMap::new(),
         current: Tally::default(),
         summary: Summary::default(),
     };
@@ -175,8 +175,9 @@ struct Run<'a> {
     options: &'a Options,
     bar: &'a ProgressBar,
     category: CategoryId,
-    /// The local account of authors whose source account was deleted, once looked up.
-    former_member: Option<UserId>,
+    /// The local accounts of authors whose source account was deleted, by the name the dump
+    /// gives them, once looked up.
+    former_members: HashMap<String, UserId>,
     /// The tally of the stage running now.
     current: Tally,
     summary: Summary,
@@ -234,45 +235,71 @@ impl Run<'_> {
     }
 
     /// The local author of a row whose source author is `original` (mapped in the users
-    /// stage); the former-member account when the source account is gone.
+    /// stage). When the source account is gone, the dump still names its author (`user150`):
+    /// one account per such name (or one "Former member" for rows without a name), made when
+    /// first needed, at the time of the row that needs it, so a resumed run makes the same.
     fn author(
         &mut self,
         conn: &mut DbConn,
         users: &HashMap<i64, i64>,
         original: Option<i64>,
+        name: Option<&str>,
+        at: PrimitiveDateTime,
     ) -> Result<UserId, Error> {
         if let Some(local) = original.and_then(|o| users.get(&o)) {
             return Ok(UserId(*local));
         }
-        if let Some(id) = self.former_member {
-            return Ok(id);
+        let name = name.map(str::trim).unwrap_or_default();
+        if let Some(id) = self.former_members.get(name) {
+            return Ok(*id);
         }
+        let key = former_member_key(name);
         let site = self.options.site.clone();
-        let id = match map::lookup(conn, &site, FORMER_MEMBER, &[0])?.get(&0) {
+        let id = match map::lookup(conn, &site, FORMER_MEMBER, &[key])?.get(&key) {
             Some(local) => UserId(*local),
             None => {
-                let id = insert_user(conn, "former-member", "Former member", stoa_db::time::now())?;
-                map::remember(conn, &site, FORMER_MEMBER, 0, id.0)?;
+                let (handle, shown) = if name.is_empty() {
+                    ("former-member".to_owned(), "Former member".to_owned())
+                } else {
+                    let shown = display_name(name, 0);
+                    let mut handle = format!("former-{}", slug::slugify(&shown));
+                    handle.truncate(30);
+                    (handle.trim_end_matches('-').to_owned(), shown)
+                };
+                let id = insert_user(conn, &handle, &shown, at)?;
+                map::remember(conn, &site, FORMER_MEMBER, key, id.0)?;
                 id
             }
         };
-        self.former_member = Some(id);
+        self.former_members.insert(name.to_owned(), id);
         Ok(id)
     }
 }
 
+/// The import map's key for the author name of a deleted account: a stable hash of the name
+/// (SHA-256, 63 bits, never 0), and 0 for rows without a name.
+fn former_member_key(name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    if name.is_empty() {
+        return 0;
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (i64::from_be_bytes(first) & i64::MAX) | 1
+}
+
 /// Writes `batch` in one write transaction. A failed batch rolls back whole, and the cached
-/// former-member account with it (it may have been created inside).
+/// former-member accounts with it (they may have been created inside).
 fn in_transaction<T>(
     run: &mut Run<'_>,
     conn: &mut DbConn,
     batch: T,
     write: impl FnOnce(&mut Run<'_>, &mut DbConn, T) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let cached = run.former_member;
     let result = dialect::write_transaction(conn, |conn| write(run, conn, batch));
     if result.is_err() {
-        run.former_member = cached;
+        run.former_members.clear();
     }
     result
 }
@@ -644,7 +671,13 @@ fn write_questions(
     in_transaction(run, conn, posts, |run, conn, posts| {
         for (question, body) in posts {
             let row = &question.post;
-            let author = run.author(conn, &authors, row.owner)?;
+            let author = run.author(
+                conn,
+                &authors,
+                row.owner,
+                row.owner_name.as_deref(),
+                row.created_at,
+            )?;
             let thread = diesel::insert_into(threads::table)
                 .values((
                     threads::category_id.eq(run.category),
@@ -722,7 +755,14 @@ fn write_answers(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<AnswerRow>) ->
                     .skip("its question is not in the dump (deleted before the dump was made)");
                 continue;
             };
-            let author = run.author(conn, &authors, answer.post.owner)?;
+            let post = &answer.post;
+            let author = run.author(
+                conn,
+                &authors,
+                post.owner,
+                post.owner_name.as_deref(),
+                post.created_at,
+            )?;
             let new = NewPost {
                 row: &answer.post,
                 body: &body,
@@ -800,6 +840,8 @@ struct CommentRow {
     id: i64,
     post: i64,
     author: Option<i64>,
+    /// The author's name as the dump gives it for deleted accounts.
+    author_name: Option<String>,
     text: String,
     created_at: PrimitiveDateTime,
 }
@@ -818,6 +860,7 @@ fn parse_comment(row: &Row, tally: &mut Tally) -> Option<CommentRow> {
         id,
         post,
         author: row.int("UserId"),
+        author_name: row.get("UserDisplayName").map(str::to_owned),
         text: text.trim().to_owned(),
         created_at,
     })
@@ -846,7 +889,13 @@ fn write_comments(
                     .skip("its post is not in the dump (deleted before the dump was made)");
                 continue;
             };
-            let author = run.author(conn, &authors, comment.author)?;
+            let author = run.author(
+                conn,
+                &authors,
+                comment.author,
+                comment.author_name.as_deref(),
+                comment.created_at,
+            )?;
             let id = diesel::insert_into(comments::table)
                 .values((
                     comments::post_id.eq(post),

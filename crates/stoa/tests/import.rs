@@ -177,10 +177,6 @@ fn snapshot(conn: &mut stoa_db::DbConn) -> QueryResult<Vec<String>> {
     }) {
         lines.push(format!("map {kind}: {count}"));
     }
-    let former_member = original
-        .iter()
-        .find(|((kind, _), _)| kind == "former-member")
-        .map(|((_, local), _)| *local);
     type UserRow = (
         i64,
         String,
@@ -190,7 +186,7 @@ fn snapshot(conn: &mut stoa_db::DbConn) -> QueryResult<Vec<String>> {
         String,
         time::PrimitiveDateTime,
     );
-    for (id, username, display, email, password, role, created) in users::table
+    for (_, username, display, email, password, role, created) in users::table
         .select((
             users::id,
             users::username,
@@ -202,8 +198,6 @@ fn snapshot(conn: &mut stoa_db::DbConn) -> QueryResult<Vec<String>> {
         ))
         .load::<UserRow>(conn)?
     {
-        // The account for authors whose account is gone is made when first needed.
-        let created = (Some(id) != former_member).then_some(created);
         lines.push(format!(
             "user {username} {display:?} {email:?} {password:?} {role} {created:?}"
         ));
@@ -384,7 +378,8 @@ async fn the_fixture_imports_exactly(c: Community) {
                 comments::table.count().get_result::<i64>(conn)?,
                 post_revisions::table.count().get_result::<i64>(conn)?,
                 post_origins::table.count().get_result::<i64>(conn)?,
-                // 35 accounts, and one for the authors whose accounts are gone.
+                // 35 accounts, and one for each of the three names of authors whose accounts
+                // are gone (the question 5071's user47224, the comments' user150 and Ecnerwal).
                 users::table.count().get_result::<i64>(conn)?,
                 users::table
                     .filter(
@@ -397,7 +392,17 @@ async fn the_fixture_imports_exactly(c: Community) {
             ))
         })
         .await;
-    assert_eq!(counts, (6, 12, 32, 12, 12, 36, 0));
+    assert_eq!(counts, (6, 12, 32, 12, 12, 38, 0));
+    let gone = c
+        .query(|conn| {
+            comments::table
+                .inner_join(users::table)
+                .filter(comments::body_source.like("%Trappist beer IS normal beer%"))
+                .select(users::display_name)
+                .first::<String>(conn)
+        })
+        .await;
+    assert_eq!(gone, "user150", "the dump's name for a deleted account");
 
     // Question 181: score 16, 709 views, three answers, 182 accepted; answer 722 at -3.
     let q181 = c.local("post", 181).await;
