@@ -66,13 +66,6 @@ pub fn render(
     Ok(response.body(body))
 }
 
-/// A `200` page that is the same for every guest (no per-viewer parts, no cookie).
-pub fn html(body: actix_web::web::Bytes) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .body(body)
-}
-
 /// A `303 See Other` to `location`, the answer to a successful form post.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

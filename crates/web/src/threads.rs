@@ -20,7 +20,8 @@ use stoa_threads::views::{
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
-use crate::layout::{Layout, form_key, html, human_time, render, see_other};
+use crate::layout::{Layout, form_key, human_time, render, see_other};
+use crate::page_cache::Page;
 use crate::session::{Checked, CsrfOnly, SignedIn, Viewer};
 use crate::{AppError, AppState};
 
@@ -588,9 +589,9 @@ async fn show(
     // Every guest sees the same page: serve it from memory while content is unchanged.
     let guest = viewer.user.is_none();
     let cache_key = req.uri().to_string();
-    if guest && let Some(body) = state.pages.get(&cache_key) {
+    if guest && let Some(page) = state.pages.get(&cache_key) {
         count_view(&state, &req, ThreadId(id));
-        return Ok(html(body));
+        return Ok(page.respond(&req));
     }
     let generation = state.pages.generation();
     let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
@@ -611,9 +612,10 @@ async fn show(
     count_view(&state, &req, thread.page.head.id);
     let page = ThreadView::new(&state, &viewer, thread);
     if guest {
-        let body = Bytes::from(page.render()?);
-        state.pages.put(cache_key, generation, body.clone());
-        return Ok(html(body));
+        let page = Page::new(Bytes::from(page.render()?));
+        let response = page.respond(&req);
+        state.pages.put(cache_key, generation, page);
+        return Ok(response);
     }
     render(&page, StatusCode::OK, &page.layout, None)
 }

@@ -88,6 +88,50 @@ async fn pages_stay_cached_while_nothing_changes(app: TestApp) {
     );
 }
 
+/// A browser asking for gzip gets the same page compressed (made once, not per request);
+/// one that does not gets it as it is.
+async fn guests_asking_for_gzip_get_the_page_compressed(app: TestApp) {
+    use std::io::Read;
+    let (owner, category) = app.with_category().await;
+    let thread = owner
+        .ask(&category, "Which plan includes phone support?")
+        .await;
+    let guest = app.browser();
+    let plain = text(&guest, &thread).await;
+    for _ in 0..2 {
+        let response = guest
+            .client
+            .get(format!("{}{thread}", app.base))
+            .header("Accept-Encoding", "br;q=1, gzip;q=0.8")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            response
+                .headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
+            Some("gzip")
+        );
+        let compressed = response.bytes().await.unwrap_or_default();
+        let mut html = String::new();
+        flate2::read::GzDecoder::new(&compressed[..])
+            .read_to_string(&mut html)
+            .unwrap_or_else(|e| panic!("not gzip: {e}"));
+        assert_eq!(html, plain);
+        assert!(compressed.len() < plain.len() / 2);
+    }
+    let refused = guest
+        .client
+        .get(format!("{}{thread}", app.base))
+        .header("Accept-Encoding", "gzip;q=0")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(refused.headers().get("content-encoding").is_none());
+    assert_eq!(refused.text().await.unwrap_or_default(), plain);
+}
+
 /// A change written straight to the database (as another process would) reaches guests.
 async fn a_change_from_elsewhere_reaches_guests(app: TestApp) {
     let (owner, category) = app.with_category().await;
@@ -140,6 +184,7 @@ async fn an_answer_on_one_node_reaches_guests_of_another(app: TestApp) {
 on_both_backends!(
     a_new_answer_shows_to_guests_at_once,
     pages_stay_cached_while_nothing_changes,
+    guests_asking_for_gzip_get_the_page_compressed,
     members_never_get_the_guests_copy,
     a_change_from_elsewhere_reaches_guests,
     an_answer_on_one_node_reaches_guests_of_another,
