@@ -328,13 +328,35 @@ fn write_users(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<UserRow>) -> Res
     let ids: Vec<i64> = batch.iter().map(|u| u.id).collect();
     in_transaction(run, conn, batch, |run, conn, batch| {
         let known = map::lookup(conn, run.site(), USER, &ids)?;
-        for user in batch {
-            if known.contains_key(&user.id) {
-                run.tally().present += 1;
-                continue;
-            }
-            let name = display_name(&user.display_name, user.id);
-            let id = insert_user(conn, &handle_for(&name, user.id), &name, user.created_at)?;
+        let fresh: Vec<(UserRow, String, String)> = batch
+            .into_iter()
+            .filter(|u| {
+                let present = known.contains_key(&u.id);
+                if present {
+                    run.tally().present += 1;
+                }
+                !present
+            })
+            .map(|u| {
+                let name = display_name(&u.display_name, u.id);
+                let handle = handle_for(&name, u.id);
+                (u, name, handle)
+            })
+            .collect();
+        // One query for the whole batch's usernames; only a taken one is looked at again.
+        let handles: Vec<&str> = fresh.iter().map(|(_, _, h)| h.as_str()).collect();
+        let taken: HashSet<String> = users::table
+            .filter(users::username.eq_any(&handles))
+            .select(users::username)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        for (user, name, handle) in fresh {
+            let id = if taken.contains(&handle) {
+                insert_user(conn, &handle, &name, user.created_at)?
+            } else {
+                insert_account(conn, &handle, &name, user.created_at)?
+            };
             map::remember(conn, run.site(), USER, user.id, id.0)?;
             run.tally().imported += 1;
         }
@@ -391,15 +413,7 @@ fn insert_user(
             .count()
             .get_result(conn)?;
         if taken == 0 {
-            return Ok(diesel::insert_into(users::table)
-                .values((
-                    users::username.eq(username.as_str()),
-                    users::display_name.eq(display_name),
-                    users::role.eq(Role::Member.as_str()),
-                    users::created_at.eq(created_at),
-                ))
-                .returning(users::id)
-                .get_result::<UserId>(conn)?);
+            return insert_account(conn, username.as_str(), display_name, created_at);
         }
         let tail = format!("-{n}");
         let mut base = handle.to_owned();
@@ -407,6 +421,26 @@ fn insert_user(
         candidate = format!("{}{tail}", base.trim_end_matches('-'));
     }
     unreachable!("the loop returns or fails")
+}
+
+/// Inserts an account that cannot log in under `username`, known to be free.
+fn insert_account(
+    conn: &mut DbConn,
+    username: &str,
+    display_name: &str,
+    created_at: PrimitiveDateTime,
+) -> Result<UserId, Error> {
+    let username = Username::parse(username)
+        .map_err(|e| Error::Invalid(format!("username {username:?}: {e}")))?;
+    Ok(diesel::insert_into(users::table)
+        .values((
+            users::username.eq(username.as_str()),
+            users::display_name.eq(display_name),
+            users::role.eq(Role::Member.as_str()),
+            users::created_at.eq(created_at),
+        ))
+        .returning(users::id)
+        .get_result::<UserId>(conn)?)
 }
 
 // ---- tags ----------------------------------------------------------------------------------
@@ -568,6 +602,8 @@ struct Fresh<T> {
     /// Posts of the batch imported by an earlier run.
     present: u64,
     authors: HashMap<i64, i64>,
+    /// The display names of the batch's mapped authors (local id → name), for attributions.
+    names: HashMap<i64, String>,
 }
 
 /// Sorts out the fresh posts of `batch` and converts their bodies (in parallel, before the
@@ -588,13 +624,31 @@ fn fresh<T>(
     let present = (before - fresh.len()) as u64;
     let owners: Vec<i64> = fresh.iter().filter_map(|r| post(r).owner).collect();
     let authors = map::lookup(conn, run.site(), USER, &owners)?;
+    let locals: Vec<i64> = authors.values().copied().collect();
+    let names = users::table
+        .filter(users::id.eq_any(&locals))
+        .select((users::id, users::display_name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
     let htmls: Vec<&str> = fresh.iter().map(|r| post(r).body.as_str()).collect();
     let bodies = convert::bodies(&htmls);
     Ok(Fresh {
         posts: fresh.into_iter().zip(bodies).collect(),
         present,
         authors,
+        names,
     })
+}
+
+/// The author an imported post's attribution names: the mapped account's display name, or
+/// the name the dump gives for a deleted account.
+fn origin_author<'a>(names: &'a HashMap<i64, String>, author: UserId, row: &'a PostRow) -> &'a str {
+    names
+        .get(&author.0)
+        .map(String::as_str)
+        .or(row.owner_name.as_deref())
+        .unwrap_or("Former member")
 }
 
 /// Where a post goes and what it says.
@@ -604,6 +658,8 @@ struct NewPost<'a> {
     thread: ThreadId,
     is_question: bool,
     author: UserId,
+    /// The author as the attribution names them.
+    author_name: &'a str,
     /// Questions only: the title and tags of the first revision.
     title: Option<&'a str>,
     tags: Option<&'a str>,
@@ -635,20 +691,13 @@ fn insert_post(run: &mut Run<'_>, conn: &mut DbConn, new: NewPost<'_>) -> Result
         reason: "",
     };
     revisions::record_at(conn, first, row.created_at)?;
-    let author_name = match &row.owner_name {
-        Some(name) if row.owner.is_none() => name.clone(),
-        _ => users::table
-            .find(new.author)
-            .select(users::display_name)
-            .first::<String>(conn)?,
-    };
     let path = if new.is_question { "q" } else { "a" };
     diesel::insert_into(post_origins::table)
         .values((
             post_origins::post_id.eq(id),
             post_origins::site_name.eq(&run.options.site_name),
             post_origins::url.eq(run.url(path, row.id)),
-            post_origins::author_name.eq(author_name),
+            post_origins::author_name.eq(new.author_name),
             post_origins::author_url.eq(row.owner.map(|o| run.url("users", o))),
             post_origins::license.eq(&row.license),
         ))
@@ -666,6 +715,7 @@ fn write_questions(
         posts,
         present,
         authors,
+        names,
     } = fresh(run, conn, batch, |q| &q.post)?;
     run.tally().present += present;
     in_transaction(run, conn, posts, |run, conn, posts| {
@@ -700,6 +750,7 @@ fn write_questions(
                 thread,
                 is_question: true,
                 author,
+                author_name: origin_author(&names, author, row),
                 title: Some(&question.title),
                 tags: Some(&tag_text),
             };
@@ -743,6 +794,7 @@ fn write_answers(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<AnswerRow>) ->
         posts,
         present,
         authors,
+        names,
     } = fresh(run, conn, batch, |a| &a.post)?;
     run.tally().present += present;
     let parents: Vec<i64> = posts.iter().map(|(a, _)| a.question).collect();
@@ -769,6 +821,7 @@ fn write_answers(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<AnswerRow>) ->
                 thread,
                 is_question: false,
                 author,
+                author_name: origin_author(&names, author, &answer.post),
                 title: None,
                 tags: None,
             };
