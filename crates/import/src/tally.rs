@@ -39,15 +39,6 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The tally of `kind` (an empty one if the kind is unknown).
-    pub fn of(&self, kind: &str) -> Tally {
-        self.kinds
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, t)| t.clone())
-            .unwrap_or_default()
-    }
-
     /// Rows read per second of the whole run.
     pub fn rows_per_second(&self) -> f64 {
         self.rows_read as f64 / self.elapsed.as_secs_f64().max(1e-9)
