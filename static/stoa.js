@@ -39,3 +39,60 @@ document.addEventListener("submit", async (event) => {
     form.submit();
   }
 });
+
+// On the ask page: while the title is typed, list the questions like it (the server does the
+// same on the first submission when this script does not run).
+const title = document.getElementById("title");
+const similar = document.getElementById("similar-questions");
+if (title instanceof HTMLInputElement && similar) {
+  const list = similar.querySelector("ul.suggestions");
+  const shown = title.form?.elements.namedItem("similar");
+  let timer;
+  let asked = "";
+  const suggest = async () => {
+    const text = title.value.trim();
+    if (text === asked) {
+      return;
+    }
+    asked = text;
+    if (text.length < 4) {
+      similar.hidden = true;
+      return;
+    }
+    try {
+      const response = await fetch(`/api/v1/similar?title=${encodeURIComponent(text)}`, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok || text !== asked) {
+        return;
+      }
+      const { questions } = await response.json();
+      list.replaceChildren(
+        ...questions.map((q) => {
+          const item = document.createElement("li");
+          const link = document.createElement("a");
+          link.href = q.url;
+          link.textContent = q.title;
+          const note = document.createElement("span");
+          note.className = q.solved ? "solved-mark" : "hint";
+          note.textContent = q.solved
+            ? "✓ solved"
+            : `${q.answer_count} ${q.answer_count === 1 ? "answer" : "answers"}`;
+          item.append(link, " ", note);
+          return item;
+        }),
+      );
+      similar.hidden = questions.length === 0;
+      if (shown instanceof HTMLInputElement) {
+        shown.value = "1";
+      }
+    } catch {
+      // Suggestions are a help, not a step: the form posts without them.
+    }
+  };
+  title.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(suggest, 350);
+  });
+}

@@ -109,6 +109,15 @@ pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<User>, Error> {
         .optional()?)
 }
 
+/// The account with this username (any letter case).
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User>, Error> {
+    Ok(users::table
+        .filter(users::username.eq(username.trim().to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The account a login form names, by username or email, with its password hash (`None`
 /// for accounts that cannot log in).
 pub fn find_for_login(

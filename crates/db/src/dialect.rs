@@ -169,7 +169,8 @@ pub fn open_rate_window(
 ///
 /// Fork: each engine describes its catalogue differently (`pragma_table_info` against
 /// `information_schema`), and declared types are spelled per engine, so they are mapped to
-/// a class: `int`, `text`, `bool`, `timestamp`.
+/// a class: `int`, `text`, `bool`, `timestamp`. The full-text tables (`fulltext_*`) are left
+/// out: they are each engine's own index structure (an FTS5 table against a tsvector column).
 #[cfg(feature = "testing")]
 pub fn describe_schema(
     conn: &mut DbConn,
@@ -195,7 +196,7 @@ pub fn describe_schema(
                     (p.\"notnull\" = 0 AND p.pk = 0) AS nullable
              FROM sqlite_master m, pragma_table_info(m.name) p
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
-               AND m.name NOT LIKE '__diesel%'
+               AND m.name NOT LIKE '__diesel%' AND m.name NOT LIKE 'fulltext_%'
              ORDER BY 1, 2"
         }
         DbConn::Postgresql(_) => {
@@ -203,6 +204,7 @@ pub fn describe_schema(
                     data_type::text AS data_type, (is_nullable = 'YES') AS nullable
              FROM information_schema.columns
              WHERE table_schema = 'public' AND table_name NOT LIKE '__diesel%'
+               AND table_name NOT LIKE 'fulltext_%'
              ORDER BY 1, 2"
         }
     };

@@ -168,6 +168,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    search_jobs (id) {
+        id -> BigInt,
+        thread_id -> BigInt,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        run_after -> Timestamp,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    search_settings (id) {
+        id -> BigInt,
+        external_engine -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(threads -> categories (category_id));
@@ -199,4 +217,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_revisions,
     import_map,
     post_origins,
+    search_jobs,
+    search_settings,
 );

@@ -299,6 +299,7 @@ fn generate_thread(
             .set(threads::accepted_answer_id.eq(accepted))
             .execute(conn)?;
     }
+    stoa_search::sync::thread_changed(conn, thread)?;
     Ok((
         format!("/q/{thread}/{}", title.slug),
         answer_count as u64 + 1,

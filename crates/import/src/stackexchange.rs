@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use stoa_accounts::{DisplayName, Role, Username};
 use stoa_db::schema::{categories, comments, post_origins, posts, threads, users};
 use stoa_db::{CategoryId, DbConn, PostId, ThreadId, UserId, dialect};
+use stoa_search::sync as search;
 use stoa_threads::revisions::{self, NewRevision};
 use stoa_threads::tags::{self, TagName};
 use stoa_threads::{categories as category, markdown, posts as thread_posts};
@@ -719,6 +720,7 @@ fn write_questions(
     } = fresh(run, conn, batch, |q| &q.post)?;
     run.tally().present += present;
     in_transaction(run, conn, posts, |run, conn, posts| {
+        let mut threads = Vec::with_capacity(posts.len());
         for (question, body) in posts {
             let row = &question.post;
             let author = run.author(
@@ -755,8 +757,10 @@ fn write_questions(
                 tags: Some(&tag_text),
             };
             insert_post(run, conn, new)?;
+            threads.push(thread);
             run.tally().imported += 1;
         }
+        search::threads_changed(conn, &threads)?;
         Ok(())
     })
 }
@@ -829,11 +833,13 @@ fn write_answers(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<AnswerRow>) ->
             *answers_per_thread.entry(thread).or_default() += 1;
             run.tally().imported += 1;
         }
-        for (thread, added) in answers_per_thread {
+        for (&thread, &added) in &answers_per_thread {
             diesel::update(threads::table.find(thread))
                 .set(threads::answer_count.eq(threads::answer_count + added))
                 .execute(conn)?;
         }
+        let threads: Vec<ThreadId> = answers_per_thread.into_keys().collect();
+        search::threads_changed(conn, &threads)?;
         Ok(())
     })
 }
@@ -880,6 +886,7 @@ fn write_acceptances(
             if changed == 0 {
                 run.tally().present += 1;
             } else {
+                search::thread_facts_changed(conn, *thread)?;
                 run.tally().imported += 1;
             }
         }

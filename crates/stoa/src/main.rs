@@ -13,6 +13,8 @@ use stoa_db::{Db, dialect};
 use stoa_moderation::limits;
 use stoa_web::{AppState, Settings};
 
+mod search_cli;
+
 /// Stoa: a customer-community Q&A forum.
 #[derive(Parser)]
 #[command(version, about)]
@@ -40,6 +42,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         source: ImportSource,
+    },
+    /// The search index: rebuild it, see its state, measure its quality.
+    Search {
+        #[command(subcommand)]
+        task: SearchTask,
     },
     /// Add generated threads, recombined from imported content, until the community has
     /// `--posts` more posts (for benchmarks; run after an import).
@@ -72,6 +79,23 @@ enum ImportSource {
         /// Rows written per transaction.
         #[arg(long, default_value_t = 500)]
         batch_size: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchTask {
+    /// Rebuild the search index from the database (searches keep working meanwhile).
+    Reindex,
+    /// Show the search backend, how many threads it holds and the jobs waiting for it.
+    Status,
+    /// Import a Stack Exchange dump into a fresh database and measure, for every question
+    /// closed as a duplicate, whether searching its title finds the original (recall@1,
+    /// recall@10, MRR), on the search page and in "similar questions".
+    Eval {
+        dir: PathBuf,
+        /// An empty database to import into (default: a temporary SQLite file).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -123,6 +147,13 @@ fn main() -> anyhow::Result<()> {
                 import_stackexchange(&settings, options).await
             }
             Command::BenchData { posts, seed } => bench_data(&settings, posts, seed).await,
+            Command::Search { task } => match task {
+                SearchTask::Reindex => search_cli::reindex(&migrate(&settings).await?).await,
+                SearchTask::Status => search_cli::status(&migrate(&settings).await?).await,
+                SearchTask::Eval { dir, database_url } => {
+                    search_cli::eval(&dir, database_url.as_deref()).await
+                }
+            },
         }
     })
 }
@@ -140,7 +171,7 @@ fn init_logging(settings: &Settings) {
     }
 }
 
-async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
+pub(crate) async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(&settings.database_url, settings.db_pool_size)
         .with_context(|| format!("opening the database {}", redacted(&settings.database_url)))?;
     let applied = db.migrate().await?;

@@ -123,6 +123,7 @@ pub fn delete(conn: &mut DbConn, post: PostId, by: UserId) -> Result<bool, Error
         .set(threads::accepted_answer_id.eq(None::<PostId>))
         .execute(conn)?;
     }
+    stoa_search::sync::thread_changed(conn, facts.thread)?;
     Ok(true)
 }
 
@@ -159,6 +160,7 @@ pub fn restore(conn: &mut DbConn, post: PostId) -> Result<bool, Error> {
             .set(threads::answer_count.eq(threads::answer_count + 1))
             .execute(conn)?;
     }
+    stoa_search::sync::thread_changed(conn, facts.thread)?;
     Ok(true)
 }
 

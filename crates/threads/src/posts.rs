@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use stoa_db::schema::{posts, threads};
 use stoa_db::{CategoryId, DbConn, PostId, ThreadId, UserId, time::now};
+use stoa_search::sync as search;
 
 use crate::revisions::{self, NewRevision};
 use crate::tags::{self, TagName};
@@ -84,6 +85,7 @@ pub fn ask(conn: &mut DbConn, question: NewQuestion<'_>) -> Result<Posted, Error
     settle_race(conn, author, key, |conn| {
         let posted = insert_thread(conn, &question)?;
         tags::set_for_thread(conn, posted.thread_id, &tag_ids)?;
+        search::thread_changed(conn, posted.thread_id)?;
         revisions::record(
             conn,
             NewRevision {
@@ -186,6 +188,7 @@ pub fn answer(
         .optional()?
         .ok_or(Error::ThreadNotFound)?;
         let post_id = insert_post(conn, thread, author, false, body, key)?;
+        search::thread_changed(conn, thread)?;
         let first = NewRevision {
             post: post_id,
             editor: author,
@@ -357,6 +360,7 @@ pub fn edit(conn: &mut DbConn, edit: Edit<'_>) -> Result<(ThreadId, String), Err
         .set(threads::last_activity_at.eq(at))
         .returning(threads::slug)
         .get_result(conn)?;
+    search::thread_changed(conn, thread)?;
     let tag_text = tag_names.map(tag_list);
     revisions::record(
         conn,
@@ -399,10 +403,10 @@ pub fn set_accepted(
     .set(threads::accepted_answer_id.eq(answer))
     .execute(conn)?;
     if updated == 0 {
-        Err(Error::ThreadNotFound)
-    } else {
-        Ok(())
+        return Err(Error::ThreadNotFound);
     }
+    search::thread_facts_changed(conn, thread)?;
+    Ok(())
 }
 
 #[cfg(test)]

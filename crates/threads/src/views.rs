@@ -413,6 +413,22 @@ pub fn list(
     }))
 }
 
+/// The rows of the questions `ids` that are not deleted, in the order of `ids` (for search
+/// results, which come ranked). One query.
+pub fn summaries(conn: &mut DbConn, ids: &[ThreadId]) -> Result<Vec<ThreadSummary>, Error> {
+    let all = threads::table
+        .inner_join(categories::table)
+        .inner_join(users::table);
+    let limit = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let mut rows: Vec<ThreadSummary> = summaries!(all, limit)
+        .filter(threads::id.eq_any(ids))
+        .load(conn)?;
+    let position: std::collections::HashMap<ThreadId, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|t| position.get(&t.id).copied().unwrap_or(usize::MAX));
+    Ok(rows)
+}
+
 /// The latest questions, newest first.
 pub fn latest(
     conn: &mut DbConn,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use stoa_db::schema::{posts, threads, votes};
-use stoa_db::{DbConn, PostId, UserId, time::now};
+use stoa_db::{DbConn, PostId, ThreadId, UserId, time::now};
 
 use crate::Error;
 
@@ -71,14 +71,14 @@ pub fn post_author(conn: &mut DbConn, post: PostId) -> Result<UserId, Error> {
 /// The post row is locked first (a no-op update), so two requests of the same member on the
 /// same post take turns on PostgreSQL as they do on SQLite, and each reads the other's vote.
 pub fn cast(conn: &mut DbConn, voter: UserId, post: PostId, vote: Vote) -> Result<i32, Error> {
-    let author: UserId = diesel::update(
+    let (author, thread): (UserId, ThreadId) = diesel::update(
         posts::table
             .find(post)
             .filter(posts::deleted_at.is_null())
             .filter(posts::thread_id.eq_any(live_threads())),
     )
     .set(posts::score.eq(posts::score))
-    .returning(posts::author_id)
+    .returning((posts::author_id, posts::thread_id))
     .get_result(conn)
     .optional()?
     .ok_or(Error::PostNotFound)?;
@@ -111,6 +111,7 @@ pub fn cast(conn: &mut DbConn, voter: UserId, post: PostId, vote: Vote) -> Resul
         }
     }
     let change = vote.value() - old.unwrap_or(0);
+    stoa_search::sync::thread_facts_changed(conn, thread)?;
     Ok(diesel::update(posts::table.find(post))
         .set(posts::score.eq(posts::score + change))
         .returning(posts::score)

@@ -12,7 +12,8 @@ use crate::{ApiError, AppError, AppState, home, threads};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/questions", web::get().to(list))
-        .route("/questions/{id}", web::get().to(show));
+        .route("/questions/{id}", web::get().to(show))
+        .route("/similar", web::get().to(crate::search::similar_json));
 }
 
 #[derive(Serialize)]

@@ -172,6 +172,18 @@ impl From<stoa_threads::Error> for AppError {
     }
 }
 
+impl From<stoa_search::Error> for AppError {
+    fn from(e: stoa_search::Error) -> Self {
+        match e {
+            stoa_search::Error::Db(db) => db.into(),
+            stoa_search::Error::Engine(why) => {
+                tracing::error!(search.error = %why, "the search engine failed");
+                AppError::Unavailable
+            }
+        }
+    }
+}
+
 impl From<stoa_moderation::policy::Denial> for AppError {
     fn from(d: stoa_moderation::policy::Denial) -> Self {
         match d {

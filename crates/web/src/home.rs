@@ -42,10 +42,14 @@ pub struct QuestionRow {
     pub author_url: String,
     pub time_shown: String,
     pub time_iso: String,
+    /// In search results: the title with the matched words marked (escaped HTML).
+    pub title_html: Option<String>,
+    /// In search results: the lines around the matched words (escaped HTML).
+    pub snippet_html: Option<String>,
 }
 
 impl QuestionRow {
-    fn new(t: ThreadSummary, tags: &mut HashMap<ThreadId, Vec<String>>) -> Self {
+    pub fn new(t: ThreadSummary, tags: &mut HashMap<ThreadId, Vec<String>>) -> Self {
         let (time_shown, time_iso) = human_time(t.created_at);
         QuestionRow {
             url: format!("/q/{}/{}", t.id, t.slug),
@@ -61,6 +65,8 @@ impl QuestionRow {
             author_username: t.author.username,
             time_shown,
             time_iso,
+            title_html: None,
+            snippet_html: None,
         }
     }
 }

@@ -15,6 +15,7 @@ mod limits;
 mod logging;
 pub mod page_cache;
 mod profiles;
+pub mod search;
 mod session;
 pub mod settings;
 mod threads;
@@ -47,13 +48,19 @@ pub struct AppState {
     pub views: Arc<view_counts::ViewCounter>,
     /// Guests' pages, kept until content changes.
     pub pages: Arc<page_cache::PageCache>,
+    /// Where searches go: the database, or Meilisearch.
+    pub search: Arc<dyn stoa_search::SearchIndex>,
+    pub search_limits: search::SearchLimits,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: Settings, mailer: Mailer) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let pages = Arc::new(page_cache::PageCache::default());
+        let search = Arc::new(stoa_search::DatabaseIndex::new(db.clone()));
         AppState {
+            search,
+            search_limits: search::SearchLimits::default(),
             db,
             settings,
             mailer,
@@ -121,6 +128,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(edits::routes)
     .configure(profiles::routes)
     .configure(admin::routes)
+    .configure(search::routes)
     .service(web::scope("/api/v1").configure(api::routes))
     .default_service(web::to(not_found));
 }

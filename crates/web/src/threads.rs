@@ -22,6 +22,7 @@ use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
 use crate::layout::{Layout, form_key, human_time, render, see_other};
 use crate::page_cache::Page;
+use crate::search::{self, Suggestion};
 use crate::session::{Checked, CsrfOnly, SignedIn, Viewer};
 use crate::{AppError, AppState};
 
@@ -84,6 +85,8 @@ struct AskPage {
     form: AskForm,
     errors: FieldErrors,
     preview_html: Option<String>,
+    /// Questions like the one being asked, shown before it is posted.
+    similar: Vec<Suggestion>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +106,10 @@ pub struct AskForm {
     key: String,
     /// Present when the "Preview" button was pressed.
     preview: Option<String>,
+    /// "0" while the asker has not been shown the questions similar to theirs: the page's
+    /// script sets it to "1" once it showed them as the title was typed; without the script,
+    /// the first submission shows them and posts nothing.
+    similar: Option<String>,
 }
 
 crate::session::csrf_protected!(AskForm);
@@ -110,6 +117,15 @@ crate::session::csrf_protected!(AskForm);
 impl AskForm {
     fn selected(&self, category: &Category) -> bool {
         self.category == category.id.to_string()
+    }
+
+    /// The value of the hidden `similar` field: "1" once similar questions were shown.
+    fn similar_shown(&self) -> &str {
+        if self.similar.as_deref() == Some("1") {
+            "1"
+        } else {
+            "0"
+        }
     }
 }
 
@@ -130,6 +146,18 @@ async fn show_ask(
     errors: FieldErrors,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    show_ask_with(state, user, form, errors, status, Vec::new()).await
+}
+
+/// [`show_ask`] with the questions `similar` to the one being asked.
+async fn show_ask_with(
+    state: &AppState,
+    user: &SignedIn,
+    form: AskForm,
+    errors: FieldErrors,
+    status: StatusCode,
+    similar: Vec<Suggestion>,
+) -> Result<HttpResponse, AppError> {
     // The preview uses the renderer that stores posts, so it shows exactly what will be kept.
     let preview_html = form.preview.is_some().then(|| markdown::render(&form.body));
     let (categories, popular) = state
@@ -147,6 +175,7 @@ async fn show_ask(
         form,
         errors,
         preview_html,
+        similar,
     };
     render(&page, status, &page.layout, None)
 }
@@ -157,9 +186,19 @@ async fn ask(
     form: Checked<AskForm>,
 ) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::AskQuestion)?;
-    let form = form.0;
+    let mut form = form.0;
     if form.preview.is_some() {
         return show_ask(&state, &user, form, FieldErrors::default(), StatusCode::OK).await;
+    }
+    if form.similar.as_deref() == Some("0") {
+        // Without the page's script the asker has not seen the similar questions yet: show
+        // them first, with the form as typed; the next submission posts.
+        form.similar = Some("1".into());
+        let similar = search::similar(&state, &form.title, false, None).await?;
+        if !similar.is_empty() {
+            let errors = FieldErrors::default();
+            return show_ask_with(&state, &user, form, errors, StatusCode::OK, similar).await;
+        }
     }
     let parsed = Title::parse(&form.title).and_then(|title| {
         let body = Body::parse(&form.body)?;
@@ -388,6 +427,8 @@ struct ThreadView {
     answer_key: String,
     answer_error: Option<String>,
     answer_preview: Option<String>,
+    /// Questions like this one ("Related questions").
+    similar: Vec<Suggestion>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -466,6 +507,7 @@ impl ThreadView {
             answer_key: form_key(),
             answer_error: None,
             answer_preview: None,
+            similar: std::mem::take(&mut loaded.related),
         }
     }
 
@@ -487,6 +529,7 @@ pub struct LoadedThread {
     original: Option<LinkedThread>,
     linked: Vec<LinkedThread>,
     order: AnswerOrder,
+    related: Vec<Suggestion>,
 }
 
 impl LoadedThread {
@@ -542,7 +585,15 @@ async fn load_thread(
         .await?
         .ok_or(AppError::NotFound)?;
     let tags = tags.remove(&id).unwrap_or_default();
+    // Related questions help, but a thread page never fails for want of them.
+    let related = search::similar(state, &page.head.title, false, Some(id))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "related questions unavailable");
+            Vec::new()
+        });
     Ok(LoadedThread {
+        related,
         page,
         votes,
         tags,

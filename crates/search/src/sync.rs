@@ -1,0 +1,89 @@
+//! Keeping search in step with content, inside the transaction that changes it.
+
+use diesel::prelude::*;
+use stoa_db::schema::{search_jobs, search_settings};
+use stoa_db::time::now;
+use stoa_db::{DbConn, ThreadId};
+
+use crate::database;
+
+/// Call in the transaction of any change to what a thread's search document holds or how it
+/// is filtered (title, tags, question, answers, deletion, acceptance, score, category): the
+/// database index is rewritten at once, and when an external engine is fed, a job for it is
+/// queued in the same transaction, so it is sent if and only if the change commits.
+pub fn thread_changed(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
+    database::refresh(conn, thread)?;
+    queue_if_fed(conn, &[thread])
+}
+
+/// As [`thread_changed`] for a change that leaves the searchable text alone (a vote, an
+/// accepted answer): only an external engine, which stores those facts, needs to hear of it.
+pub fn thread_facts_changed(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
+    queue_if_fed(conn, &[thread])
+}
+
+/// As [`thread_changed`] for many threads at once (an import batch).
+pub fn threads_changed(conn: &mut DbConn, threads: &[ThreadId]) -> QueryResult<()> {
+    for &thread in threads {
+        database::refresh(conn, thread)?;
+    }
+    queue_if_fed(conn, threads)
+}
+
+/// The external engine the nodes feed, if any (`meilisearch`).
+pub fn external_engine(conn: &mut DbConn) -> QueryResult<Option<String>> {
+    search_settings::table
+        .find(1_i64)
+        .select(search_settings::external_engine)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
+}
+
+fn queue_if_fed(conn: &mut DbConn, threads: &[ThreadId]) -> QueryResult<()> {
+    if threads.is_empty() || external_engine(conn)?.is_none() {
+        return Ok(());
+    }
+    let at = now();
+    for thread in threads {
+        diesel::insert_into(search_jobs::table)
+            .values((
+                search_jobs::thread_id.eq(thread.0),
+                search_jobs::created_at.eq(at),
+                search_jobs::run_after.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// What `stoa search status` reports.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// Threads in the database index.
+    pub documents: i64,
+    /// Visible threads (what the index should hold).
+    pub threads: i64,
+    /// Jobs waiting for the external engine.
+    pub pending_jobs: i64,
+    /// When the oldest waiting job was queued.
+    pub oldest_pending: Option<time::PrimitiveDateTime>,
+    pub external_engine: Option<String>,
+}
+
+/// The state of the search index and its outbox.
+pub fn status(conn: &mut DbConn) -> QueryResult<Status> {
+    use stoa_db::schema::threads;
+    Ok(Status {
+        documents: database::documents(conn)?,
+        threads: threads::table
+            .filter(threads::deleted_at.is_null())
+            .count()
+            .get_result(conn)?,
+        pending_jobs: search_jobs::table.count().get_result(conn)?,
+        oldest_pending: search_jobs::table
+            .select(diesel::dsl::min(search_jobs::created_at))
+            .first(conn)?,
+        external_engine: external_engine(conn)?,
+    })
+}

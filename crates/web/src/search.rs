@@ -1,0 +1,392 @@
+//! Finding what was already asked: the search page, similar questions while asking, and
+//! related questions on a thread page.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::num::NonZeroU32;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde::{Deserialize, Serialize};
+use stoa_db::ThreadId;
+use stoa_moderation::policy::{self, Action};
+use stoa_search::{
+    Filter, Matching, Query, QueryError, SearchHit, SearchRequest, SearchResults, Sort,
+};
+use stoa_threads::categories::{self, Category};
+use stoa_threads::{tags, views};
+
+use crate::home::QuestionRow;
+use crate::layout::{Layout, render};
+use crate::session::Viewer;
+use crate::{AppError, AppState, limits, urlencode};
+
+/// Results per search page.
+const PAGE_SIZE: u32 = 20;
+/// Pages a search can be followed to (1,000 results is more than anyone reads).
+const MAX_PAGE: u32 = 50;
+/// Similar or related questions shown.
+pub const SIMILAR_SHOWN: u32 = 5;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/search", web::get().to(search_page));
+}
+
+/// Per-node limits on searches from one address, kept in memory: a search is a read, and
+/// counting it in the database would cost a write per search. A person never meets them.
+#[derive(Debug)]
+pub struct SearchLimits {
+    pages: DefaultKeyedRateLimiter<IpAddr>,
+    /// The ask form asks for suggestions as the title is typed, so it gets more.
+    suggestions: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl Default for SearchLimits {
+    fn default() -> Self {
+        let per_minute = |n: u32, burst: u32| {
+            Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+        };
+        SearchLimits {
+            pages: RateLimiter::keyed(per_minute(60, 20)),
+            suggestions: RateLimiter::keyed(per_minute(120, 30)),
+        }
+    }
+}
+
+impl SearchLimits {
+    fn check(
+        limiter: &DefaultKeyedRateLimiter<IpAddr>,
+        req: &HttpRequest,
+        state: &AppState,
+    ) -> Result<(), AppError> {
+        let address =
+            limits::client_address(req, state).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let verdict = limiter.check_key(&address);
+        // Forget addresses whose allowance is full again, so the map stays small.
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+        verdict.map_err(|_| {
+            tracing::warn!("search rate limit reached");
+            AppError::TooManyRequests(time::Duration::seconds(5))
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+    /// A category's slug.
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    tag: String,
+    /// A member's username (the asker).
+    #[serde(default)]
+    author: String,
+    solved: Option<String>,
+    unanswered: Option<String>,
+    #[serde(default)]
+    sort: String,
+    page: Option<u32>,
+    /// Match any word (set on the pages after a search that had to be widened).
+    any: Option<String>,
+}
+
+impl SearchParams {
+    /// The URL of this search with another sort and page (`any` kept as given).
+    fn url(&self, sort: Sort, page: u32, any: bool) -> String {
+        let mut url = format!("/search?q={}", urlencode(&self.q));
+        for (name, value) in [
+            ("category", &self.category),
+            ("tag", &self.tag),
+            ("author", &self.author),
+        ] {
+            if !value.is_empty() {
+                url.push_str(&format!("&{name}={}", urlencode(value)));
+            }
+        }
+        if self.solved.is_some() {
+            url.push_str("&solved=1");
+        }
+        if self.unanswered.is_some() {
+            url.push_str("&unanswered=1");
+        }
+        if sort != Sort::Relevance {
+            url.push_str(&format!("&sort={}", sort.as_str()));
+        }
+        if any {
+            url.push_str("&any=1");
+        }
+        if page > 1 {
+            url.push_str(&format!("&page={page}"));
+        }
+        url
+    }
+}
+
+/// A link that reorders the results.
+#[derive(Debug)]
+pub struct SortTab {
+    pub label: &'static str,
+    pub url: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    layout: Layout,
+    params: SearchParams,
+    categories: Vec<Category>,
+    /// Why nothing was searched, or why a filter matches nothing.
+    message: Option<String>,
+    /// The results, with their titles and snippets marked.
+    questions: Vec<QuestionRow>,
+    /// "N results", once a search ran.
+    summary: Option<String>,
+    /// The search matched any of the words: nothing held all of them.
+    widened: bool,
+    sort_tabs: Vec<SortTab>,
+    previous_page: Option<String>,
+    next_page: Option<String>,
+}
+
+/// The filters of `params` resolved to ids, or the reason they match nothing.
+async fn resolve_filter(
+    state: &AppState,
+    params: &SearchParams,
+    categories: &[Category],
+) -> Result<Result<Filter, String>, AppError> {
+    let mut filter = Filter {
+        solved: params.solved.is_some(),
+        unanswered: params.unanswered.is_some(),
+        ..Filter::default()
+    };
+    if !params.category.is_empty() {
+        match categories.iter().find(|c| c.slug == params.category) {
+            Some(c) => filter.category = Some(c.id),
+            None => return Ok(Err("There is no such category.".into())),
+        }
+    }
+    let tag = params.tag.trim().to_lowercase();
+    let author = params.author.trim().trim_start_matches('@').to_owned();
+    let (tag_id, author_id) = state
+        .db
+        .run(move |conn| {
+            let tag = if tag.is_empty() {
+                None
+            } else {
+                Some(tags::find(conn, &tag)?.map(|t| t.id))
+            };
+            let author = if author.is_empty() {
+                None
+            } else {
+                Some(
+                    stoa_accounts::users::find_by_username(conn, &author)
+                        .map_err(AppError::from)?
+                        .map(|u| u.id),
+                )
+            };
+            Ok::<_, AppError>((tag, author))
+        })
+        .await?;
+    match tag_id {
+        Some(None) => return Ok(Err(format!("There is no tag “{}”.", params.tag.trim()))),
+        Some(Some(id)) => filter.tag = Some(id),
+        None => {}
+    }
+    match author_id {
+        Some(None) => {
+            return Ok(Err(format!(
+                "There is no member “{}”.",
+                params.author.trim()
+            )));
+        }
+        Some(Some(id)) => filter.author = Some(id),
+        None => {}
+    }
+    Ok(Ok(filter))
+}
+
+async fn search_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    viewer: Viewer,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(viewer.actor(), Action::ReadPublic)?;
+    let params = params.into_inner();
+    let categories = state
+        .db
+        .run(|conn| categories::list(conn).map_err(AppError::from))
+        .await?;
+    let sort = Sort::parse(&params.sort);
+    let page_number = params.page.unwrap_or(1).clamp(1, MAX_PAGE);
+    let mut page = SearchPage {
+        layout: Layout::new(&state, &viewer, "Search"),
+        categories,
+        message: None,
+        questions: Vec::new(),
+        summary: None,
+        widened: false,
+        sort_tabs: Vec::new(),
+        previous_page: None,
+        next_page: None,
+        params,
+    };
+    if page.params.q.trim().is_empty() {
+        return render(&page, StatusCode::OK, &page.layout, None);
+    }
+    let query = match Query::parse(&page.params.q) {
+        Ok(query) => query,
+        Err(e) => {
+            page.message = Some(e.to_string());
+            let status = match e {
+                QueryError::TooLong => StatusCode::BAD_REQUEST,
+                QueryError::NoWords => StatusCode::OK,
+            };
+            return render(&page, status, &page.layout, None);
+        }
+    };
+    let filter = match resolve_filter(&state, &page.params, &page.categories).await? {
+        Ok(filter) => filter,
+        Err(message) => {
+            page.message = Some(message);
+            page.summary = Some("No results".into());
+            return render(&page, StatusCode::OK, &page.layout, None);
+        }
+    };
+    SearchLimits::check(&state.search_limits.pages, &req, &state)?;
+    let request = SearchRequest {
+        matching: if page.params.any.is_some() {
+            Matching::Any
+        } else {
+            Matching::All
+        },
+        filter,
+        sort,
+        offset: (page_number - 1) * PAGE_SIZE,
+        ..SearchRequest::new(query, PAGE_SIZE)
+    };
+    let found = state.search.search(&request).await?;
+    let widened = found.matching == Matching::Any;
+    page.questions = result_rows(&state, found.hits).await?;
+    page.widened = widened && page.params.any.is_none();
+    page.summary = Some(match found.total {
+        0 => "No results".to_owned(),
+        1 => "1 result".to_owned(),
+        n => format!("{n} results"),
+    });
+    page.sort_tabs = Sort::ALL
+        .into_iter()
+        .map(|s| SortTab {
+            label: match s {
+                Sort::Relevance => "Best match",
+                Sort::Newest => "Newest",
+                Sort::Votes => "Votes",
+            },
+            url: page.params.url(s, 1, false),
+            current: s == sort,
+        })
+        .collect();
+    let shown_through = u64::from(page_number * PAGE_SIZE);
+    if page_number < MAX_PAGE && found.total > shown_through {
+        page.next_page = Some(page.params.url(sort, page_number + 1, widened));
+    }
+    if page_number > 1 {
+        page.previous_page = Some(page.params.url(sort, page_number - 1, widened));
+    }
+    render(&page, StatusCode::OK, &page.layout, None)
+}
+
+/// The hits as list rows (author, category, tags, counts from the live tables), in order.
+/// Hits whose thread went away since the search (deleted meanwhile) are left out.
+async fn result_rows(state: &AppState, hits: Vec<SearchHit>) -> Result<Vec<QuestionRow>, AppError> {
+    let ids: Vec<ThreadId> = hits.iter().map(|h| h.thread_id).collect();
+    let (summaries, mut tags) = state
+        .db
+        .run(move |conn| {
+            let summaries = views::summaries(conn, &ids)?;
+            let tags = tags::for_threads(conn, &ids)?;
+            Ok::<_, stoa_threads::Error>((summaries, tags))
+        })
+        .await?;
+    let mut hits: std::collections::HashMap<ThreadId, SearchHit> =
+        hits.into_iter().map(|h| (h.thread_id, h)).collect();
+    Ok(summaries
+        .into_iter()
+        .filter_map(|t| {
+            let hit = hits.remove(&t.id)?;
+            Some(QuestionRow {
+                title_html: Some(hit.title.to_html()),
+                snippet_html: Some(hit.snippet.to_html()),
+                ..QuestionRow::new(t, &mut tags)
+            })
+        })
+        .collect())
+}
+
+/// A question like another, as the ask form and a thread page list it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub title: String,
+    pub url: String,
+    pub solved: bool,
+    pub answer_count: i32,
+}
+
+impl From<SearchHit> for Suggestion {
+    fn from(hit: SearchHit) -> Self {
+        Suggestion {
+            title: hit.title.plain(),
+            url: format!("/q/{}/{}", hit.thread_id, hit.slug),
+            solved: hit.solved,
+            answer_count: hit.answer_count,
+        }
+    }
+}
+
+/// Up to [`SIMILAR_SHOWN`] questions like the one titled `title`, best first, leaving out
+/// `exclude`. `typing`: the title is still being typed, so its last word may be unfinished.
+pub async fn similar(
+    state: &AppState,
+    title: &str,
+    typing: bool,
+    exclude: Option<ThreadId>,
+) -> Result<Vec<Suggestion>, AppError> {
+    let Ok(mut query) = Query::from_title(title) else {
+        return Ok(Vec::new());
+    };
+    query.prefix_last &= typing;
+    let request = SearchRequest::similar(query, SIMILAR_SHOWN, exclude);
+    let SearchResults { hits, .. } = state.search.run(&request).await?;
+    Ok(hits.into_iter().map(Suggestion::from).collect())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SimilarParams {
+    #[serde(default)]
+    title: String,
+}
+
+#[derive(Serialize)]
+struct SimilarList {
+    questions: Vec<Suggestion>,
+}
+
+/// `GET /api/v1/similar?title=…`: the questions like a title being typed.
+pub async fn similar_json(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    viewer: Viewer,
+    params: web::Query<SimilarParams>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(viewer.actor(), Action::ReadPublic)?;
+    SearchLimits::check(&state.search_limits.suggestions, &req, &state)?;
+    let questions = similar(&state, &params.title, true, None).await?;
+    Ok(HttpResponse::Ok().json(SimilarList { questions }))
+}

@@ -1,0 +1,3 @@
+DROP TABLE search_settings;
+DROP TABLE search_jobs;
+DROP TABLE fulltext_threads;

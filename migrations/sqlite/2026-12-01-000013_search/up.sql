@@ -1,0 +1,39 @@
+-- Full-text search on the embedded database: one FTS5 row per visible thread (rowid = the
+-- thread's id) holding its title, tags, question and answers, rewritten by the application in
+-- the same transaction as every change to that text. The porter stemmer makes "installs"
+-- find "installing"; remove_diacritics makes "cafe" find "café".
+CREATE VIRTUAL TABLE fulltext_threads USING fts5(
+    title, tags, question, answers,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+
+INSERT INTO fulltext_threads (rowid, title, tags, question, answers)
+SELECT t.id, t.title,
+       COALESCE((SELECT group_concat(g.name, ' ') FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id
+                 WHERE tt.thread_id = t.id), ''),
+       q.body_source,
+       COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
+                 WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
+FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question = 1
+WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL;
+
+-- The outbox for an external search engine (Meilisearch): one row per thread whose document
+-- must be sent again, written in the transaction of the change. Rows exist only while an
+-- external engine is configured (search_settings.external_engine).
+CREATE TABLE search_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_after TIMESTAMP NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX search_jobs_due ON search_jobs (run_after, id);
+CREATE INDEX search_jobs_thread ON search_jobs (thread_id, id);
+
+-- Which external engine the nodes feed, if any; one row.
+CREATE TABLE search_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    external_engine TEXT
+);
+INSERT INTO search_settings (id, external_engine) VALUES (1, NULL);
