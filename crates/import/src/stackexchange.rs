@@ -970,11 +970,16 @@ fn write_comments(
             *per_post.entry(post).or_default() += 1;
             run.tally().imported += 1;
         }
-        for (post, added) in per_post {
+        for (&post, &added) in &per_post {
             diesel::update(posts::table.find(PostId(post)))
                 .set(posts::comment_count.eq(posts::comment_count + added))
                 .execute(conn)?;
         }
+        let commented: Vec<i64> = per_post.into_keys().collect();
+        let mut threads: Vec<ThreadId> = threads_of(conn, &commented)?.into_values().collect();
+        threads.sort_unstable();
+        threads.dedup();
+        search::threads_changed(conn, &threads)?;
         Ok(())
     })
 }

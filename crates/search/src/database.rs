@@ -1,18 +1,23 @@
 //! The database backend: SQLite FTS5 or PostgreSQL full text, whichever the forum runs on.
 //!
-//! Each visible thread has one row in `fulltext_threads` (title, tag names, question,
-//! answers), rewritten by [`refresh`] inside the transaction of every change to that text.
-//! Everything else a search filters or sorts on (category, tags, solved, score, deletion) is
-//! read from the live tables at query time, so it can never be stale.
+//! Each visible thread has a row in `fulltext_threads` (title, tag names, question: what the
+//! asker wrote) and one in `fulltext_answers` (answers and comments: what the others wrote),
+//! rewritten by [`refresh`] inside the transaction of every change to that text. A thread's
+//! score is the sum of both rows' scores, so a question whose words appear only in its answers
+//! is still found, and a long discussion does not drown its title (both engines normalise by
+//! length). Everything a search filters or sorts on besides text (category, tags, solved,
+//! score, deletion) is read from the live tables at query time, so it is never stale.
 //!
-//! Fork: this module and `stoa_db::dialect` are the places where the engines are told apart.
-//! FTS5 and tsvector share neither DDL nor query syntax nor ranking functions, so every
-//! statement here is written once per engine, side by side.
+//! Fork: this module and `stoa_db::dialect` are where the engines are told apart. FTS5 and
+//! tsvector share neither DDL nor query syntax nor ranking functions, so each statement is
+//! written once per engine, side by side.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use stoa_db::{DbConn, ThreadId};
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use stoa_db::{DbConn, MultiBackend, ThreadId};
 
+use crate::query::Matching;
 use crate::{Marked, SearchHit, SearchRequest, SearchResults, Sort};
 
 /// Marks the start and end of a matched word in titles and snippets; control characters
@@ -20,53 +25,97 @@ use crate::{Marked, SearchHit, SearchRequest, SearchResults, Sort};
 pub(crate) const MARK_START: char = '\u{2}';
 pub(crate) const MARK_END: char = '\u{3}';
 
-/// Builds the document of every visible thread (or, with the condition, of one).
-const SQLITE_DOCUMENTS: &str = "
+/// The documents of visible threads, as `(id, title, tags, question)` and `(id, answers)`;
+/// callers append `AND t.id …` conditions.
+const SQLITE_HEADS: &str = "
     SELECT t.id, t.title,
            COALESCE((SELECT group_concat(g.name, ' ') FROM thread_tags tt
                      JOIN tags g ON g.id = tt.tag_id WHERE tt.thread_id = t.id), ''),
-           q.body_source,
-           COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
-                     WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
+           q.body_source
     FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question = 1
     WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL";
-
-const POSTGRES_DOCUMENTS: &str = "
+const SQLITE_DISCUSSIONS: &str = "
+    SELECT t.id,
+           COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
+                     WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
+           || char(10) ||
+           COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
+                     JOIN posts p ON p.id = c.post_id
+                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+    FROM threads t WHERE t.deleted_at IS NULL";
+const POSTGRES_HEADS: &str = "
     SELECT t.id, t.title,
            COALESCE((SELECT string_agg(g.name, ' ') FROM thread_tags tt
                      JOIN tags g ON g.id = tt.tag_id WHERE tt.thread_id = t.id), ''),
-           q.body_source,
-           COALESCE((SELECT string_agg(a.body_source, E'\\n' ORDER BY a.id) FROM posts a
-                     WHERE a.thread_id = t.id AND NOT a.is_question AND a.deleted_at IS NULL), '')
+           q.body_source
     FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question
     WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL";
+const POSTGRES_DISCUSSIONS: &str = "
+    SELECT t.id,
+           COALESCE((SELECT string_agg(a.body_source, E'\\n' ORDER BY a.id) FROM posts a
+                     WHERE a.thread_id = t.id AND NOT a.is_question AND a.deleted_at IS NULL), '')
+           || E'\\n' ||
+           COALESCE((SELECT string_agg(c.body_source, E'\\n' ORDER BY c.id) FROM comments c
+                     JOIN posts p ON p.id = c.post_id
+                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+    FROM threads t WHERE t.deleted_at IS NULL";
 
-/// Rewrites the search document of `thread` from its current title, tags, question and
-/// answers, or removes it when the thread is deleted. Call inside the transaction that
-/// changed the thread.
-pub fn refresh(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
-    let (delete, insert) = match conn {
-        DbConn::Sqlite(_) => (
-            "DELETE FROM fulltext_threads WHERE rowid = ?".to_owned(),
-            format!(
-                "INSERT INTO fulltext_threads (rowid, title, tags, question, answers)
-                 {SQLITE_DOCUMENTS} AND t.id = ?"
-            ),
-        ),
-        DbConn::Postgresql(_) => (
-            "DELETE FROM fulltext_threads WHERE thread_id = $1".to_owned(),
-            format!(
-                "INSERT INTO fulltext_threads (thread_id, title, tags, question, answers)
-                 {POSTGRES_DOCUMENTS} AND t.id = $1"
-            ),
-        ),
+/// The statements that rewrite the documents of the threads selected by `condition` (SQL
+/// over `t.id`): delete both rows, insert both rows.
+fn rewrite(conn: &DbConn, condition: &str) -> [String; 4] {
+    let (key, heads, discussions) = match conn {
+        DbConn::Sqlite(_) => ("rowid", SQLITE_HEADS, SQLITE_DISCUSSIONS),
+        DbConn::Postgresql(_) => ("thread_id", POSTGRES_HEADS, POSTGRES_DISCUSSIONS),
     };
-    diesel::sql_query(delete)
-        .bind::<BigInt, _>(thread.0)
-        .execute(conn)?;
-    diesel::sql_query(insert)
-        .bind::<BigInt, _>(thread.0)
-        .execute(conn)?;
+    let on_key = condition.replace("t.id", key);
+    [
+        format!("DELETE FROM fulltext_threads WHERE {on_key}"),
+        format!("DELETE FROM fulltext_answers WHERE {on_key}"),
+        format!(
+            "INSERT INTO fulltext_threads ({key}, title, tags, question) {heads} AND {condition}"
+        ),
+        format!("INSERT INTO fulltext_answers ({key}, answers) {discussions} AND {condition}"),
+    ]
+}
+
+/// The placeholder of the `n`th bind parameter (SQLite accepts `?N` as PostgreSQL `$N`).
+fn placeholder(conn: &DbConn, n: usize) -> String {
+    placeholder_for(Engine::of(conn), n)
+}
+
+fn placeholder_for(engine: Engine, n: usize) -> String {
+    match engine {
+        Engine::Sqlite => format!("?{n}"),
+        Engine::Postgres => format!("${n}"),
+    }
+}
+
+/// Which engine a statement is written for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    fn of(conn: &DbConn) -> Engine {
+        match conn {
+            DbConn::Sqlite(_) => Engine::Sqlite,
+            DbConn::Postgresql(_) => Engine::Postgres,
+        }
+    }
+}
+
+/// Rewrites the search documents of `thread` from its current title, tags, question,
+/// answers and comments, or removes them when the thread is deleted. Call inside the
+/// transaction that changed the thread.
+pub fn refresh(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
+    let condition = format!("t.id = {}", placeholder(conn, 1));
+    for statement in rewrite(conn, &condition) {
+        diesel::sql_query(statement)
+            .bind::<BigInt, _>(thread.0)
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -79,30 +128,22 @@ pub fn rebuild_batch(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<O
         #[diesel(sql_type = Nullable<BigInt>)]
         last: Option<i64>,
     }
-    let (last, delete, insert) = match conn {
-        DbConn::Sqlite(_) => (
-            "SELECT max(id) AS last FROM (SELECT id FROM threads WHERE id > ?1 ORDER BY id LIMIT ?2)",
-            "DELETE FROM fulltext_threads WHERE rowid > ?1 AND rowid <= ?2".to_owned(),
-            format!(
-                "INSERT INTO fulltext_threads (rowid, title, tags, question, answers)
-                 {SQLITE_DOCUMENTS} AND t.id > ?1 AND t.id <= ?2"
-            ),
-        ),
-        DbConn::Postgresql(_) => (
-            "SELECT max(id) AS last FROM (SELECT id FROM threads WHERE id > $1 ORDER BY id LIMIT $2) batch",
-            "DELETE FROM fulltext_threads WHERE thread_id > $1 AND thread_id <= $2".to_owned(),
-            format!(
-                "INSERT INTO fulltext_threads (thread_id, title, tags, question, answers)
-                 {POSTGRES_DOCUMENTS} AND t.id > $1 AND t.id <= $2"
-            ),
-        ),
-    };
-    let Last { last } = diesel::sql_query(last)
+    let last_of_batch = format!(
+        "SELECT max(id) AS last FROM (SELECT id FROM threads WHERE id > {} ORDER BY id LIMIT {}) batch",
+        placeholder(conn, 1),
+        placeholder(conn, 2)
+    );
+    let Last { last } = diesel::sql_query(last_of_batch)
         .bind::<BigInt, _>(after)
         .bind::<BigInt, _>(limit)
         .get_result(conn)?;
     let Some(last) = last else { return Ok(None) };
-    for statement in [delete, insert] {
+    let condition = format!(
+        "t.id > {} AND t.id <= {}",
+        placeholder(conn, 1),
+        placeholder(conn, 2)
+    );
+    for statement in rewrite(conn, &condition) {
         diesel::sql_query(statement)
             .bind::<BigInt, _>(after)
             .bind::<BigInt, _>(last)
@@ -118,10 +159,15 @@ pub fn rebuild_finish(conn: &mut DbConn) -> QueryResult<()> {
         DbConn::Sqlite(_) => conn.batch_execute(
             "DELETE FROM fulltext_threads
                  WHERE rowid NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
-             INSERT INTO fulltext_threads (fulltext_threads) VALUES ('optimize');",
+             DELETE FROM fulltext_answers
+                 WHERE rowid NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
+             INSERT INTO fulltext_threads (fulltext_threads) VALUES ('optimize');
+             INSERT INTO fulltext_answers (fulltext_answers) VALUES ('optimize');",
         ),
         DbConn::Postgresql(_) => conn.batch_execute(
             "DELETE FROM fulltext_threads
+                 WHERE thread_id NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
+             DELETE FROM fulltext_answers
                  WHERE thread_id NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);",
         ),
     }
@@ -140,6 +186,184 @@ pub fn documents(conn: &mut DbConn) -> QueryResult<i64> {
     Ok(row.n)
 }
 
+/// A thread's search documents as the index holds them.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Document {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub tags: String,
+    #[diesel(sql_type = Text)]
+    pub question: String,
+    #[diesel(sql_type = Text)]
+    pub answers: String,
+}
+
+/// Every thread's documents, in id order: what a reindex must reproduce.
+pub fn dump(conn: &mut DbConn) -> QueryResult<Vec<Document>> {
+    let key = match conn {
+        DbConn::Sqlite(_) => "rowid",
+        DbConn::Postgresql(_) => "thread_id",
+    };
+    diesel::sql_query(format!(
+        "SELECT h.{key} AS id, h.title, h.tags, h.question, a.answers
+         FROM fulltext_threads h JOIN fulltext_answers a ON a.{key} = h.{key} ORDER BY h.{key}"
+    ))
+    .load(conn)
+}
+
+/// A value to bind.
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL text and its parameters, numbered in the order they are added.
+struct Statement {
+    engine: Engine,
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Statement {
+    fn new(engine: Engine) -> Self {
+        Statement {
+            engine,
+            sql: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds a parameter; returns its placeholder, which may be used several times.
+    fn param(&mut self, value: Param) -> String {
+        self.params.push(value);
+        placeholder_for(self.engine, self.params.len())
+    }
+
+    fn text(&mut self, value: &str) -> String {
+        self.param(Param::Text(value.to_owned()))
+    }
+
+    fn int(&mut self, value: i64) -> String {
+        self.param(Param::Int(value))
+    }
+
+    fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    fn query(&self, sql: String) -> BoxedSqlQuery<'static, MultiBackend, SqlQuery> {
+        let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+        for param in &self.params {
+            query = match param {
+                Param::Text(s) => query.bind::<Text, _>(s.clone()),
+                Param::Int(i) => query.bind::<BigInt, _>(*i),
+            };
+        }
+        query
+    }
+}
+
+/// Column weights for FTS5's bm25 on `fulltext_threads`: a word in the title counts most,
+/// then the tags, then the question. (`fulltext_answers` has one column.)
+const SQLITE_WEIGHTS: &str = "10.0, 5.0, 2.0";
+
+/// Appends the `WITH` part: every thread matching any term, with its summed score.
+fn ranked(s: &mut Statement, any: &str) {
+    let sqlite = s.engine == Engine::Sqlite;
+    let any = s.text(any);
+    if sqlite {
+        s.push(&format!(
+            "WITH matched AS (
+                 SELECT rowid AS id, bm25(fulltext_threads, {SQLITE_WEIGHTS}) AS score
+                 FROM fulltext_threads WHERE fulltext_threads MATCH {any}
+                 UNION ALL
+                 SELECT rowid, bm25(fulltext_answers)
+                 FROM fulltext_answers WHERE fulltext_answers MATCH {any}),
+             ranked AS (SELECT id, sum(score) AS score FROM matched GROUP BY id) "
+        ));
+    } else {
+        // ts_rank_cd with normalisation 1 divides by 1 + log(length).
+        s.push(&format!(
+            "WITH matched AS (
+                 SELECT thread_id AS id, ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1) AS score
+                 FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {any})
+                 UNION ALL
+                 SELECT thread_id, ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1)
+                 FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {any})),
+             ranked AS (SELECT id, sum(score) AS score FROM matched GROUP BY id) "
+        ));
+    }
+}
+
+/// Appends `FROM … WHERE …`: the ranked threads that are visible, hold every term (when all
+/// must match), none of the excluded words, and pass the filters.
+fn from_where(s: &mut Statement, request: &SearchRequest, terms: &[String], excluded: &[String]) {
+    s.push(" FROM ranked r JOIN threads t ON t.id = r.id WHERE t.deleted_at IS NULL");
+    let holds = |s: &mut Statement, term: &str| {
+        let p = s.text(term);
+        match s.engine {
+            Engine::Sqlite => format!(
+                "(SELECT rowid FROM fulltext_threads WHERE fulltext_threads MATCH {p}
+                  UNION ALL SELECT rowid FROM fulltext_answers WHERE fulltext_answers MATCH {p})"
+            ),
+            Engine::Postgres => format!(
+                "(SELECT thread_id FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {p})
+                  UNION ALL
+                  SELECT thread_id FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {p}))"
+            ),
+        }
+    };
+    if request.matching == Matching::All && terms.len() > 1 {
+        for term in terms {
+            let set = holds(s, term);
+            s.push(&format!(" AND t.id IN {set}"));
+        }
+    }
+    for word in excluded {
+        let set = holds(s, word);
+        s.push(&format!(" AND t.id NOT IN {set}"));
+    }
+    let filter = &request.filter;
+    if let Some(category) = filter.category {
+        let p = s.int(category.0);
+        s.push(&format!(" AND t.category_id = {p}"));
+    }
+    if let Some(tag) = filter.tag {
+        let p = s.int(tag.0);
+        s.push(&format!(
+            " AND EXISTS (SELECT 1 FROM thread_tags tt WHERE tt.thread_id = t.id AND tt.tag_id = {p})"
+        ));
+    }
+    if filter.solved {
+        s.push(" AND t.accepted_answer_id IS NOT NULL");
+    }
+    if filter.unanswered {
+        s.push(" AND t.answer_count = 0");
+    }
+    if let Some(author) = filter.author {
+        let p = s.int(author.0);
+        s.push(&format!(" AND t.author_id = {p}"));
+    }
+    if let Some(thread) = request.exclude {
+        let p = s.int(thread.0);
+        s.push(&format!(" AND t.id <> {p}"));
+    }
+}
+
+fn order(conn: &DbConn, sort: Sort) -> &'static str {
+    match (sort, conn) {
+        (Sort::Relevance, DbConn::Sqlite(_)) => "r.score, t.id DESC",
+        (Sort::Relevance, DbConn::Postgresql(_)) => "r.score DESC, t.id DESC",
+        (Sort::Newest, _) => "t.created_at DESC, t.id DESC",
+        (Sort::Votes, _) => {
+            "(SELECT q.score FROM posts q WHERE q.thread_id = t.id AND q.is_question = TRUE) DESC, t.id DESC"
+        }
+    }
+}
+
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
@@ -148,7 +372,7 @@ struct Row {
     slug: String,
     #[diesel(sql_type = Bool)]
     solved: bool,
-    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[diesel(sql_type = Integer)]
     answer_count: i32,
     #[diesel(sql_type = Text)]
     title: String,
@@ -156,122 +380,130 @@ struct Row {
     snippet: String,
 }
 
-/// The filters, in both engines' placeholder styles: `(?N IS NULL OR …)` keeps one statement
-/// text (and one set of binds) whichever filters are in use.
-fn conditions(p: impl Fn(usize) -> String) -> String {
-    format!(
-        "t.deleted_at IS NULL
-         AND ({c} IS NULL OR t.category_id = {c})
-         AND ({g} IS NULL OR EXISTS (SELECT 1 FROM thread_tags tt
-                                    WHERE tt.thread_id = t.id AND tt.tag_id = {g}))
-         AND ({s} = FALSE OR t.accepted_answer_id IS NOT NULL)
-         AND ({u} = FALSE OR t.answer_count = 0)
-         AND ({a} IS NULL OR t.author_id = {a})
-         AND ({x} IS NULL OR t.id <> {x})",
-        c = p(2),
-        g = p(3),
-        s = p(4),
-        u = p(5),
-        a = p(6),
-        x = p(7),
-    )
-}
-
-fn order(sort: Sort, relevance: &str) -> String {
-    match sort {
-        Sort::Relevance => format!("{relevance}, t.id DESC"),
-        Sort::Newest => "t.created_at DESC, t.id DESC".to_owned(),
-        Sort::Votes => "(SELECT q.score FROM posts q WHERE q.thread_id = t.id AND q.is_question = TRUE) DESC, t.id DESC"
-            .to_owned(),
+/// Marks the matched words in the titles of `rows` and gives each a snippet: the question's
+/// lines around them, or the answers' when the question holds none. FTS5 computes marks only
+/// while matching, so this matches again, for the page's rows alone (computing snippets for
+/// every match of a common word would cost more than the search).
+fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct Marks {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Bool)]
+        question: bool,
+        #[diesel(sql_type = Nullable<Text>)]
+        title: Option<String>,
+        #[diesel(sql_type = Text)]
+        snippet: String,
     }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids = rows
+        .iter()
+        .map(|r| r.thread_id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    // The ids are integers read from the database just now, so they are written inline.
+    let marks: Vec<Marks> = diesel::sql_query(format!(
+        "SELECT rowid AS id, TRUE AS question, highlight(fulltext_threads, 0, char(2), char(3)) AS title,
+                snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet
+         FROM fulltext_threads WHERE fulltext_threads MATCH ?1 AND rowid IN ({ids})
+         UNION ALL
+         SELECT rowid, FALSE, NULL, snippet(fulltext_answers, 0, char(2), char(3), '…', 24)
+         FROM fulltext_answers WHERE fulltext_answers MATCH ?1 AND rowid IN ({ids})"
+    ))
+    .bind::<Text, _>(any)
+    .load(conn)?;
+    for row in rows.iter_mut() {
+        let mine = || marks.iter().filter(|m| m.id == row.thread_id);
+        let marked = |m: &&Marks| m.snippet.contains(MARK_START);
+        let question = mine().find(|m| m.question);
+        let best = question
+            .filter(marked)
+            .or_else(|| mine().find(|m| !m.question && marked(m)))
+            .or(question);
+        if let Some(title) = question.and_then(|q| q.title.clone()) {
+            row.title = title;
+        }
+        row.snippet = best.map(|m| m.snippet.clone()).unwrap_or_default();
+    }
+    Ok(())
 }
-
-/// Column weights for FTS5's bm25, in column order: a word in the title counts most, then
-/// the tags, the question, the answers.
-const SQLITE_WEIGHTS: &str = "10.0, 6.0, 2.0, 1.0";
 
 /// Runs a search on the database.
 pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchResults> {
-    let (select, count) = match conn {
-        DbConn::Sqlite(_) => {
-            let p = |n: usize| format!("?{n}");
-            let from = format!(
-                "FROM fulltext_threads JOIN threads t ON t.id = fulltext_threads.rowid
-                 WHERE fulltext_threads MATCH ?1 AND {}",
-                conditions(p)
-            );
-            let order = order(
-                request.sort,
-                &format!("bm25(fulltext_threads, {SQLITE_WEIGHTS})"),
-            );
-            (
-                format!(
-                    "SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
-                            t.answer_count,
-                            highlight(fulltext_threads, 0, char(2), char(3)) AS title,
-                            snippet(fulltext_threads, -1, char(2), char(3), '…', 24) AS snippet
-                     {from} ORDER BY {order} LIMIT ?8 OFFSET ?9"
-                ),
-                format!("SELECT count(*) AS n {from}"),
-            )
-        }
-        DbConn::Postgresql(_) => {
-            let p = |n: usize| match n {
-                2 | 3 | 6 | 7 => format!("${n}::bigint"),
-                _ => format!("${n}"),
-            };
-            let from = format!(
-                "FROM fulltext_threads f JOIN threads t ON t.id = f.thread_id,
-                      to_tsquery('english', $1) query
-                 WHERE f.document @@ query AND {}",
-                conditions(p)
-            );
-            // ts_rank_cd with normalisation 1 divides by 1 + log(length), so a long thread
-            // that mentions a word once does not outrank a short one about it.
-            let order = order(request.sort, "ts_rank_cd(f.document, query, 1) DESC");
-            // The headlines are made for the page's rows only, after the limit.
-            (
-                format!(
-                    "SELECT r.thread_id, r.slug, r.solved, r.answer_count,
-                            ts_headline('english', r.title, r.query,
-                                        'HighlightAll=true, StartSel=\u{2}, StopSel=\u{3}') AS title,
-                            ts_headline('english', r.body, r.query,
-                                        'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \",
-                                         StartSel=\u{2}, StopSel=\u{3}') AS snippet
-                     FROM (SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
-                                  t.answer_count, f.title, query,
-                                  left(f.question || E'\\n' || f.answers, 5000) AS body,
-                                  row_number() OVER (ORDER BY {order}) AS position
-                           {from} ORDER BY {order} LIMIT $8 OFFSET $9) r
-                     ORDER BY r.position"
-                ),
-                format!("SELECT count(*) AS n {from}"),
-            )
-        }
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let (terms, excluded, joiner) = if sqlite {
+        let excluded = request
+            .query
+            .excluded
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect();
+        (request.query.fts5_terms(), excluded, " OR ")
+    } else {
+        (
+            request.query.tsquery_terms(),
+            request.query.excluded.clone(),
+            " | ",
+        )
     };
-    let expression = match conn {
-        DbConn::Sqlite(_) => request.query.to_fts5(request.matching),
-        DbConn::Postgresql(_) => request.query.to_tsquery(request.matching),
-    };
-    let filter = &request.filter;
-    macro_rules! with_binds {
-        ($sql:expr) => {
-            diesel::sql_query($sql)
-                .bind::<Text, _>(&expression)
-                .bind::<Nullable<BigInt>, _>(filter.category.map(|c| c.0))
-                .bind::<Nullable<BigInt>, _>(filter.tag.map(|t| t.0))
-                .bind::<Bool, _>(filter.solved)
-                .bind::<Bool, _>(filter.unanswered)
-                .bind::<Nullable<BigInt>, _>(filter.author.map(|a| a.0))
-                .bind::<Nullable<BigInt>, _>(request.exclude.map(|t| t.0))
-        };
+    let any = terms.join(joiner);
+    let order = order(conn, request.sort);
+    let mut s = Statement::new(Engine::of(conn));
+    ranked(&mut s, &any);
+    let prefix = s.sql.clone();
+    s.push(
+        "SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved, t.answer_count",
+    );
+    if sqlite {
+        s.push(", t.title, '' AS snippet");
     }
-    let rows: Vec<Row> = with_binds!(select)
-        .bind::<BigInt, _>(i64::from(request.limit))
-        .bind::<BigInt, _>(i64::from(request.offset))
-        .load(conn)?;
+    let select_start = s.sql.len();
+    from_where(&mut s, request, &terms, &excluded);
+    let conditions = s.sql[select_start..].to_owned();
+    let limit = s.int(i64::from(request.limit));
+    let offset = s.int(i64::from(request.offset));
+    let page = format!("{} ORDER BY {order} LIMIT {limit} OFFSET {offset}", s.sql);
+    let sql = if sqlite {
+        page
+    } else {
+        // The headlines are made for the page's rows only: the question's lines around the
+        // words, or the answers' when the question has none of them.
+        let q = format!("to_tsquery('stoa_english', {})", placeholder(conn, 1));
+        let marks = "StartSel=\u{2}, StopSel=\u{3}";
+        let page = page.replacen(
+            "SELECT t.id AS thread_id",
+            &format!("SELECT row_number() OVER (ORDER BY {order}) AS position, t.id AS thread_id"),
+            1,
+        );
+        format!(
+            "{prefix} SELECT p.thread_id, p.slug, p.solved, p.answer_count,
+                    ts_headline('stoa_english', h.title, {q}, 'HighlightAll=true, {marks}') AS title,
+                    CASE WHEN strpos(x.question, chr(2)) > 0 OR a.answers IS NULL THEN x.question
+                         ELSE ts_headline('stoa_english', left(a.answers, 5000), {q},
+                                          'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \", {marks}')
+                    END AS snippet
+             FROM ({}) p
+             JOIN fulltext_threads h ON h.thread_id = p.thread_id
+             LEFT JOIN fulltext_answers a ON a.thread_id = p.thread_id
+             CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
+                     'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \", {marks}') AS question) x
+             ORDER BY p.position",
+            page.strip_prefix(prefix.as_str()).unwrap_or(&page)
+        )
+    };
+    let mut rows: Vec<Row> = s.query(sql).load(conn)?;
+    if sqlite {
+        mark_sqlite(conn, &any, &mut rows)?;
+    }
     let total = if request.count_total {
-        let counted: Count = with_binds!(count).get_result(conn)?;
+        // The same statement without the page's two parameters.
+        s.params.truncate(s.params.len() - 2);
+        let counted: Count = s
+            .query(format!("{prefix} SELECT count(*) AS n {conditions}"))
+            .get_result(conn)?;
         u64::try_from(counted.n).unwrap_or_default()
     } else {
         rows.len() as u64

@@ -109,64 +109,49 @@ impl Query {
         self.len() == 0
     }
 
-    /// The query in SQLite FTS5 syntax: every word quoted (so no word can be an operator).
-    pub fn to_fts5(&self, matching: Matching) -> String {
-        let last = self.words.len().saturating_sub(1);
-        let positive: Vec<String> = self
-            .words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if self.prefix_last && i == last {
+    /// Each word and phrase that must (or, matching any, may) occur, in SQLite FTS5 syntax:
+    /// quoted, so no word can be read as an operator.
+    pub fn fts5_terms(&self) -> Vec<String> {
+        self.render_terms(
+            |w, prefix| {
+                if prefix {
                     format!("\"{w}\"*")
                 } else {
                     format!("\"{w}\"")
                 }
-            })
-            .chain(self.phrases.iter().map(|p| format!("\"{}\"", p.join(" "))))
-            .collect();
-        let joiner = match matching {
-            Matching::All => " AND ",
-            Matching::Any => " OR ",
-        };
-        let mut out = format!("({})", positive.join(joiner));
-        for w in &self.excluded {
-            out.push_str(&format!(" NOT \"{w}\""));
-        }
-        out
+            },
+            |p| format!("\"{}\"", p.join(" ")),
+        )
     }
 
-    /// The query in PostgreSQL `to_tsquery` syntax. Words hold only letters and digits, so
-    /// none can be read as an operator; the english configuration stems them and drops
-    /// stop words as it does for documents.
-    pub fn to_tsquery(&self, matching: Matching) -> String {
-        let last = self.words.len().saturating_sub(1);
-        let positive: Vec<String> = self
-            .words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                if self.prefix_last && i == last {
+    /// Each word and phrase in PostgreSQL `to_tsquery` syntax. Words hold only letters and
+    /// digits, so none can be read as an operator; the english configuration stems them and
+    /// drops stop words as it does for documents.
+    pub fn tsquery_terms(&self) -> Vec<String> {
+        self.render_terms(
+            |w, prefix| {
+                if prefix {
                     format!("{w}:*")
                 } else {
-                    w.clone()
+                    w.to_owned()
                 }
-            })
-            .chain(
-                self.phrases
-                    .iter()
-                    .map(|p| format!("({})", p.join(" <-> "))),
-            )
-            .collect();
-        let joiner = match matching {
-            Matching::All => " & ",
-            Matching::Any => " | ",
-        };
-        let mut out = format!("({})", positive.join(joiner));
-        for w in &self.excluded {
-            out.push_str(&format!(" & !{w}"));
-        }
-        out
+            },
+            |p| format!("({})", p.join(" <-> ")),
+        )
+    }
+
+    fn render_terms(
+        &self,
+        word: impl Fn(&str, bool) -> String,
+        phrase: impl Fn(&[String]) -> String,
+    ) -> Vec<String> {
+        let last = self.words.len().saturating_sub(1);
+        self.words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| word(w, self.prefix_last && i == last))
+            .chain(self.phrases.iter().map(|p| phrase(p)))
+            .collect()
     }
 }
 
@@ -231,12 +216,12 @@ mod tests {
         assert_eq!(q.phrases, [vec!["imperial", "stout"]]);
         assert_eq!(q.excluded, ["lager"]);
         assert_eq!(
-            q.to_fts5(Matching::All),
-            r#"("dark" AND "barrel" AND "imperial stout") NOT "lager""#
+            q.fts5_terms(),
+            [r#""dark""#, r#""barrel""#, r#""imperial stout""#]
         );
         assert_eq!(
-            q.to_tsquery(Matching::Any),
-            "(dark | barrel | (imperial <-> stout)) & !lager"
+            q.tsquery_terms(),
+            ["dark", "barrel", "(imperial <-> stout)"]
         );
     }
 
@@ -254,17 +239,20 @@ mod tests {
             "(((",
             "'",
         ] {
-            let rendered = Query::parse(input).map(|q| q.to_fts5(Matching::All));
-            match rendered {
-                Ok(fts) => {
-                    // What is left is quoted words joined by our own operators.
-                    let stripped = fts
-                        .replace(" AND ", " ")
-                        .replace(" NOT ", " ")
-                        .replace(['(', ')', '"'], "");
+            match Query::parse(input) {
+                Ok(q) => {
+                    for term in q.fts5_terms().iter().chain(&q.tsquery_terms()) {
+                        let inner = term.trim_matches(['"', '*']).trim_end_matches(":*");
+                        assert!(
+                            inner.chars().all(char::is_alphanumeric),
+                            "{input:?} gave {term:?}"
+                        );
+                    }
                     assert!(
-                        stripped.chars().all(|c| c.is_alphanumeric() || c == ' '),
-                        "{input:?} gave {fts:?}"
+                        q.excluded
+                            .iter()
+                            .flat_map(|w| w.chars())
+                            .all(char::is_alphanumeric)
                     );
                 }
                 Err(e) => assert_eq!(e, QueryError::NoWords, "{input:?}"),
@@ -295,8 +283,8 @@ mod tests {
         let q = Query::from_title("How long to ferm").unwrap_or_default();
         assert_eq!(q.words, ["long", "ferm"]);
         assert!(q.prefix_last);
-        assert_eq!(q.to_fts5(Matching::Any), r#"("long" OR "ferm"*)"#);
-        assert_eq!(q.to_tsquery(Matching::Any), "(long | ferm:*)");
+        assert_eq!(q.fts5_terms(), [r#""long""#, r#""ferm"*"#]);
+        assert_eq!(q.tsquery_terms(), ["long", "ferm:*"]);
         let finished = Query::from_title("How long to ferment?").unwrap_or_default();
         assert!(!finished.prefix_last);
     }

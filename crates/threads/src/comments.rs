@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use stoa_db::schema::{comments, posts};
-use stoa_db::{CommentId, DbConn, PostId, UserId, time::now};
+use stoa_db::{CommentId, DbConn, PostId, ThreadId, UserId, time::now};
 use time::PrimitiveDateTime;
 
 use crate::{Error, IdempotencyKey, markdown};
@@ -73,18 +73,18 @@ pub fn add(
         return Ok(earlier);
     }
     let write = |conn: &mut DbConn| {
-        let counted = diesel::update(
+        let thread: ThreadId = diesel::update(
             posts::table
                 .find(post)
                 .filter(posts::deleted_at.is_null())
                 .filter(posts::thread_id.eq_any(crate::votes::live_threads())),
         )
         .set(posts::comment_count.eq(posts::comment_count + 1))
-        .execute(conn)?;
-        if counted == 0 {
-            return Err(Error::PostNotFound);
-        }
-        Ok(diesel::insert_into(comments::table)
+        .returning(posts::thread_id)
+        .get_result(conn)
+        .optional()?
+        .ok_or(Error::PostNotFound)?;
+        let id = diesel::insert_into(comments::table)
             .values((
                 comments::post_id.eq(post),
                 comments::author_id.eq(author),
@@ -94,7 +94,9 @@ pub fn add(
                 comments::created_at.eq(now()),
             ))
             .returning(comments::id)
-            .get_result(conn)?)
+            .get_result(conn)?;
+        stoa_search::sync::thread_changed(conn, thread)?;
+        Ok(id)
     };
     crate::once_per_key(conn, key.is_some(), write, |conn| {
         earlier_comment(conn, author, key)

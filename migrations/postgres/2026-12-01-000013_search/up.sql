@@ -1,32 +1,54 @@
--- Full-text search on PostgreSQL: one row per visible thread holding its title, tags,
--- question and answers, rewritten by the application in the same transaction as every change
--- to that text. The weighted tsvector (title A, tags B, question C, answers D) is generated
--- from them and indexed with GIN. Text is capped so that a huge thread stays under the
--- tsvector size limit.
+-- Full-text search on PostgreSQL, two tables keyed by thread id, rewritten by the
+-- application in the same transaction as every change to their text: fulltext_threads holds
+-- what the asker wrote (title weighted A, tag names B, question C) and fulltext_answers what
+-- the others wrote (answers and comments), so that a long discussion does not drown its title
+-- when ranks are normalised by length. Each has a generated, GIN-indexed tsvector. Text is
+-- capped so that a huge thread stays under the tsvector size limit.
+-- The english configuration, with accents folded first (unaccent is a trusted extension:
+-- any owner of the database may create it), so "cafe" finds "café" as it does on SQLite.
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE TEXT SEARCH CONFIGURATION stoa_english (COPY = english);
+ALTER TEXT SEARCH CONFIGURATION stoa_english
+    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
+
 CREATE TABLE fulltext_threads (
     thread_id BIGINT PRIMARY KEY REFERENCES threads (id) ON DELETE CASCADE,
     title TEXT NOT NULL,
     tags TEXT NOT NULL,
     question TEXT NOT NULL,
-    answers TEXT NOT NULL,
     document tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('english', title), 'A') ||
-        setweight(to_tsvector('english', tags), 'B') ||
-        setweight(to_tsvector('english', left(question, 60000)), 'C') ||
-        setweight(to_tsvector('english', left(answers, 200000)), 'D')
+        setweight(to_tsvector('stoa_english', title), 'A') ||
+        setweight(to_tsvector('stoa_english', tags), 'B') ||
+        setweight(to_tsvector('stoa_english', left(question, 60000)), 'C')
     ) STORED
 );
 CREATE INDEX fulltext_threads_document ON fulltext_threads USING GIN (document);
 
-INSERT INTO fulltext_threads (thread_id, title, tags, question, answers)
+CREATE TABLE fulltext_answers (
+    thread_id BIGINT PRIMARY KEY REFERENCES threads (id) ON DELETE CASCADE,
+    answers TEXT NOT NULL,
+    document tsvector GENERATED ALWAYS AS (to_tsvector('stoa_english', left(answers, 300000))) STORED
+);
+CREATE INDEX fulltext_answers_document ON fulltext_answers USING GIN (document);
+
+INSERT INTO fulltext_threads (thread_id, title, tags, question)
 SELECT t.id, t.title,
        COALESCE((SELECT string_agg(g.name, ' ') FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id
                  WHERE tt.thread_id = t.id), ''),
-       q.body_source,
-       COALESCE((SELECT string_agg(a.body_source, E'\n' ORDER BY a.id) FROM posts a
-                 WHERE a.thread_id = t.id AND NOT a.is_question AND a.deleted_at IS NULL), '')
+       q.body_source
 FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question
 WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL;
+
+INSERT INTO fulltext_answers (thread_id, answers)
+SELECT t.id,
+       COALESCE((SELECT string_agg(a.body_source, E'\n' ORDER BY a.id) FROM posts a
+                 WHERE a.thread_id = t.id AND NOT a.is_question AND a.deleted_at IS NULL), '')
+       || E'\n' ||
+       COALESCE((SELECT string_agg(c.body_source, E'\n' ORDER BY c.id) FROM comments c
+                 JOIN posts p ON p.id = c.post_id
+                 WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+FROM threads t
+WHERE t.deleted_at IS NULL;
 
 -- The outbox for an external search engine (Meilisearch): one row per thread whose document
 -- must be sent again, written in the transaction of the change. Rows exist only while an

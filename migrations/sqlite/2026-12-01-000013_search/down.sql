@@ -1,3 +1,4 @@
 DROP TABLE search_settings;
 DROP TABLE search_jobs;
+DROP TABLE fulltext_answers;
 DROP TABLE fulltext_threads;

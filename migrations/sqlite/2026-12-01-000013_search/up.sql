@@ -1,21 +1,37 @@
--- Full-text search on the embedded database: one FTS5 row per visible thread (rowid = the
--- thread's id) holding its title, tags, question and answers, rewritten by the application in
--- the same transaction as every change to that text. The porter stemmer makes "installs"
--- find "installing"; remove_diacritics makes "cafe" find "café".
+-- Full-text search on the embedded database, two FTS5 tables keyed by thread id (rowid),
+-- rewritten by the application in the same transaction as every change to their text:
+-- fulltext_threads holds what the asker wrote (title, tag names, question) and
+-- fulltext_answers what the others wrote (answers and comments). Two tables, because bm25
+-- normalises by document length: in one table a long discussion would drown its title. The
+-- porter stemmer makes "installs" find "installing"; remove_diacritics makes "cafe" find
+-- "café".
 CREATE VIRTUAL TABLE fulltext_threads USING fts5(
-    title, tags, question, answers,
+    title, tags, question,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE fulltext_answers USING fts5(
+    answers,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 
-INSERT INTO fulltext_threads (rowid, title, tags, question, answers)
+INSERT INTO fulltext_threads (rowid, title, tags, question)
 SELECT t.id, t.title,
        COALESCE((SELECT group_concat(g.name, ' ') FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id
                  WHERE tt.thread_id = t.id), ''),
-       q.body_source,
-       COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
-                 WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
+       q.body_source
 FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question = 1
 WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL;
+
+INSERT INTO fulltext_answers (rowid, answers)
+SELECT t.id,
+       COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
+                 WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
+       || char(10) ||
+       COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
+                 JOIN posts p ON p.id = c.post_id
+                 WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+FROM threads t
+WHERE t.deleted_at IS NULL;
 
 -- The outbox for an external search engine (Meilisearch): one row per thread whose document
 -- must be sent again, written in the transaction of the change. Rows exist only while an

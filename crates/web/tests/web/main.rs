@@ -12,5 +12,6 @@ mod limits;
 mod page_cache;
 mod profiles;
 mod qa;
+mod search;
 mod security;
 mod threads;

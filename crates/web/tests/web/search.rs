@@ -1,0 +1,481 @@
+//! Search: the page, its filters and order, what it never shows, similar and related questions,
+//! and the index staying in step with every change.
+
+use reqwest::StatusCode;
+use stoa_accounts::Role;
+
+use crate::common::{Browser, TestApp, between, hidden, location};
+
+crate::on_both_backends!(
+    a_title_match_ranks_above_a_body_match,
+    answers_and_comments_are_searched_too,
+    filters_and_orders_narrow_the_results,
+    deleted_content_never_appears,
+    edits_reach_the_index_in_the_same_transaction,
+    odd_queries_get_a_friendly_page,
+    similar_questions_are_offered_while_asking,
+    a_thread_page_lists_related_questions,
+    a_reindex_rebuilds_what_the_writes_built,
+);
+
+/// Asks a question with its own body and tags; returns its URL.
+async fn ask(browser: &Browser, category: &str, title: &str, body: &str, tags: &str) -> String {
+    let response = browser
+        .submit(
+            "/ask",
+            "/ask",
+            &[
+                ("title", title),
+                ("body", body),
+                ("category", category),
+                ("tags", tags),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "asking {title:?}");
+    location(&response)
+}
+
+/// The search page for `query` (already URL-encoded), as text.
+async fn search(browser: &Browser, query: &str) -> String {
+    let response = browser.get(&format!("/search?q={query}")).await;
+    assert_eq!(response.status(), StatusCode::OK, "searching {query:?}");
+    response.text().await.unwrap_or_default()
+}
+
+/// A list of one result.
+fn only(url: &str) -> Vec<String> {
+    vec![url.to_owned()]
+}
+
+/// The result links of a search page, in order.
+fn result_urls(page: &str) -> Vec<String> {
+    let Some(list) = between(page, "<ul class=\"question-list\">", "</ul>") else {
+        return Vec::new();
+    };
+    list.split("<a class=\"title\" href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+async fn a_title_match_ranks_above_a_body_match(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let in_body = ask(
+        &owner,
+        &category,
+        "Machine makes a strange noise",
+        "Since I started descaling it weekly the pump rattles.",
+        "",
+    )
+    .await;
+    let in_title = ask(
+        &owner,
+        &category,
+        "How often should I do descaling?",
+        "The manual does not say.",
+        "",
+    )
+    .await;
+    ask(
+        &owner,
+        &category,
+        "Unrelated billing question",
+        "About invoices and plans.",
+        "",
+    )
+    .await;
+    let page = search(&app.browser(), "descaling").await;
+    assert_eq!(result_urls(&page), [in_title, in_body]);
+    assert!(page.contains("2 results"), "{page}");
+    assert!(
+        page.contains("<mark>descaling</mark>"),
+        "matched words are marked: {page}"
+    );
+}
+
+async fn answers_and_comments_are_searched_too(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = ask(
+        &owner,
+        &category,
+        "Printer offline",
+        "It says offline all day.",
+        "",
+    )
+    .await;
+    let guest = app.browser();
+    assert!(result_urls(&search(&guest, "firmware").await).is_empty());
+    let helper = app.signed_in("helper", Role::Member).await;
+    let answer = helper
+        .answer(&thread, "Update the firmware from the vendor site.")
+        .await;
+    assert_eq!(
+        result_urls(&search(&guest, "firmware").await),
+        only(&thread)
+    );
+    let commented = helper
+        .act(
+            &thread,
+            &format!("/posts/{answer}/comments"),
+            &[
+                ("body", "Also power-cycle the spooler."),
+                ("key", "comment-key-0123456789"),
+            ],
+        )
+        .await;
+    assert_eq!(commented.status(), StatusCode::SEE_OTHER);
+    let page = search(&guest, "spooler").await;
+    assert_eq!(result_urls(&page), [thread]);
+    assert!(page.contains("<mark>spooler</mark>"), "{page}");
+}
+
+async fn filters_and_orders_narrow_the_results(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let member = app.signed_in("member", Role::Member).await;
+    let older = ask(
+        &owner,
+        &category,
+        "Refund for a plan",
+        "I want a refund please.",
+        "billing",
+    )
+    .await;
+    let newer = ask(
+        &member,
+        &category,
+        "Refund after upgrade",
+        "Can I get a refund now?",
+        "",
+    )
+    .await;
+    let answered = member.answer(&older, "Refunds take five days.").await;
+    let thread = older.split('/').nth(2).unwrap_or_default();
+    let accepted = owner
+        .act(
+            &older,
+            &format!("/q/{thread}/accept"),
+            &[("answer", &answered)],
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    let guest = app.browser();
+    let urls = |filter: &'static str| {
+        let guest = &guest;
+        async move { result_urls(&search(guest, &format!("refund{filter}")).await) }
+    };
+    assert_eq!(urls("&sort=newest").await, [newer.clone(), older.clone()]);
+    assert_eq!(urls("&solved=1").await, only(&older));
+    assert_eq!(urls("&unanswered=1").await, only(&newer));
+    assert_eq!(urls("&tag=billing").await, only(&older));
+    assert_eq!(urls("&author=member").await, only(&newer));
+    assert_eq!(urls("&author=%40member").await, only(&newer));
+    assert_eq!(urls("&category=billing").await.len(), 2);
+    let nobody = search(&guest, "refund&author=nobody").await;
+    assert!(nobody.contains("There is no member"), "{nobody}");
+    assert!(result_urls(&nobody).is_empty());
+    let no_tag = search(&guest, "refund&tag=nosuchtag").await;
+    assert!(no_tag.contains("There is no tag"), "{no_tag}");
+    // Votes: the newer question gets an up vote and comes first.
+    let newer_post = owner.question_post(&newer).await;
+    let voted = owner
+        .act(
+            &newer,
+            &format!("/posts/{newer_post}/vote"),
+            &[("value", "up")],
+        )
+        .await;
+    assert_eq!(voted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(urls("&sort=votes").await, [newer, older]);
+}
+
+async fn deleted_content_never_appears(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let asker = app.signed_in("asker", Role::Member).await;
+    let thread = ask(
+        &asker,
+        &category,
+        "Lost my invoice",
+        "Where can I find it?",
+        "",
+    )
+    .await;
+    let helper = app.signed_in("helper", Role::Member).await;
+    let answer = helper.answer(&thread, "Look under quokka settings.").await;
+    let guest = app.browser();
+    assert_eq!(result_urls(&search(&guest, "quokka").await), only(&thread));
+    let deleted = helper
+        .act(&thread, &format!("/posts/{answer}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    for viewer in [&guest, &asker, &owner] {
+        assert!(
+            result_urls(&search(viewer, "quokka").await).is_empty(),
+            "a deleted answer's words find nothing"
+        );
+    }
+    let question = asker.question_post(&thread).await;
+    let gone = owner
+        .act(&thread, &format!("/posts/{question}/delete"), &[])
+        .await;
+    assert_eq!(gone.status(), StatusCode::SEE_OTHER);
+    for viewer in [&guest, &asker, &owner] {
+        assert!(result_urls(&search(viewer, "invoice").await).is_empty());
+    }
+    let similar = guest
+        .get("/api/v1/similar?title=Lost%20invoice")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(!similar.contains("Lost my invoice"), "{similar}");
+    let restored = owner
+        .act(&thread, &format!("/posts/{question}/restore"), &[])
+        .await;
+    assert_eq!(restored.status(), StatusCode::SEE_OTHER);
+    assert_eq!(result_urls(&search(&guest, "invoice").await), [thread]);
+}
+
+async fn edits_reach_the_index_in_the_same_transaction(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = ask(
+        &owner,
+        &category,
+        "Router keeps rebooting",
+        "Every hour.",
+        "",
+    )
+    .await;
+    let post = owner.question_post(&thread).await;
+    let form = owner
+        .get(&format!("/posts/{post}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let saved = owner
+        .post(
+            &format!("/posts/{post}/edit"),
+            &[
+                ("csrf", hidden(&form, "csrf").as_str()),
+                ("base", hidden(&form, "base").as_str()),
+                ("title", "Modem keeps rebooting"),
+                ("tags", "hardware"),
+                ("body", "Every hour, since the thunderstorm."),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let thread = location(&saved);
+    let thread = thread.split('#').next().unwrap_or_default().to_owned();
+    let guest = app.browser();
+    assert!(result_urls(&search(&guest, "router").await).is_empty());
+    assert_eq!(result_urls(&search(&guest, "modem").await), only(&thread));
+    assert_eq!(
+        result_urls(&search(&guest, "thunderstorm").await),
+        only(&thread)
+    );
+    assert_eq!(result_urls(&search(&guest, "hardware").await), [thread]);
+}
+
+async fn odd_queries_get_a_friendly_page(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = ask(&owner, &category, "Café crème setting", "Which grind?", "").await;
+    let guest = app.browser();
+    let long = "a".repeat(10_000);
+    for query in [
+        "%22",
+        "*",
+        "NEAR(",
+        "-",
+        "- -",
+        "AND",
+        "OR%20NOT",
+        "%22unclosed%20phrase",
+        "a:*%20%26%20!b%20|%20c",
+        "%00",
+        "'",
+        "(((",
+        "%E2%80%8B",
+        long.as_str(),
+    ] {
+        let response = guest.get(&format!("/search?q={query}")).await;
+        let status = response.status();
+        let page = response.text().await.unwrap_or_default();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{query:.20}: {status}"
+        );
+        assert!(page.contains("<h1>Search</h1>"), "{query:.20}: {page}");
+    }
+    let too_long = guest.get(&format!("/search?q={long}")).await;
+    assert_eq!(too_long.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        too_long
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("limited to 200 characters")
+    );
+    // Accents and case fold both ways; a phrase and an exclusion work.
+    assert_eq!(result_urls(&search(&guest, "CAFE").await), only(&thread));
+    assert_eq!(
+        result_urls(&search(&guest, "%22cafe%20creme%22").await),
+        only(&thread)
+    );
+    assert!(result_urls(&search(&guest, "cafe%20-grind").await).is_empty());
+    // Stemming: "settings" finds "setting".
+    assert_eq!(result_urls(&search(&guest, "settings").await), [thread]);
+}
+
+async fn similar_questions_are_offered_while_asking(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let earlier = ask(
+        &owner,
+        &category,
+        "How do I export my invoices?",
+        "As PDF files, for my accountant.",
+        "",
+    )
+    .await;
+    let member = app.signed_in("member", Role::Member).await;
+    // The script's endpoint: matching as the title is typed (the last word may be unfinished).
+    let json: serde_json::Value = member
+        .get("/api/v1/similar?title=export%20invo")
+        .await
+        .json()
+        .await
+        .unwrap_or_default();
+    assert_eq!(json["questions"][0]["url"], earlier.as_str());
+    assert_eq!(
+        json["questions"][0]["title"],
+        "How do I export my invoices?"
+    );
+    assert_eq!(json["questions"][0]["solved"], false);
+    // Without the script, the first submission shows them and posts nothing.
+    let page = member.get("/ask").await.text().await.unwrap_or_default();
+    assert_eq!(hidden(&page, "similar"), "0");
+    let fields = [
+        ("csrf", hidden(&page, "csrf")),
+        ("key", hidden(&page, "key")),
+        ("similar", "0".to_owned()),
+        ("title", "Exporting invoices to a spreadsheet".to_owned()),
+        ("body", "CSV would do fine.".to_owned()),
+        ("category", category.clone()),
+    ];
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let review = member.post("/ask", &form).await;
+    assert_eq!(review.status(), StatusCode::OK, "shown, not posted");
+    let review = review.text().await.unwrap_or_default();
+    assert!(review.contains("Questions like yours"), "{review}");
+    assert!(review.contains(&format!("href=\"{earlier}\"")), "{review}");
+    assert!(
+        review.contains("CSV would do fine."),
+        "what was typed is kept"
+    );
+    assert_eq!(hidden(&review, "similar"), "1");
+    assert_eq!(hidden(&review, "key"), hidden(&page, "key"));
+    let mut again = form.clone();
+    again[2] = ("similar", "1");
+    let posted = member.post("/ask", &again).await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    // A title like nothing else posts at once.
+    let page = member.get("/ask").await.text().await.unwrap_or_default();
+    let fresh = [
+        ("csrf", hidden(&page, "csrf")),
+        ("key", hidden(&page, "key")),
+        ("similar", "0".to_owned()),
+        ("title", "Zebra-striped keyboard layout".to_owned()),
+        ("body", "Details of the layout.".to_owned()),
+        ("category", category),
+    ];
+    let fresh: Vec<(&str, &str)> = fresh.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        member.post("/ask", &fresh).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn a_thread_page_lists_related_questions(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let first = ask(
+        &owner,
+        &category,
+        "Backup the database nightly",
+        "With a cron job, ideally.",
+        "",
+    )
+    .await;
+    let second = ask(
+        &owner,
+        &category,
+        "Restore a database backup",
+        "From last night, ideally.",
+        "",
+    )
+    .await;
+    ask(
+        &owner,
+        &category,
+        "Change the logo colour",
+        "To match our brand.",
+        "",
+    )
+    .await;
+    for viewer in [app.browser(), owner] {
+        let page = viewer.get(&second).await.text().await.unwrap_or_default();
+        let related = between(&page, "<h2>Related questions</h2>", "</section>")
+            .unwrap_or_default()
+            .to_owned();
+        assert!(related.contains(&format!("href=\"{first}\"")), "{page}");
+        assert!(!related.contains(&second), "not itself");
+        assert!(!related.contains("logo"), "{related}");
+    }
+}
+
+async fn a_reindex_rebuilds_what_the_writes_built(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let helper = app.signed_in("helper", Role::Member).await;
+    for n in 0..5 {
+        let thread = ask(
+            &owner,
+            &category,
+            &format!("Question number {n} about ports"),
+            "The body of the question.",
+            "network",
+        )
+        .await;
+        let answer = helper
+            .answer(&thread, &format!("Answer number {n} to it"))
+            .await;
+        if n == 2 {
+            helper
+                .act(&thread, &format!("/posts/{answer}/delete"), &[])
+                .await;
+        }
+    }
+    let incremental = app
+        .db
+        .run(|conn| stoa_search::database::dump(conn).map_err(stoa_db::Error::from))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(incremental.len(), 5);
+    let rebuilt = app
+        .db
+        .run(|conn| {
+            stoa_db::dialect::write_transaction(conn, |conn| {
+                let mut after = 0;
+                // Two at a time, to cross batch boundaries.
+                while let Some(last) = stoa_search::database::rebuild_batch(conn, after, 2)? {
+                    after = last;
+                }
+                stoa_search::database::rebuild_finish(conn)?;
+                stoa_search::database::dump(conn)
+            })
+            .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rebuilt, incremental);
+}
