@@ -175,6 +175,7 @@ diesel::table! {
         created_at -> Timestamp,
         attempts -> Integer,
         run_after -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
     }
 }

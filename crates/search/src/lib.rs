@@ -10,6 +10,8 @@
 
 pub mod database;
 pub mod eval;
+pub mod meili;
+pub mod outbox;
 pub mod query;
 pub mod sync;
 

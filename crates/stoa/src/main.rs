@@ -84,7 +84,8 @@ enum ImportSource {
 
 #[derive(Subcommand)]
 enum SearchTask {
-    /// Rebuild the search index from the database (searches keep working meanwhile).
+    /// Rebuild the search index from the database (searches keep working meanwhile), and
+    /// Meilisearch's too when MEILI_URL is set (without it, Meilisearch is no longer fed).
     Reindex,
     /// Show the search backend, how many threads it holds and the jobs waiting for it.
     Status,
@@ -148,8 +149,12 @@ fn main() -> anyhow::Result<()> {
             }
             Command::BenchData { posts, seed } => bench_data(&settings, posts, seed).await,
             Command::Search { task } => match task {
-                SearchTask::Reindex => search_cli::reindex(&migrate(&settings).await?).await,
-                SearchTask::Status => search_cli::status(&migrate(&settings).await?).await,
+                SearchTask::Reindex => {
+                    search_cli::reindex(&migrate(&settings).await?, &settings).await
+                }
+                SearchTask::Status => {
+                    search_cli::status(&migrate(&settings).await?, &settings).await
+                }
                 SearchTask::Eval { dir, database_url } => {
                     search_cli::eval(&dir, database_url.as_deref()).await
                 }
@@ -198,10 +203,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     };
     announce_owner_setup(&db, &settings).await?;
     tokio::spawn(hourly_upkeep(db.clone()));
+    let meili = search_cli::meilisearch(&db, &settings)?;
     let listener = TcpListener::bind(&settings.bind)
         .with_context(|| format!("listening on {}", settings.bind))?;
     tracing::info!(http.address = %settings.bind, http.base_url = %settings.base_url, "Stoa is serving");
-    stoa_web::server(AppState::new(db, settings, mailer), listener)?.await?;
+    let mut state = AppState::new(db.clone(), settings, mailer);
+    if let Some(meili) = meili {
+        search_cli::feed_forever(db, meili.clone()).await?;
+        state = state.with_search_index(std::sync::Arc::new(meili));
+    }
+    stoa_web::server(state, listener)?.await?;
     Ok(())
 }
 

@@ -70,6 +70,12 @@ impl AppState {
         }
     }
 
+    /// Searches go to `index` (Meilisearch) instead of the database.
+    pub fn with_search_index(mut self, index: Arc<dyn stoa_search::SearchIndex>) -> Self {
+        self.search = index;
+        self
+    }
+
     /// Runs CPU-heavy work (password hashing) on the blocking pool, a bounded number at once.
     pub async fn cpu<T: Send + 'static>(
         &self,

@@ -43,6 +43,12 @@ pub struct Settings {
     pub trust_proxy_headers: bool,
     /// The least role that may create a new tag: `member`, `staff`, `moderator` or `owner`.
     pub new_tag_min_role: String,
+    /// Meilisearch's address (`http://127.0.0.1:7700`); empty: search runs on the database.
+    pub meili_url: String,
+    /// A Meilisearch API key allowed to manage the index (empty: none).
+    pub meili_api_key: String,
+    /// The Meilisearch index holding the threads.
+    pub meili_index: String,
 }
 
 impl Default for Settings {
@@ -62,6 +68,9 @@ impl Default for Settings {
             log_format: "text".into(),
             trust_proxy_headers: false,
             new_tag_min_role: "staff".into(),
+            meili_url: String::new(),
+            meili_api_key: String::new(),
+            meili_index: "stoa_threads".into(),
         }
     }
 }
@@ -73,12 +82,12 @@ pub struct SettingsError(String);
 
 impl Settings {
     /// Loads the defaults, then `file` if it exists, then the environment: `DATABASE_URL`,
-    /// and `STOA_<FIELD>` for every field (`STOA_BIND`, `STOA_BASE_URL`, …). `STOA_CONFIG`
+    /// `MEILI_URL`, `MEILI_API_KEY`, and `STOA_<FIELD>` for every field (`STOA_BIND`, `STOA_BASE_URL`, …). `STOA_CONFIG`
     /// names the file itself and is not a setting.
     pub fn load(file: &std::path::Path) -> Result<Settings, SettingsError> {
         let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::raw().only(&["DATABASE_URL", "MEILI_URL", "MEILI_API_KEY"]))
             .merge(Env::prefixed("STOA_").ignore(&["CONFIG"]))
             .extract()
             .map_err(|e| SettingsError(e.to_string()))?;
@@ -129,6 +138,25 @@ impl Settings {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err(SettingsError(
                 "STOA_LOG_FORMAT must be `text` or `json`".into(),
+            ));
+        }
+        self.meili_url = self.meili_url.trim().trim_end_matches('/').to_owned();
+        let meili_scheme =
+            self.meili_url.starts_with("http://") || self.meili_url.starts_with("https://");
+        if !(self.meili_url.is_empty() || meili_scheme) {
+            return Err(SettingsError(format!(
+                "MEILI_URL must start with http:// or https:// (got {:?})",
+                self.meili_url
+            )));
+        }
+        if self.meili_index.is_empty()
+            || !self
+                .meili_index
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(SettingsError(
+                "STOA_MEILI_INDEX must be letters, digits, - and _".into(),
             ));
         }
         if self.community_name.trim().is_empty() {

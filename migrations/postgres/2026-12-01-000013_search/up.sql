@@ -59,6 +59,9 @@ CREATE TABLE search_jobs (
     created_at TIMESTAMP NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     run_after TIMESTAMP NOT NULL,
+    -- Set while a worker sends the thread's document: no other worker takes the thread's
+    -- jobs until it is done or the claim lapses, so a thread's versions arrive in order.
+    claimed_until TIMESTAMP,
     last_error TEXT
 );
 CREATE INDEX search_jobs_due ON search_jobs (run_after, id);

@@ -13,5 +13,6 @@ mod page_cache;
 mod profiles;
 mod qa;
 mod search;
+mod search_outbox;
 mod security;
 mod threads;
