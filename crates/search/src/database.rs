@@ -25,8 +25,16 @@ use crate::{Marked, SearchHit, SearchRequest, SearchResults, Sort};
 pub(crate) const MARK_START: char = '\u{2}';
 pub(crate) const MARK_END: char = '\u{3}';
 
-/// The documents of visible threads, as `(id, title, tags, question)` and `(id, answers)`;
-/// callers append `AND t.id …` conditions.
+/// Matches ranked per table, the newest first. Scoring every match of a word found in most
+/// threads would cost microseconds per thread for a ranking that hardly tells them apart, so
+/// words found in this many threads are left out of the ranking when rarer words are in the
+/// query ([`rare_terms`]), and a query of common words only ranks its newest matches (its
+/// results say so). On a community smaller than this, every search is ranked exactly.
+pub const RANKED_PER_TABLE: i64 = 1000;
+
+/// The documents of visible threads, as `(id, title, tags, question)` and `(id, answers)`
+/// (a discussion is indexed up to its first 200,000 characters, so that a new answer in a
+/// huge thread costs a bounded rewrite); callers append `AND t.id …` conditions.
 const SQLITE_HEADS: &str = "
     SELECT t.id, t.title,
            COALESCE((SELECT group_concat(g.name, ' ') FROM thread_tags tt
@@ -36,12 +44,12 @@ const SQLITE_HEADS: &str = "
     WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL";
 const SQLITE_DISCUSSIONS: &str = "
     SELECT t.id,
-           COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
+           substr(COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
                      WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
            || char(10) ||
            COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
                      JOIN posts p ON p.id = c.post_id
-                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), ''), 1, 200000)
     FROM threads t WHERE t.deleted_at IS NULL";
 const POSTGRES_HEADS: &str = "
     SELECT t.id, t.title,
@@ -52,12 +60,12 @@ const POSTGRES_HEADS: &str = "
     WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL";
 const POSTGRES_DISCUSSIONS: &str = "
     SELECT t.id,
-           COALESCE((SELECT string_agg(a.body_source, E'\\n' ORDER BY a.id) FROM posts a
+           left(COALESCE((SELECT string_agg(a.body_source, E'\\n' ORDER BY a.id) FROM posts a
                      WHERE a.thread_id = t.id AND NOT a.is_question AND a.deleted_at IS NULL), '')
            || E'\\n' ||
            COALESCE((SELECT string_agg(c.body_source, E'\\n' ORDER BY c.id) FROM comments c
                      JOIN posts p ON p.id = c.post_id
-                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), ''), 200000)
     FROM threads t WHERE t.deleted_at IS NULL";
 
 /// The statements that rewrite the documents of the threads selected by `condition` (SQL
@@ -254,8 +262,8 @@ impl Statement {
         self.sql.push_str(sql);
     }
 
-    fn query(&self, sql: String) -> BoxedSqlQuery<'static, MultiBackend, SqlQuery> {
-        let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    fn query(&self) -> BoxedSqlQuery<'static, MultiBackend, SqlQuery> {
+        let mut query = diesel::sql_query(self.sql.clone()).into_boxed::<MultiBackend>();
         for param in &self.params {
             query = match param {
                 Param::Text(s) => query.bind::<Text, _>(s.clone()),
@@ -270,31 +278,46 @@ impl Statement {
 /// then the tags, then the question. (`fulltext_answers` has one column.)
 const SQLITE_WEIGHTS: &str = "10.0, 5.0, 2.0";
 
-/// Appends the `WITH` part: every thread matching any term, with its summed score.
+/// Appends the `WITH` part: the newest [`RANKED_PER_TABLE`] matches of any term in each
+/// table, scored, and their sum per thread.
 fn ranked(s: &mut Statement, any: &str) {
-    let sqlite = s.engine == Engine::Sqlite;
     let any = s.text(any);
-    if sqlite {
-        s.push(&format!(
-            "WITH matched AS (
+    let cap = RANKED_PER_TABLE;
+    match s.engine {
+        // FTS5 walks its matches in rowid order, so the newest come first and the limit
+        // stops the scoring early.
+        Engine::Sqlite => s.push(&format!(
+            "WITH head AS (
                  SELECT rowid AS id, bm25(fulltext_threads, {SQLITE_WEIGHTS}) AS score
                  FROM fulltext_threads WHERE fulltext_threads MATCH {any}
-                 UNION ALL
-                 SELECT rowid, bm25(fulltext_answers)
-                 FROM fulltext_answers WHERE fulltext_answers MATCH {any}),
-             ranked AS (SELECT id, sum(score) AS score FROM matched GROUP BY id) "
-        ));
-    } else {
-        // ts_rank_cd with normalisation 1 divides by 1 + log(length).
-        s.push(&format!(
-            "WITH matched AS (
-                 SELECT thread_id AS id, ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1) AS score
+                 ORDER BY rowid DESC LIMIT {cap}),
+             talk AS (
+                 SELECT rowid AS id, bm25(fulltext_answers) AS score
+                 FROM fulltext_answers WHERE fulltext_answers MATCH {any}
+                 ORDER BY rowid DESC LIMIT {cap}),
+             ranked AS (
+                 SELECT id, sum(score) AS score
+                 FROM (SELECT id, score FROM head UNION ALL SELECT id, score FROM talk)
+                 GROUP BY id) "
+        )),
+        // ts_rank_cd with normalisation 1 divides by 1 + log(length); PostgreSQL computes it
+        // after the sort, for the rows kept.
+        Engine::Postgres => s.push(&format!(
+            "WITH head AS (
+                 SELECT thread_id AS id,
+                        ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1) AS score
                  FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {any})
-                 UNION ALL
-                 SELECT thread_id, ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1)
-                 FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {any})),
-             ranked AS (SELECT id, sum(score) AS score FROM matched GROUP BY id) "
-        ));
+                 ORDER BY thread_id DESC LIMIT {cap}),
+             talk AS (
+                 SELECT thread_id AS id,
+                        ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1) AS score
+                 FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {any})
+                 ORDER BY thread_id DESC LIMIT {cap}),
+             ranked AS (
+                 SELECT id, sum(score) AS score
+                 FROM (SELECT id, score FROM head UNION ALL SELECT id, score FROM talk) m
+                 GROUP BY id) "
+        )),
     }
 }
 
@@ -353,10 +376,10 @@ fn from_where(s: &mut Statement, request: &SearchRequest, terms: &[String], excl
     }
 }
 
-fn order(conn: &DbConn, sort: Sort) -> &'static str {
-    match (sort, conn) {
-        (Sort::Relevance, DbConn::Sqlite(_)) => "r.score, t.id DESC",
-        (Sort::Relevance, DbConn::Postgresql(_)) => "r.score DESC, t.id DESC",
+fn order(engine: Engine, sort: Sort) -> &'static str {
+    match (sort, engine) {
+        (Sort::Relevance, Engine::Sqlite) => "r.score, t.id DESC",
+        (Sort::Relevance, Engine::Postgres) => "r.score DESC, t.id DESC",
         (Sort::Newest, _) => "t.created_at DESC, t.id DESC",
         (Sort::Votes, _) => {
             "(SELECT q.score FROM posts q WHERE q.thread_id = t.id AND q.is_question = TRUE) DESC, t.id DESC"
@@ -378,12 +401,17 @@ struct Row {
     title: String,
     #[diesel(sql_type = Text)]
     snippet: String,
+    /// Every result of the search, not only this page's.
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    /// A table had more matches than were ranked.
+    #[diesel(sql_type = Bool)]
+    capped: bool,
 }
 
 /// Marks the matched words in the titles of `rows` and gives each a snippet: the question's
 /// lines around them, or the answers' when the question holds none. FTS5 computes marks only
-/// while matching, so this matches again, for the page's rows alone (computing snippets for
-/// every match of a common word would cost more than the search).
+/// while matching, so this matches again, for the page's rows alone.
 fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()> {
     #[derive(QueryableByName)]
     struct Marks {
@@ -399,14 +427,15 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
     if rows.is_empty() {
         return Ok(());
     }
+    // The ids are integers read from the database just now, so they are written inline.
     let ids = rows
         .iter()
         .map(|r| r.thread_id.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    // The ids are integers read from the database just now, so they are written inline.
     let marks: Vec<Marks> = diesel::sql_query(format!(
-        "SELECT rowid AS id, TRUE AS question, highlight(fulltext_threads, 0, char(2), char(3)) AS title,
+        "SELECT rowid AS id, TRUE AS question,
+                highlight(fulltext_threads, 0, char(2), char(3)) AS title,
                 snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet
          FROM fulltext_threads WHERE fulltext_threads MATCH ?1 AND rowid IN ({ids})
          UNION ALL
@@ -431,83 +460,123 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
     Ok(())
 }
 
+/// The terms found in fewer than [`RANKED_PER_TABLE`] rows of both tables, or all of them
+/// when none is (each count stops at that limit, so this costs little even for common words).
+fn rare_terms(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<String>> {
+    if terms.len() < 2 {
+        return Ok(terms.to_vec());
+    }
+    let probes = match conn {
+        DbConn::Sqlite(_) => [
+            "SELECT count(*) AS n FROM (SELECT 1 FROM fulltext_threads WHERE fulltext_threads MATCH ?1 LIMIT ?2)",
+            "SELECT count(*) AS n FROM (SELECT 1 FROM fulltext_answers WHERE fulltext_answers MATCH ?1 LIMIT ?2)",
+        ],
+        DbConn::Postgresql(_) => [
+            "SELECT count(*) AS n FROM (SELECT 1 FROM fulltext_threads
+                 WHERE document @@ to_tsquery('stoa_english', $1) LIMIT $2) x",
+            "SELECT count(*) AS n FROM (SELECT 1 FROM fulltext_answers
+                 WHERE document @@ to_tsquery('stoa_english', $1) LIMIT $2) x",
+        ],
+    };
+    let mut rare = Vec::new();
+    for term in terms {
+        let mut common = false;
+        for probe in probes {
+            let found: Count = diesel::sql_query(probe)
+                .bind::<Text, _>(term)
+                .bind::<BigInt, _>(RANKED_PER_TABLE)
+                .get_result(conn)?;
+            common |= found.n >= RANKED_PER_TABLE;
+        }
+        if !common {
+            rare.push(term.clone());
+        }
+    }
+    Ok(if rare.is_empty() {
+        terms.to_vec()
+    } else {
+        rare
+    })
+}
+
 /// Runs a search on the database.
 pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchResults> {
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
-    let (terms, excluded, joiner) = if sqlite {
-        let excluded = request
-            .query
-            .excluded
-            .iter()
-            .map(|w| format!("\"{w}\""))
-            .collect();
-        (request.query.fts5_terms(), excluded, " OR ")
-    } else {
-        (
+    let engine = Engine::of(conn);
+    let (terms, excluded, joiner) = match engine {
+        Engine::Sqlite => (
+            request.query.fts5_terms(),
+            request
+                .query
+                .excluded
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect(),
+            " OR ",
+        ),
+        Engine::Postgres => (
             request.query.tsquery_terms(),
             request.query.excluded.clone(),
             " | ",
-        )
+        ),
     };
-    let any = terms.join(joiner);
-    let order = order(conn, request.sort);
-    let mut s = Statement::new(Engine::of(conn));
+    // Every term must match when all must; the ranking is by the rarer ones (a thread holding
+    // every term holds those).
+    let any = rare_terms(conn, &terms)?.join(joiner);
+    let order = order(engine, request.sort);
+    let cap = RANKED_PER_TABLE;
+    let mut s = Statement::new(engine);
     ranked(&mut s, &any);
-    let prefix = s.sql.clone();
-    s.push(
-        "SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved, t.answer_count",
+    let counts = format!(
+        "count(*) OVER () AS total,
+         ((SELECT count(*) FROM head) >= {cap} OR (SELECT count(*) FROM talk) >= {cap}) AS capped"
     );
-    if sqlite {
-        s.push(", t.title, '' AS snippet");
+    match engine {
+        Engine::Sqlite => s.push(&format!(
+            "SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
+                    t.answer_count, t.title, '' AS snippet, {counts}"
+        )),
+        Engine::Postgres => s.push(&format!(
+            "SELECT row_number() OVER (ORDER BY {order}) AS position, t.id AS thread_id, t.slug,
+                    t.accepted_answer_id IS NOT NULL AS solved, t.answer_count, {counts}"
+        )),
     }
-    let select_start = s.sql.len();
     from_where(&mut s, request, &terms, &excluded);
-    let conditions = s.sql[select_start..].to_owned();
     let limit = s.int(i64::from(request.limit));
     let offset = s.int(i64::from(request.offset));
-    let page = format!("{} ORDER BY {order} LIMIT {limit} OFFSET {offset}", s.sql);
-    let sql = if sqlite {
-        page
-    } else {
+    let page = format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}");
+    if engine == Engine::Postgres {
         // The headlines are made for the page's rows only: the question's lines around the
         // words, or the answers' when the question has none of them.
-        let q = format!("to_tsquery('stoa_english', {})", placeholder(conn, 1));
+        let q = format!("to_tsquery('stoa_english', {})", placeholder_for(engine, 1));
         let marks = "StartSel=\u{2}, StopSel=\u{3}";
-        let page = page.replacen(
-            "SELECT t.id AS thread_id",
-            &format!("SELECT row_number() OVER (ORDER BY {order}) AS position, t.id AS thread_id"),
-            1,
-        );
-        format!(
-            "{prefix} SELECT p.thread_id, p.slug, p.solved, p.answer_count,
+        let fragments = "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"";
+        let (with, select) = s
+            .sql
+            .split_at(s.sql.find("SELECT row_number()").unwrap_or(0));
+        s.sql = format!(
+            "{with} SELECT p.thread_id, p.slug, p.solved, p.answer_count, p.total, p.capped,
                     ts_headline('stoa_english', h.title, {q}, 'HighlightAll=true, {marks}') AS title,
-                    CASE WHEN strpos(x.question, chr(2)) > 0 OR a.answers IS NULL THEN x.question
-                         ELSE ts_headline('stoa_english', left(a.answers, 5000), {q},
-                                          'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \", {marks}')
+                    CASE WHEN strpos(x.question, chr(2)) > 0 THEN x.question
+                         ELSE COALESCE(ts_headline('stoa_english', left(a.answers, 5000), {q},
+                                                   '{fragments}, {marks}'), x.question)
                     END AS snippet
-             FROM ({}) p
+             FROM ({select}{page}) p
              JOIN fulltext_threads h ON h.thread_id = p.thread_id
              LEFT JOIN fulltext_answers a ON a.thread_id = p.thread_id
              CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
-                     'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \", {marks}') AS question) x
-             ORDER BY p.position",
-            page.strip_prefix(prefix.as_str()).unwrap_or(&page)
-        )
-    };
-    let mut rows: Vec<Row> = s.query(sql).load(conn)?;
-    if sqlite {
+                                                    '{fragments}, {marks}') AS question) x
+             ORDER BY p.position"
+        );
+    } else {
+        s.push(&page);
+    }
+    let mut rows: Vec<Row> = s.query().load(conn)?;
+    if engine == Engine::Sqlite {
         mark_sqlite(conn, &any, &mut rows)?;
     }
-    let total = if request.count_total {
-        // The same statement without the page's two parameters.
-        s.params.truncate(s.params.len() - 2);
-        let counted: Count = s
-            .query(format!("{prefix} SELECT count(*) AS n {conditions}"))
-            .get_result(conn)?;
-        u64::try_from(counted.n).unwrap_or_default()
-    } else {
-        rows.len() as u64
-    };
+    let (total, capped) = rows.first().map_or((0, false), |r| {
+        (u64::try_from(r.total).unwrap_or_default(), r.capped)
+    });
     Ok(SearchResults {
         hits: rows
             .into_iter()
@@ -521,6 +590,7 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
             })
             .collect(),
         total,
+        total_is_lower_bound: capped,
         matching: request.matching,
     })
 }

@@ -86,7 +86,6 @@ pub async fn measure(
         let request = match path {
             Path::SearchPage => Query::parse(&pair.title).ok().map(|q| SearchRequest {
                 exclude: Some(pair.duplicate),
-                count_total: false,
                 ..SearchRequest::new(q, DEPTH)
             }),
             Path::Similar => Query::from_title(&pair.title).ok().map(|mut q| {

@@ -94,8 +94,6 @@ pub struct SearchRequest {
     pub limit: u32,
     /// A thread to leave out (the one whose related questions are wanted).
     pub exclude: Option<ThreadId>,
-    /// Count every match (for the page's "N results"); lists of suggestions skip it.
-    pub count_total: bool,
 }
 
 impl SearchRequest {
@@ -109,17 +107,15 @@ impl SearchRequest {
             offset: 0,
             limit,
             exclude: None,
-            count_total: true,
         }
     }
 
     /// Questions like the one titled in `query` ("similar questions", "related questions"):
-    /// any of its words, best first, uncounted.
+    /// any of its words, best first.
     pub fn similar(query: Query, limit: u32, exclude: Option<ThreadId>) -> SearchRequest {
         SearchRequest {
             matching: Matching::Any,
             exclude,
-            count_total: false,
             ..SearchRequest::new(query, limit)
         }
     }
@@ -174,8 +170,11 @@ pub struct SearchHit {
 #[derive(Debug, Clone)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    /// Every match (or the hits' count when the request did not ask for a count).
+    /// Every match.
     pub total: u64,
+    /// There are more than `total` matches: a word was in so many threads that only the
+    /// newest were ranked.
+    pub total_is_lower_bound: bool,
     /// How the query was matched: [`Matching::Any`] when no thread held every word and the
     /// search was widened.
     pub matching: Matching,

@@ -152,6 +152,7 @@ impl MeiliIndex {
         Ok(SearchResults {
             hits,
             total,
+            total_is_lower_bound: false,
             matching: request.matching,
         })
     }

@@ -94,6 +94,9 @@ enum SearchTask {
     /// recall@10, MRR), on the search page and in "similar questions".
     Eval {
         dir: PathBuf,
+        /// The site's host (default: the folder's name, e.g. beer.stackexchange.com).
+        #[arg(long)]
+        site: Option<String>,
         /// An empty database to import into (default: a temporary SQLite file).
         #[arg(long)]
         database_url: Option<String>,
@@ -155,9 +158,11 @@ fn main() -> anyhow::Result<()> {
                 SearchTask::Status => {
                     search_cli::status(&migrate(&settings).await?, &settings).await
                 }
-                SearchTask::Eval { dir, database_url } => {
-                    search_cli::eval(&dir, database_url.as_deref()).await
-                }
+                SearchTask::Eval {
+                    dir,
+                    site,
+                    database_url,
+                } => search_cli::eval(&dir, site.as_deref(), database_url.as_deref()).await,
             },
         }
     })

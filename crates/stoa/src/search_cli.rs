@@ -187,7 +187,11 @@ pub async fn status(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn eval(dir: &Path, database_url: Option<&str>) -> anyhow::Result<()> {
+pub async fn eval(
+    dir: &Path,
+    site: Option<&str>,
+    database_url: Option<&str>,
+) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
     let url = database_url.map_or_else(
         || {
@@ -201,7 +205,7 @@ pub async fn eval(dir: &Path, database_url: Option<&str>) -> anyhow::Result<()> 
     );
     let db = Db::connect(&url, 4).context("opening the evaluation database")?;
     db.migrate().await?;
-    let mut options = stoa_import::stackexchange::Options::new(dir, None)?;
+    let mut options = stoa_import::stackexchange::Options::new(dir, site)?;
     options.progress = std::io::stderr().is_terminal();
     let site = options.site.clone();
     let summary = db

@@ -856,7 +856,8 @@ async fn search_commands_report_and_rebuild(c: Community) {
         text(&output)
     };
     let before = status(&c);
-    let expected = format!("documents:      {visible} in the database index (of {visible} visible threads)");
+    let expected =
+        format!("documents:      {visible} in the database index (of {visible} visible threads)");
     assert!(before.contains(&expected), "{before}");
     assert!(before.contains("pending jobs:   0"), "{before}");
     assert!(before.contains("external:       none"), "{before}");
@@ -876,12 +877,15 @@ async fn search_eval_measures_the_duplicates(c: Community) {
         .stoa()
         .args(["search", "eval"])
         .arg(fixture())
-        .args(["--database-url", &c.database.url])
+        .args(["--site", SITE, "--database-url", &c.database.url])
         .output()
         .unwrap();
     let printed = text(&output);
     assert!(output.status.success(), "{printed}");
-    assert!(printed.contains("pairs:   1 duplicates with their original"), "{printed}");
+    assert!(
+        printed.contains("pairs:   1 duplicates with their original"),
+        "{printed}"
+    );
     for path in ["search page", "similar questions"] {
         let line = printed
             .lines()
@@ -899,7 +903,10 @@ async fn search_quality_on_the_beer_site() {
     let dump = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/stackexchange/beer.stackexchange.com");
     if !dump.join("Posts.xml").exists() {
-        println!("skipped: the Stack Exchange dump is not at {}", dump.display());
+        println!(
+            "skipped: the Stack Exchange dump is not at {}",
+            dump.display()
+        );
         return;
     }
     let c = community(TestBackend::Sqlite).await;

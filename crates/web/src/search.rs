@@ -276,10 +276,11 @@ async fn search_page(
     let widened = found.matching == Matching::Any;
     page.questions = result_rows(&state, found.hits).await?;
     page.widened = widened && page.params.any.is_none();
-    page.summary = Some(match found.total {
-        0 => "No results".to_owned(),
-        1 => "1 result".to_owned(),
-        n => format!("{n} results"),
+    page.summary = Some(match (found.total, found.total_is_lower_bound) {
+        (n, true) => format!("More than {n} results, best first among the newest"),
+        (0, false) => "No results".to_owned(),
+        (1, false) => "1 result".to_owned(),
+        (n, false) => format!("{n} results"),
     });
     page.sort_tabs = Sort::ALL
         .into_iter()

@@ -27,7 +27,7 @@ CREATE INDEX fulltext_threads_document ON fulltext_threads USING GIN (document);
 CREATE TABLE fulltext_answers (
     thread_id BIGINT PRIMARY KEY REFERENCES threads (id) ON DELETE CASCADE,
     answers TEXT NOT NULL,
-    document tsvector GENERATED ALWAYS AS (to_tsvector('stoa_english', left(answers, 300000))) STORED
+    document tsvector GENERATED ALWAYS AS (to_tsvector('stoa_english', answers)) STORED
 );
 CREATE INDEX fulltext_answers_document ON fulltext_answers USING GIN (document);
 
@@ -41,12 +41,12 @@ WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL;
 
 INSERT INTO fulltext_answers (thread_id, answers)
 SELECT t.id,
-       COALESCE((SELECT string_agg(a.body_source, E'\n' ORDER BY a.id) FROM posts a
+       left(COALESCE((SELECT string_agg(a.body_source, E'\n' ORDER BY a.id) FROM posts a
                  WHERE a.thread_id = t.id AND NOT a.is_question AND a.deleted_at IS NULL), '')
        || E'\n' ||
        COALESCE((SELECT string_agg(c.body_source, E'\n' ORDER BY c.id) FROM comments c
                  JOIN posts p ON p.id = c.post_id
-                 WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+                 WHERE p.thread_id = t.id AND p.deleted_at IS NULL), ''), 200000)
 FROM threads t
 WHERE t.deleted_at IS NULL;
 

@@ -24,12 +24,12 @@ WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL;
 
 INSERT INTO fulltext_answers (rowid, answers)
 SELECT t.id,
-       COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
+       substr(COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
                  WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
        || char(10) ||
        COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
                  JOIN posts p ON p.id = c.post_id
-                 WHERE p.thread_id = t.id AND p.deleted_at IS NULL), '')
+                 WHERE p.thread_id = t.id AND p.deleted_at IS NULL), ''), 1, 200000)
 FROM threads t
 WHERE t.deleted_at IS NULL;
 
