@@ -805,6 +805,7 @@ fn write_answers(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<AnswerRow>) ->
     let questions = threads_of_originals(run, conn, &parents)?;
     in_transaction(run, conn, posts, |run, conn, posts| {
         let mut answers_per_thread: HashMap<ThreadId, i32> = HashMap::new();
+        let mut written = Vec::with_capacity(posts.len());
         for (answer, body) in posts {
             let Some((_, thread)) = questions.get(&answer.question).copied() else {
                 run.tally()
@@ -829,7 +830,7 @@ fn write_answers(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<AnswerRow>) ->
                 title: None,
                 tags: None,
             };
-            insert_post(run, conn, new)?;
+            written.push(insert_post(run, conn, new)?);
             *answers_per_thread.entry(thread).or_default() += 1;
             run.tally().imported += 1;
         }
@@ -839,7 +840,7 @@ fn write_answers(run: &mut Run<'_>, conn: &mut DbConn, batch: Vec<AnswerRow>) ->
                 .execute(conn)?;
         }
         let threads: Vec<ThreadId> = answers_per_thread.into_keys().collect();
-        search::threads_changed(conn, &threads)?;
+        search::posts_changed(conn, &threads, &written)?;
         Ok(())
     })
 }
@@ -979,7 +980,8 @@ fn write_comments(
         let mut threads: Vec<ThreadId> = threads_of(conn, &commented)?.into_values().collect();
         threads.sort_unstable();
         threads.dedup();
-        search::threads_changed(conn, &threads)?;
+        let commented: Vec<PostId> = commented.into_iter().map(PostId).collect();
+        search::posts_changed(conn, &threads, &commented)?;
         Ok(())
     })
 }

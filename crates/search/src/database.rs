@@ -1,11 +1,12 @@
 //! The database backend: SQLite FTS5 or PostgreSQL full text, whichever the forum runs on.
 //!
-//! Each visible thread has a row in `fulltext_threads` (title, tag names, question: what the
-//! asker wrote) and one in `fulltext_answers` (answers and comments: what the others wrote),
-//! rewritten by [`refresh`] inside the transaction of every change to that text. A thread's
-//! score is the sum of both rows' scores, so a question whose words appear only in its answers
-//! is still found, and a long discussion does not drown its title (both engines normalise by
-//! length). Everything a search filters or sorts on besides text (category, tags, solved,
+//! `fulltext_threads` has a row per visible thread (title, tag names, the question and its
+//! comments: what the asker wrote) and `fulltext_answers` a row per visible answer (the answer
+//! and its comments), rewritten by [`refresh_thread`] and [`refresh_post`] inside the
+//! transaction of every change to that text. A thread's score is its row's plus its answers',
+//! so a question whose words appear only in its answers is still found, and a long discussion
+//! does not drown its title (both engines normalise by length); adding an answer writes one
+//! small row. Everything a search filters or sorts on besides text (category, tags, solved,
 //! score, deletion) is read from the live tables at query time, so it is never stale.
 //!
 //! Fork: this module and `stoa_db::dialect` are where the engines are told apart. FTS5 and
@@ -15,7 +16,7 @@
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-use stoa_db::{DbConn, MultiBackend, ThreadId};
+use stoa_db::{DbConn, MultiBackend, PostId, ThreadId};
 
 use crate::query::Matching;
 use crate::{Marked, SearchHit, SearchRequest, SearchResults, Sort};
@@ -27,63 +28,217 @@ pub(crate) const MARK_END: char = '\u{3}';
 
 /// Matches ranked per table, the newest first. Scoring every match of a word found in most
 /// threads would cost microseconds per thread for a ranking that hardly tells them apart, so
-/// words found in this many threads are left out of the ranking when rarer words are in the
+/// words found in this many rows are left out of the ranking when rarer words are in the
 /// query ([`rare_terms`]), and a query of common words only ranks its newest matches (its
 /// results say so). On a community smaller than this, every search is ranked exactly.
 pub const RANKED_PER_TABLE: i64 = 1000;
 
-/// The documents of visible threads, as `(id, title, tags, question)` and `(id, answers)`
-/// (a discussion is indexed up to its first 200,000 characters, so that a new answer in a
-/// huge thread costs a bounded rewrite); callers append `AND t.id …` conditions.
-const SQLITE_HEADS: &str = "
-    SELECT t.id, t.title,
-           COALESCE((SELECT group_concat(g.name, ' ') FROM thread_tags tt
-                     JOIN tags g ON g.id = tt.tag_id WHERE tt.thread_id = t.id), ''),
-           q.body_source
-    FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question = 1
-    WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL";
-const SQLITE_DISCUSSIONS: &str = "
-    SELECT t.id,
-           substr(COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
-                     WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
-           || char(10) ||
-           COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
-                     JOIN posts p ON p.id = c.post_id
-                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), ''), 1, 200000)
-    FROM threads t WHERE t.deleted_at IS NULL";
-const POSTGRES_HEADS: &str = "
-    SELECT t.id, t.title,
-           COALESCE((SELECT string_agg(g.name, ' ') FROM thread_tags tt
-                     JOIN tags g ON g.id = tt.tag_id WHERE tt.thread_id = t.id), ''),
-           q.body_source
-    FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question
-    WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL";
-const POSTGRES_DISCUSSIONS: &str = "
-    SELECT t.id,
-           left(COALESCE((SELECT string_agg(a.body_source, E'\\n' ORDER BY a.id) FROM posts a
-                     WHERE a.thread_id = t.id AND NOT a.is_question AND a.deleted_at IS NULL), '')
-           || E'\\n' ||
-           COALESCE((SELECT string_agg(c.body_source, E'\\n' ORDER BY c.id) FROM comments c
-                     JOIN posts p ON p.id = c.post_id
-                     WHERE p.thread_id = t.id AND p.deleted_at IS NULL), ''), 200000)
-    FROM threads t WHERE t.deleted_at IS NULL";
+/// Rows to write, as `SELECT`s over `threads t` / `posts p`; callers append conditions.
+struct Documents {
+    heads: &'static str,
+    answers: &'static str,
+}
 
-/// The statements that rewrite the documents of the threads selected by `condition` (SQL
-/// over `t.id`): delete both rows, insert both rows.
-fn rewrite(conn: &DbConn, condition: &str) -> [String; 4] {
-    let (key, heads, discussions) = match conn {
-        DbConn::Sqlite(_) => ("rowid", SQLITE_HEADS, SQLITE_DISCUSSIONS),
-        DbConn::Postgresql(_) => ("thread_id", POSTGRES_HEADS, POSTGRES_DISCUSSIONS),
-    };
-    let on_key = condition.replace("t.id", key);
-    [
-        format!("DELETE FROM fulltext_threads WHERE {on_key}"),
-        format!("DELETE FROM fulltext_answers WHERE {on_key}"),
-        format!(
-            "INSERT INTO fulltext_threads ({key}, title, tags, question) {heads} AND {condition}"
+const SQLITE_DOCUMENTS: Documents = Documents {
+    heads: "SELECT t.id, t.title,
+                   COALESCE((SELECT group_concat(g.name, ' ') FROM thread_tags tt
+                             JOIN tags g ON g.id = tt.tag_id WHERE tt.thread_id = t.id), ''),
+                   q.body_source || char(10) ||
+                   COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
+                             WHERE c.post_id = q.id), '')
+            FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question = 1
+            WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL",
+    answers: "SELECT p.id,
+                     p.body_source || char(10) ||
+                     COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
+                               WHERE c.post_id = p.id), ''),
+                     p.thread_id
+              FROM posts p JOIN threads t ON t.id = p.thread_id
+              WHERE p.is_question = 0 AND p.deleted_at IS NULL AND t.deleted_at IS NULL",
+};
+
+const POSTGRES_DOCUMENTS: Documents = Documents {
+    heads: "SELECT t.id, t.title,
+                   COALESCE((SELECT string_agg(g.name, ' ') FROM thread_tags tt
+                             JOIN tags g ON g.id = tt.tag_id WHERE tt.thread_id = t.id), ''),
+                   q.body_source || E'\\n' ||
+                   COALESCE((SELECT string_agg(c.body_source, E'\\n' ORDER BY c.id) FROM comments c
+                             WHERE c.post_id = q.id), '')
+            FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question
+            WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL",
+    answers: "SELECT p.id,
+                     p.body_source || E'\\n' ||
+                     COALESCE((SELECT string_agg(c.body_source, E'\\n' ORDER BY c.id) FROM comments c
+                               WHERE c.post_id = p.id), ''),
+                     p.thread_id
+              FROM posts p JOIN threads t ON t.id = p.thread_id
+              WHERE NOT p.is_question AND p.deleted_at IS NULL AND t.deleted_at IS NULL",
+};
+
+/// Which rows a rewrite covers: conditions on `t.id` (thread rows) and on `p` (answer rows,
+/// with the ids of the old answer rows to delete), `$1` and `$2` standing for parameters.
+struct Scope {
+    threads: Option<&'static str>,
+    answers: Option<(&'static str, &'static str)>,
+}
+
+/// The statements that rewrite the rows in `scope`: delete them, insert them again from the
+/// live tables (nothing, for what is deleted).
+fn rewrite(conn: &DbConn, scope: &Scope) -> Vec<String> {
+    let (documents, thread_key, post_key, columns, p1, p2) = match conn {
+        DbConn::Sqlite(_) => (
+            &SQLITE_DOCUMENTS,
+            "rowid",
+            "rowid",
+            "rowid, body, thread_id",
+            "?1",
+            "?2",
         ),
-        format!("INSERT INTO fulltext_answers ({key}, answers) {discussions} AND {condition}"),
-    ]
+        DbConn::Postgresql(_) => (
+            &POSTGRES_DOCUMENTS,
+            "thread_id",
+            "post_id",
+            "post_id, body, thread_id",
+            "$1",
+            "$2",
+        ),
+    };
+    let bind = |sql: &str| sql.replace("$1", p1).replace("$2", p2);
+    let mut statements = Vec::new();
+    if let Some(threads) = scope.threads {
+        let threads = bind(threads);
+        statements.push(format!(
+            "DELETE FROM fulltext_threads WHERE {}",
+            threads.replace("t.id", thread_key)
+        ));
+        statements.push(format!(
+            "INSERT INTO fulltext_threads ({thread_key}, title, tags, question) {} AND {threads}",
+            documents.heads
+        ));
+    }
+    if let Some((new_rows, old_posts)) = scope.answers {
+        statements.push(format!(
+            "DELETE FROM fulltext_answers WHERE {post_key} IN ({})",
+            bind(old_posts)
+        ));
+        statements.push(format!(
+            "INSERT INTO fulltext_answers ({columns}) {} AND {}",
+            documents.answers,
+            bind(new_rows)
+        ));
+    }
+    statements
+}
+
+/// Runs `statements`, binding `params` to each in order.
+fn execute(conn: &mut DbConn, statements: Vec<String>, params: &[i64]) -> QueryResult<()> {
+    for statement in statements {
+        let mut query = diesel::sql_query(statement).into_boxed::<MultiBackend>();
+        for &p in params {
+            query = query.bind::<BigInt, _>(p);
+        }
+        query.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Rewrites the search rows of `thread` and of all its answers from the live tables (or
+/// removes them, when the thread is deleted): for a new thread, or one deleted or restored.
+/// Call inside the transaction that changed it.
+pub fn refresh_thread(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
+    let scope = Scope {
+        threads: Some("t.id = $1"),
+        answers: Some((
+            "p.thread_id = $1",
+            "SELECT id FROM posts WHERE thread_id = $1",
+        )),
+    };
+    let statements = rewrite(conn, &scope);
+    execute(conn, statements, &[thread.0])
+}
+
+/// Rewrites the search row of one post: the thread's row for a question (its title, tags and
+/// comments with it), the answer's own row for an answer. Call inside the transaction that
+/// changed it.
+pub fn refresh_post(conn: &mut DbConn, post: PostId) -> QueryResult<()> {
+    use stoa_db::schema::posts;
+    let Some((thread, is_question)) = posts::table
+        .find(post)
+        .select((posts::thread_id, posts::is_question))
+        .first::<(ThreadId, bool)>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let (scope, id) = if is_question {
+        let scope = Scope {
+            threads: Some("t.id = $1"),
+            answers: None,
+        };
+        (scope, thread.0)
+    } else {
+        let scope = Scope {
+            threads: None,
+            answers: Some(("p.id = $1", "SELECT id FROM posts WHERE id = $1")),
+        };
+        (scope, post.0)
+    };
+    let statements = rewrite(conn, &scope);
+    execute(conn, statements, &[id])
+}
+
+/// Rewrites the search rows of the next `limit` threads after id `after` and of their
+/// answers, in id order; returns the last thread id done, or `None` when no thread is left.
+/// A reindex calls it until `None`, then [`rebuild_finish`]; searches keep working meanwhile.
+pub fn rebuild_batch(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Option<i64>> {
+    #[derive(QueryableByName)]
+    struct Last {
+        #[diesel(sql_type = Nullable<BigInt>)]
+        last: Option<i64>,
+    }
+    let last_of_batch = format!(
+        "SELECT max(id) AS last FROM (SELECT id FROM threads WHERE id > {} ORDER BY id LIMIT {}) batch",
+        placeholder(conn, 1),
+        placeholder(conn, 2)
+    );
+    let Last { last } = diesel::sql_query(last_of_batch)
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(limit)
+        .get_result(conn)?;
+    let Some(last) = last else { return Ok(None) };
+    let scope = Scope {
+        threads: Some("t.id > $1 AND t.id <= $2"),
+        answers: Some((
+            "p.thread_id > $1 AND p.thread_id <= $2",
+            "SELECT id FROM posts WHERE thread_id > $1 AND thread_id <= $2",
+        )),
+    };
+    let statements = rewrite(conn, &scope);
+    execute(conn, statements, &[after, last])?;
+    Ok(Some(last))
+}
+
+/// Ends a reindex: drops rows whose thread or post is gone, and lets FTS5 merge its segments.
+pub fn rebuild_finish(conn: &mut DbConn) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConn::Sqlite(_) => conn.batch_execute(
+            "DELETE FROM fulltext_threads
+                 WHERE rowid NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
+             DELETE FROM fulltext_answers
+                 WHERE rowid NOT IN (SELECT p.id FROM posts p JOIN threads t ON t.id = p.thread_id
+                                     WHERE p.deleted_at IS NULL AND t.deleted_at IS NULL);
+             INSERT INTO fulltext_threads (fulltext_threads) VALUES ('optimize');
+             INSERT INTO fulltext_answers (fulltext_answers) VALUES ('optimize');",
+        ),
+        DbConn::Postgresql(_) => conn.batch_execute(
+            "DELETE FROM fulltext_threads
+                 WHERE thread_id NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
+             DELETE FROM fulltext_answers
+                 WHERE post_id NOT IN (SELECT p.id FROM posts p JOIN threads t ON t.id = p.thread_id
+                                       WHERE p.deleted_at IS NULL AND t.deleted_at IS NULL);",
+        ),
+    }
 }
 
 /// The placeholder of the `n`th bind parameter (SQLite accepts `?N` as PostgreSQL `$N`).
@@ -114,73 +269,6 @@ impl Engine {
     }
 }
 
-/// Rewrites the search documents of `thread` from its current title, tags, question,
-/// answers and comments, or removes them when the thread is deleted. Call inside the
-/// transaction that changed the thread.
-pub fn refresh(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
-    let condition = format!("t.id = {}", placeholder(conn, 1));
-    for statement in rewrite(conn, &condition) {
-        diesel::sql_query(statement)
-            .bind::<BigInt, _>(thread.0)
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Rewrites the documents of the next `limit` threads after id `after`, in id order;
-/// returns the last thread id done, or `None` when no thread is left. A reindex calls it
-/// until `None`, then [`rebuild_finish`]; searches keep working meanwhile.
-pub fn rebuild_batch(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Option<i64>> {
-    #[derive(QueryableByName)]
-    struct Last {
-        #[diesel(sql_type = Nullable<BigInt>)]
-        last: Option<i64>,
-    }
-    let last_of_batch = format!(
-        "SELECT max(id) AS last FROM (SELECT id FROM threads WHERE id > {} ORDER BY id LIMIT {}) batch",
-        placeholder(conn, 1),
-        placeholder(conn, 2)
-    );
-    let Last { last } = diesel::sql_query(last_of_batch)
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(limit)
-        .get_result(conn)?;
-    let Some(last) = last else { return Ok(None) };
-    let condition = format!(
-        "t.id > {} AND t.id <= {}",
-        placeholder(conn, 1),
-        placeholder(conn, 2)
-    );
-    for statement in rewrite(conn, &condition) {
-        diesel::sql_query(statement)
-            .bind::<BigInt, _>(after)
-            .bind::<BigInt, _>(last)
-            .execute(conn)?;
-    }
-    Ok(Some(last))
-}
-
-/// Ends a reindex: drops documents whose thread is gone, and lets FTS5 merge its segments.
-pub fn rebuild_finish(conn: &mut DbConn) -> QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    match conn {
-        DbConn::Sqlite(_) => conn.batch_execute(
-            "DELETE FROM fulltext_threads
-                 WHERE rowid NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
-             DELETE FROM fulltext_answers
-                 WHERE rowid NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
-             INSERT INTO fulltext_threads (fulltext_threads) VALUES ('optimize');
-             INSERT INTO fulltext_answers (fulltext_answers) VALUES ('optimize');",
-        ),
-        DbConn::Postgresql(_) => conn.batch_execute(
-            "DELETE FROM fulltext_threads
-                 WHERE thread_id NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
-             DELETE FROM fulltext_answers
-                 WHERE thread_id NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);",
-        ),
-    }
-}
-
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
@@ -194,7 +282,7 @@ pub fn documents(conn: &mut DbConn) -> QueryResult<i64> {
     Ok(row.n)
 }
 
-/// A thread's search documents as the index holds them.
+/// A thread's search rows as the index holds them (its answers' joined in post order).
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct Document {
     #[diesel(sql_type = BigInt)]
@@ -209,15 +297,32 @@ pub struct Document {
     pub answers: String,
 }
 
+/// The text of a thread's answer rows, as SQL over a thread id `{thread}`, in post order.
+pub(crate) fn answers_text(conn: &DbConn, thread: &str) -> String {
+    match conn {
+        DbConn::Sqlite(_) => format!(
+            "COALESCE((SELECT group_concat(body, char(10)) FROM
+                 (SELECT a.body FROM fulltext_answers a
+                  WHERE a.rowid IN (SELECT id FROM posts WHERE thread_id = {thread})
+                  ORDER BY a.rowid)), '')"
+        ),
+        DbConn::Postgresql(_) => format!(
+            "COALESCE((SELECT string_agg(a.body, E'\\n' ORDER BY a.post_id)
+                       FROM fulltext_answers a WHERE a.thread_id = {thread}), '')"
+        ),
+    }
+}
+
 /// Every thread's documents, in id order: what a reindex must reproduce.
 pub fn dump(conn: &mut DbConn) -> QueryResult<Vec<Document>> {
     let key = match conn {
         DbConn::Sqlite(_) => "rowid",
         DbConn::Postgresql(_) => "thread_id",
     };
+    let answers = answers_text(conn, &format!("h.{key}"));
     diesel::sql_query(format!(
-        "SELECT h.{key} AS id, h.title, h.tags, h.question, a.answers
-         FROM fulltext_threads h JOIN fulltext_answers a ON a.{key} = h.{key} ORDER BY h.{key}"
+        "SELECT h.{key} AS id, h.title, h.tags, h.question, {answers} AS answers
+         FROM fulltext_threads h ORDER BY h.{key}"
     ))
     .load(conn)
 }
@@ -287,12 +392,12 @@ fn ranked(s: &mut Statement, any: &str) {
         // FTS5 walks its matches in rowid order, so the newest come first and the limit
         // stops the scoring early.
         Engine::Sqlite => s.push(&format!(
-            "WITH head AS (
+            "WITH head AS MATERIALIZED (
                  SELECT rowid AS id, bm25(fulltext_threads, {SQLITE_WEIGHTS}) AS score
                  FROM fulltext_threads WHERE fulltext_threads MATCH {any}
                  ORDER BY rowid DESC LIMIT {cap}),
-             talk AS (
-                 SELECT rowid AS id, bm25(fulltext_answers) AS score
+             talk AS MATERIALIZED (
+                 SELECT thread_id AS id, bm25(fulltext_answers) AS score
                  FROM fulltext_answers WHERE fulltext_answers MATCH {any}
                  ORDER BY rowid DESC LIMIT {cap}),
              ranked AS (
@@ -312,7 +417,7 @@ fn ranked(s: &mut Statement, any: &str) {
                  SELECT thread_id AS id,
                         ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1) AS score
                  FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {any})
-                 ORDER BY thread_id DESC LIMIT {cap}),
+                 ORDER BY post_id DESC LIMIT {cap}),
              ranked AS (
                  SELECT id, sum(score) AS score
                  FROM (SELECT id, score FROM head UNION ALL SELECT id, score FROM talk) m
@@ -330,7 +435,7 @@ fn from_where(s: &mut Statement, request: &SearchRequest, terms: &[String], excl
         match s.engine {
             Engine::Sqlite => format!(
                 "(SELECT rowid FROM fulltext_threads WHERE fulltext_threads MATCH {p}
-                  UNION ALL SELECT rowid FROM fulltext_answers WHERE fulltext_answers MATCH {p})"
+                  UNION ALL SELECT thread_id FROM fulltext_answers WHERE fulltext_answers MATCH {p})"
             ),
             Engine::Postgres => format!(
                 "(SELECT thread_id FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {p})
@@ -410,7 +515,7 @@ struct Row {
 }
 
 /// Marks the matched words in the titles of `rows` and gives each a snippet: the question's
-/// lines around them, or the answers' when the question holds none. FTS5 computes marks only
+/// lines around them, or an answer's when the question holds none. FTS5 computes marks only
 /// while matching, so this matches again, for the page's rows alone.
 fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()> {
     #[derive(QueryableByName)]
@@ -439,8 +544,10 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
                 snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet
          FROM fulltext_threads WHERE fulltext_threads MATCH ?1 AND rowid IN ({ids})
          UNION ALL
-         SELECT rowid, FALSE, NULL, snippet(fulltext_answers, 0, char(2), char(3), '…', 24)
-         FROM fulltext_answers WHERE fulltext_answers MATCH ?1 AND rowid IN ({ids})"
+         SELECT thread_id, FALSE, NULL, snippet(fulltext_answers, 0, char(2), char(3), '…', 24)
+         FROM fulltext_answers
+         WHERE fulltext_answers MATCH ?1
+           AND rowid IN (SELECT id FROM posts WHERE thread_id IN ({ids}) AND is_question = FALSE)"
     ))
     .bind::<Text, _>(any)
     .load(conn)?;
@@ -557,12 +664,14 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
             "{with} SELECT p.thread_id, p.slug, p.solved, p.answer_count, p.total, p.capped,
                     ts_headline('stoa_english', h.title, {q}, 'HighlightAll=true, {marks}') AS title,
                     CASE WHEN strpos(x.question, chr(2)) > 0 THEN x.question
-                         ELSE COALESCE(ts_headline('stoa_english', left(a.answers, 5000), {q},
-                                                   '{fragments}, {marks}'), x.question)
+                         ELSE COALESCE((SELECT ts_headline('stoa_english', left(a.body, 5000), {q},
+                                                           '{fragments}, {marks}')
+                                        FROM fulltext_answers a
+                                        WHERE a.thread_id = p.thread_id AND a.document @@ {q}
+                                        ORDER BY a.post_id LIMIT 1), x.question)
                     END AS snippet
              FROM ({select}{page}) p
              JOIN fulltext_threads h ON h.thread_id = p.thread_id
-             LEFT JOIN fulltext_answers a ON a.thread_id = p.thread_id
              CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
                                                     '{fragments}, {marks}') AS question) x
              ORDER BY p.position"

@@ -277,6 +277,7 @@ pub fn documents(
         DbConn::Sqlite(_) => "rowid",
         DbConn::Postgresql(_) => "thread_id",
     };
+    let answers = crate::database::answers_text(conn, "t.id");
     // The ids are integers from the job table, written inline.
     let ids = wanted
         .iter()
@@ -284,12 +285,12 @@ pub fn documents(
         .collect::<Vec<_>>()
         .join(", ");
     let rows: Vec<Row> = diesel::sql_query(format!(
-        "SELECT t.id, t.slug, h.title, h.tags, h.question, a.answers, t.category_id, t.author_id,
+        "SELECT t.id, t.slug, h.title, h.tags, h.question, {answers} AS answers,
+                t.category_id, t.author_id,
                 (SELECT q.score FROM posts q WHERE q.thread_id = t.id AND q.is_question = TRUE) AS score,
                 t.accepted_answer_id IS NOT NULL AS solved, t.answer_count, t.created_at
          FROM threads t
          JOIN fulltext_threads h ON h.{key} = t.id
-         JOIN fulltext_answers a ON a.{key} = t.id
          WHERE t.deleted_at IS NULL AND t.id IN ({ids})"
     ))
     .load(conn)?;

@@ -3,17 +3,33 @@
 use diesel::prelude::*;
 use stoa_db::schema::{search_jobs, search_settings};
 use stoa_db::time::now;
-use stoa_db::{DbConn, ThreadId};
+use stoa_db::{DbConn, PostId, ThreadId};
 
 use crate::database;
 
-/// Call in the transaction of any change to what a thread's search document holds or how it
-/// is filtered (title, tags, question, answers, deletion, acceptance, score, category): the
-/// database index is rewritten at once, and when an external engine is fed, a job for it is
+/// Call in the transaction that creates, deletes or restores a thread: its search rows and
+/// its answers' are rewritten at once, and when an external engine is fed, a job for it is
 /// queued in the same transaction, so it is sent if and only if the change commits.
 pub fn thread_changed(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
-    database::refresh(conn, thread)?;
+    database::refresh_thread(conn, thread)?;
     queue_if_fed(conn, &[thread])
+}
+
+/// Call in the transaction of any change to one post's text (written, edited, deleted,
+/// restored, commented on; a question's title and tags too): only that post's search row is
+/// rewritten (the thread's, for a question), and the thread is queued as by
+/// [`thread_changed`].
+pub fn post_changed(conn: &mut DbConn, thread: ThreadId, post: PostId) -> QueryResult<()> {
+    database::refresh_post(conn, post)?;
+    queue_if_fed(conn, &[thread])
+}
+
+/// As [`post_changed`] for many posts (an import batch); `threads` are theirs.
+pub fn posts_changed(conn: &mut DbConn, threads: &[ThreadId], posts: &[PostId]) -> QueryResult<()> {
+    for &post in posts {
+        database::refresh_post(conn, post)?;
+    }
+    queue_if_fed(conn, threads)
 }
 
 /// As [`thread_changed`] for a change that leaves the searchable text alone (a vote, an
@@ -25,7 +41,7 @@ pub fn thread_facts_changed(conn: &mut DbConn, thread: ThreadId) -> QueryResult<
 /// As [`thread_changed`] for many threads at once (an import batch).
 pub fn threads_changed(conn: &mut DbConn, threads: &[ThreadId]) -> QueryResult<()> {
     for &thread in threads {
-        database::refresh(conn, thread)?;
+        database::refresh_thread(conn, thread)?;
     }
     queue_if_fed(conn, threads)
 }

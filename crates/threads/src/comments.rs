@@ -95,7 +95,7 @@ pub fn add(
             ))
             .returning(comments::id)
             .get_result(conn)?;
-        stoa_search::sync::thread_changed(conn, thread)?;
+        stoa_search::sync::post_changed(conn, thread, post)?;
         Ok(id)
     };
     crate::once_per_key(conn, key.is_some(), write, |conn| {

@@ -123,7 +123,11 @@ pub fn delete(conn: &mut DbConn, post: PostId, by: UserId) -> Result<bool, Error
         .set(threads::accepted_answer_id.eq(None::<PostId>))
         .execute(conn)?;
     }
-    stoa_search::sync::thread_changed(conn, facts.thread)?;
+    if facts.is_question {
+        stoa_search::sync::thread_changed(conn, facts.thread)?;
+    } else {
+        stoa_search::sync::post_changed(conn, facts.thread, post)?;
+    }
     Ok(true)
 }
 
@@ -160,7 +164,11 @@ pub fn restore(conn: &mut DbConn, post: PostId) -> Result<bool, Error> {
             .set(threads::answer_count.eq(threads::answer_count + 1))
             .execute(conn)?;
     }
-    stoa_search::sync::thread_changed(conn, facts.thread)?;
+    if facts.is_question {
+        stoa_search::sync::thread_changed(conn, facts.thread)?;
+    } else {
+        stoa_search::sync::post_changed(conn, facts.thread, post)?;
+    }
     Ok(true)
 }
 

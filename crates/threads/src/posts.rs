@@ -188,7 +188,7 @@ pub fn answer(
         .optional()?
         .ok_or(Error::ThreadNotFound)?;
         let post_id = insert_post(conn, thread, author, false, body, key)?;
-        search::thread_changed(conn, thread)?;
+        search::post_changed(conn, thread, post_id)?;
         let first = NewRevision {
             post: post_id,
             editor: author,
@@ -360,7 +360,7 @@ pub fn edit(conn: &mut DbConn, edit: Edit<'_>) -> Result<(ThreadId, String), Err
         .set(threads::last_activity_at.eq(at))
         .returning(threads::slug)
         .get_result(conn)?;
-    search::thread_changed(conn, thread)?;
+    search::post_changed(conn, thread, edit.post)?;
     let tag_text = tag_names.map(tag_list);
     revisions::record(
         conn,

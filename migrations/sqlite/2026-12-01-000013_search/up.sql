@@ -1,8 +1,10 @@
--- Full-text search on the embedded database, two FTS5 tables keyed by thread id (rowid),
--- rewritten by the application in the same transaction as every change to their text:
--- fulltext_threads holds what the asker wrote (title, tag names, question) and
--- fulltext_answers what the others wrote (answers and comments). Two tables, because bm25
--- normalises by document length: in one table a long discussion would drown its title. The
+-- Full-text search on the embedded database, rewritten by the application in the same
+-- transaction as every change to the text: fulltext_threads has one row per visible thread
+-- (rowid = thread id) with what the asker wrote (title, tag names, question and its
+-- comments), fulltext_answers one row per visible answer (rowid = post id) with the answer
+-- and its comments. A thread's score is its row's plus its answers'. Separate rows, because
+-- bm25 normalises by length (in one document a long discussion would drown its title), and
+-- because adding an answer then writes one small row, not the whole discussion again. The
 -- porter stemmer makes "installs" find "installing"; remove_diacritics makes "cafe" find
 -- "café".
 CREATE VIRTUAL TABLE fulltext_threads USING fts5(
@@ -10,7 +12,7 @@ CREATE VIRTUAL TABLE fulltext_threads USING fts5(
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE fulltext_answers USING fts5(
-    answers,
+    body, thread_id UNINDEXED,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 
@@ -18,20 +20,18 @@ INSERT INTO fulltext_threads (rowid, title, tags, question)
 SELECT t.id, t.title,
        COALESCE((SELECT group_concat(g.name, ' ') FROM thread_tags tt JOIN tags g ON g.id = tt.tag_id
                  WHERE tt.thread_id = t.id), ''),
-       q.body_source
+       q.body_source || char(10) ||
+       COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c WHERE c.post_id = q.id), '')
 FROM threads t JOIN posts q ON q.thread_id = t.id AND q.is_question = 1
 WHERE t.deleted_at IS NULL AND q.deleted_at IS NULL;
 
-INSERT INTO fulltext_answers (rowid, answers)
-SELECT t.id,
-       substr(COALESCE((SELECT group_concat(a.body_source, char(10)) FROM posts a
-                 WHERE a.thread_id = t.id AND a.is_question = 0 AND a.deleted_at IS NULL), '')
-       || char(10) ||
-       COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c
-                 JOIN posts p ON p.id = c.post_id
-                 WHERE p.thread_id = t.id AND p.deleted_at IS NULL), ''), 1, 200000)
-FROM threads t
-WHERE t.deleted_at IS NULL;
+INSERT INTO fulltext_answers (rowid, body, thread_id)
+SELECT p.id,
+       p.body_source || char(10) ||
+       COALESCE((SELECT group_concat(c.body_source, char(10)) FROM comments c WHERE c.post_id = p.id), ''),
+       p.thread_id
+FROM posts p JOIN threads t ON t.id = p.thread_id
+WHERE p.is_question = 0 AND p.deleted_at IS NULL AND t.deleted_at IS NULL;
 
 -- The outbox for an external search engine (Meilisearch): one row per thread whose document
 -- must be sent again, written in the transaction of the change. Rows exist only while an
