@@ -428,31 +428,49 @@ fn ranked(s: &mut Statement, any: &str) {
 
 /// Appends `FROM … WHERE …`: the ranked threads that are visible, hold every term (when all
 /// must match), none of the excluded words, and pass the filters.
-fn from_where(s: &mut Statement, request: &SearchRequest, terms: &[String], excluded: &[String]) {
+/// Whether thread `t` holds `term` in its own row or in one of its answers. The answers' side
+/// goes through `posts` by post id: reading each match's thread id from the full-text table
+/// would cost a lookup per match of a common word.
+fn holds(s: &mut Statement, term: &str) -> String {
+    let p = s.text(term);
+    match s.engine {
+        Engine::Sqlite => format!(
+            "(t.id IN (SELECT rowid FROM fulltext_threads WHERE fulltext_threads MATCH {p})
+              OR EXISTS (SELECT 1 FROM posts a WHERE a.thread_id = t.id AND a.id IN
+                         (SELECT rowid FROM fulltext_answers WHERE fulltext_answers MATCH {p})))"
+        ),
+        Engine::Postgres => format!(
+            "(t.id IN (SELECT thread_id FROM fulltext_threads
+                       WHERE document @@ to_tsquery('stoa_english', {p}))
+              OR EXISTS (SELECT 1 FROM fulltext_answers a WHERE a.thread_id = t.id
+                         AND a.document @@ to_tsquery('stoa_english', {p})))"
+        ),
+    }
+}
+
+/// Whether thread `t` holds every one of `terms`.
+fn holds_all(s: &mut Statement, terms: &[String]) -> String {
+    let each: Vec<String> = terms.iter().map(|term| holds(s, term)).collect();
+    format!("({})", each.join(" AND "))
+}
+
+/// Appends `FROM … WHERE …`: the ranked threads that are visible, hold every term when
+/// `required` (pages after the first of a strict search), none of the excluded words, and
+/// pass the filters.
+fn from_where(
+    s: &mut Statement,
+    request: &SearchRequest,
+    required: Option<&[String]>,
+    excluded: &[String],
+) {
     s.push(" FROM ranked r JOIN threads t ON t.id = r.id WHERE t.deleted_at IS NULL");
-    let holds = |s: &mut Statement, term: &str| {
-        let p = s.text(term);
-        match s.engine {
-            Engine::Sqlite => format!(
-                "(SELECT rowid FROM fulltext_threads WHERE fulltext_threads MATCH {p}
-                  UNION ALL SELECT thread_id FROM fulltext_answers WHERE fulltext_answers MATCH {p})"
-            ),
-            Engine::Postgres => format!(
-                "(SELECT thread_id FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {p})
-                  UNION ALL
-                  SELECT thread_id FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {p}))"
-            ),
-        }
-    };
-    if request.matching == Matching::All && terms.len() > 1 {
-        for term in terms {
-            let set = holds(s, term);
-            s.push(&format!(" AND t.id IN {set}"));
-        }
+    if let Some(terms) = required {
+        let all = holds_all(s, terms);
+        s.push(&format!(" AND {all}"));
     }
     for word in excluded {
-        let set = holds(s, word);
-        s.push(&format!(" AND t.id NOT IN {set}"));
+        let holds = holds(s, word);
+        s.push(&format!(" AND NOT {holds}"));
     }
     let filter = &request.filter;
     if let Some(category) = filter.category {
@@ -481,13 +499,14 @@ fn from_where(s: &mut Statement, request: &SearchRequest, terms: &[String], excl
     }
 }
 
+/// The order of `found` rows.
 fn order(engine: Engine, sort: Sort) -> &'static str {
     match (sort, engine) {
-        (Sort::Relevance, Engine::Sqlite) => "r.score, t.id DESC",
-        (Sort::Relevance, Engine::Postgres) => "r.score DESC, t.id DESC",
-        (Sort::Newest, _) => "t.created_at DESC, t.id DESC",
+        (Sort::Relevance, Engine::Sqlite) => "score, thread_id DESC",
+        (Sort::Relevance, Engine::Postgres) => "score DESC, thread_id DESC",
+        (Sort::Newest, _) => "created_at DESC, thread_id DESC",
         (Sort::Votes, _) => {
-            "(SELECT q.score FROM posts q WHERE q.thread_id = t.id AND q.is_question = TRUE) DESC, t.id DESC"
+            "(SELECT q.score FROM posts q WHERE q.thread_id = found.thread_id AND q.is_question = TRUE) DESC, thread_id DESC"
         }
     }
 }
@@ -509,60 +528,73 @@ struct Row {
     /// Every result of the search, not only this page's.
     #[diesel(sql_type = BigInt)]
     total: i64,
+    /// The results holding every word (all of them, unless the search is strict).
+    #[diesel(sql_type = BigInt)]
+    complete_total: i64,
     /// A table had more matches than were ranked.
     #[diesel(sql_type = Bool)]
     capped: bool,
 }
 
 /// Marks the matched words in the titles of `rows` and gives each a snippet: the question's
-/// lines around them, or an answer's when the question holds none. FTS5 computes marks only
-/// while matching, so this matches again, for the page's rows alone.
+/// lines around them, or the first answer's that holds them. FTS5 computes marks only while
+/// matching, so this matches again, one row at a time (`MATCH … AND rowid = ?` seeks; a
+/// `rowid IN (…)` list would walk every match), for the page's rows alone.
 fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()> {
+    use stoa_db::schema::posts;
     #[derive(QueryableByName)]
     struct Marks {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = Bool)]
-        question: bool,
-        #[diesel(sql_type = Nullable<Text>)]
-        title: Option<String>,
+        #[diesel(sql_type = Text)]
+        title: String,
         #[diesel(sql_type = Text)]
         snippet: String,
     }
-    if rows.is_empty() {
-        return Ok(());
+    #[derive(QueryableByName)]
+    struct Snippet {
+        #[diesel(sql_type = Text)]
+        snippet: String,
     }
-    // The ids are integers read from the database just now, so they are written inline.
-    let ids = rows
-        .iter()
-        .map(|r| r.thread_id.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let marks: Vec<Marks> = diesel::sql_query(format!(
-        "SELECT rowid AS id, TRUE AS question,
-                highlight(fulltext_threads, 0, char(2), char(3)) AS title,
-                snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet
-         FROM fulltext_threads WHERE fulltext_threads MATCH ?1 AND rowid IN ({ids})
-         UNION ALL
-         SELECT thread_id, FALSE, NULL, snippet(fulltext_answers, 0, char(2), char(3), '…', 24)
-         FROM fulltext_answers
-         WHERE fulltext_answers MATCH ?1
-           AND rowid IN (SELECT id FROM posts WHERE thread_id IN ({ids}) AND is_question = FALSE)"
-    ))
-    .bind::<Text, _>(any)
-    .load(conn)?;
+    /// Answers looked at for a snippet, at most, per thread.
+    const ANSWERS_LOOKED_AT: i64 = 3;
     for row in rows.iter_mut() {
-        let mine = || marks.iter().filter(|m| m.id == row.thread_id);
-        let marked = |m: &&Marks| m.snippet.contains(MARK_START);
-        let question = mine().find(|m| m.question);
-        let best = question
-            .filter(marked)
-            .or_else(|| mine().find(|m| !m.question && marked(m)))
-            .or(question);
-        if let Some(title) = question.and_then(|q| q.title.clone()) {
-            row.title = title;
+        let question: Option<Marks> = diesel::sql_query(
+            "SELECT highlight(fulltext_threads, 0, char(2), char(3)) AS title,
+                    snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet
+             FROM fulltext_threads WHERE fulltext_threads MATCH ?1 AND rowid = ?2",
+        )
+        .bind::<Text, _>(any)
+        .bind::<BigInt, _>(row.thread_id)
+        .get_result(conn)
+        .optional()?;
+        if let Some(marks) = &question {
+            row.title = marks.title.clone();
+            row.snippet = marks.snippet.clone();
+            if marks.snippet.contains(MARK_START) {
+                continue;
+            }
         }
-        row.snippet = best.map(|m| m.snippet.clone()).unwrap_or_default();
+        let answers: Vec<PostId> = posts::table
+            .filter(posts::thread_id.eq(ThreadId(row.thread_id)))
+            .filter(posts::is_question.eq(false))
+            .filter(posts::deleted_at.is_null())
+            .order(posts::id)
+            .select(posts::id)
+            .limit(ANSWERS_LOOKED_AT)
+            .load(conn)?;
+        for answer in answers {
+            let found: Option<Snippet> = diesel::sql_query(
+                "SELECT snippet(fulltext_answers, 0, char(2), char(3), '…', 24) AS snippet
+                 FROM fulltext_answers WHERE fulltext_answers MATCH ?1 AND rowid = ?2",
+            )
+            .bind::<Text, _>(any)
+            .bind::<BigInt, _>(answer.0)
+            .get_result(conn)
+            .optional()?;
+            if let Some(found) = found.filter(|f| f.snippet.contains(MARK_START)) {
+                row.snippet = found.snippet;
+                break;
+            }
+        }
     }
     Ok(())
 }
@@ -606,7 +638,9 @@ fn rare_terms(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<String>> {
     })
 }
 
-/// Runs a search on the database.
+/// Runs a search on the database. A strict search's first page that finds fewer threads
+/// holding every word than a page continues with those holding some, and says so
+/// ([`Matching::EveryWordFirst`] in the results).
 pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchResults> {
     let engine = Engine::of(conn);
     let (terms, excluded, joiner) = match engine {
@@ -629,63 +663,97 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
     // Every term must match when all must; the ranking is by the rarer ones (a thread holding
     // every term holds those).
     let any = rare_terms(conn, &terms)?.join(joiner);
-    let order = order(engine, request.sort);
-    let cap = RANKED_PER_TABLE;
+    let strict = request.matching == Matching::All && terms.len() > 1;
     let mut s = Statement::new(engine);
     ranked(&mut s, &any);
+    // Threads holding every word come first, then the others, best first: so a strict
+    // search's first page is one statement (if those holding every word are fewer than a
+    // page, the rest follow and the search counts as widened), and so do the later pages of
+    // a widened one. The later pages of a strict search hold only threads with every word.
+    let complete_first = terms.len() > 1
+        && match request.matching {
+            Matching::All => request.offset == 0,
+            Matching::EveryWordFirst => true,
+            Matching::Any => false,
+        };
+    let complete = if complete_first {
+        holds_all(&mut s, &terms)
+    } else {
+        "TRUE".to_owned()
+    };
+    // `found`: the visible, filtered matches, each with whether it holds every word,
+    // computed once per thread.
+    s.push(&format!(
+        ", found AS MATERIALIZED (
+             SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
+                    t.answer_count, t.title, t.created_at, r.score,
+                    CASE WHEN {complete} THEN 1 ELSE 0 END AS complete"
+    ));
+    let required = (strict && request.offset > 0).then_some(terms.as_slice());
+    from_where(&mut s, request, required, &excluded);
+    s.push(") ");
+    let order = match (complete_first, order(engine, request.sort)) {
+        (true, order) => format!("complete DESC, {order}"),
+        (false, order) => order.to_owned(),
+    };
+    let cap = RANKED_PER_TABLE;
     let counts = format!(
-        "count(*) OVER () AS total,
+        "count(*) OVER () AS total, sum(complete) OVER () AS complete_total,
          ((SELECT count(*) FROM head) >= {cap} OR (SELECT count(*) FROM talk) >= {cap}) AS capped"
     );
-    match engine {
-        Engine::Sqlite => s.push(&format!(
-            "SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
-                    t.answer_count, t.title, '' AS snippet, {counts}"
-        )),
-        Engine::Postgres => s.push(&format!(
-            "SELECT row_number() OVER (ORDER BY {order}) AS position, t.id AS thread_id, t.slug,
-                    t.accepted_answer_id IS NOT NULL AS solved, t.answer_count, {counts}"
-        )),
-    }
-    from_where(&mut s, request, &terms, &excluded);
     let limit = s.int(i64::from(request.limit));
     let offset = s.int(i64::from(request.offset));
-    let page = format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}");
-    if engine == Engine::Postgres {
-        // The headlines are made for the page's rows only: the question's lines around the
-        // words, or the answers' when the question has none of them.
-        let q = format!("to_tsquery('stoa_english', {})", placeholder_for(engine, 1));
-        let marks = "StartSel=\u{2}, StopSel=\u{3}";
-        let fragments = "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"";
-        let (with, select) = s
-            .sql
-            .split_at(s.sql.find("SELECT row_number()").unwrap_or(0));
-        s.sql = format!(
-            "{with} SELECT p.thread_id, p.slug, p.solved, p.answer_count, p.total, p.capped,
-                    ts_headline('stoa_english', h.title, {q}, 'HighlightAll=true, {marks}') AS title,
-                    CASE WHEN strpos(x.question, chr(2)) > 0 THEN x.question
-                         ELSE COALESCE((SELECT ts_headline('stoa_english', left(a.body, 5000), {q},
-                                                           '{fragments}, {marks}')
-                                        FROM fulltext_answers a
-                                        WHERE a.thread_id = p.thread_id AND a.document @@ {q}
-                                        ORDER BY a.post_id LIMIT 1), x.question)
-                    END AS snippet
-             FROM ({select}{page}) p
-             JOIN fulltext_threads h ON h.thread_id = p.thread_id
-             CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
-                                                    '{fragments}, {marks}') AS question) x
-             ORDER BY p.position"
-        );
-    } else {
-        s.push(&page);
+    let page = format!("ORDER BY {order} LIMIT {limit} OFFSET {offset}");
+    match engine {
+        Engine::Sqlite => s.push(&format!(
+            "SELECT thread_id, slug, solved, answer_count, title, '' AS snippet, {counts}
+             FROM found {page}"
+        )),
+        Engine::Postgres => {
+            // The headlines are made for the page's rows only: the question's lines around
+            // the words, or the first answer's that holds them.
+            let q = format!("to_tsquery('stoa_english', {})", placeholder_for(engine, 1));
+            let marks = "StartSel=\u{2}, StopSel=\u{3}";
+            let fragments = "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"";
+            s.push(&format!(
+                "SELECT p.thread_id, p.slug, p.solved, p.answer_count, p.total, p.complete_total,
+                        p.capped,
+                        ts_headline('stoa_english', h.title, {q}, 'HighlightAll=true, {marks}') AS title,
+                        CASE WHEN strpos(x.question, chr(2)) > 0 THEN x.question
+                             ELSE COALESCE((SELECT ts_headline('stoa_english', left(a.body, 5000), {q},
+                                                               '{fragments}, {marks}')
+                                            FROM fulltext_answers a
+                                            WHERE a.thread_id = p.thread_id AND a.document @@ {q}
+                                            ORDER BY a.post_id LIMIT 1), x.question)
+                        END AS snippet
+                 FROM (SELECT row_number() OVER ({page_order}) AS position, thread_id, slug, solved,
+                              answer_count, {counts}
+                       FROM found {page}) p
+                 JOIN fulltext_threads h ON h.thread_id = p.thread_id
+                 CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
+                                                        '{fragments}, {marks}') AS question) x
+                 ORDER BY p.position",
+                page_order = format!("ORDER BY {order}"),
+            ));
+        }
     }
     let mut rows: Vec<Row> = s.query().load(conn)?;
     if engine == Engine::Sqlite {
         mark_sqlite(conn, &any, &mut rows)?;
     }
-    let (total, capped) = rows.first().map_or((0, false), |r| {
-        (u64::try_from(r.total).unwrap_or_default(), r.capped)
+    let (total, complete, capped) = rows.first().map_or((0, 0, false), |r| {
+        let count = |n: i64| u64::try_from(n).unwrap_or_default();
+        (count(r.total), count(r.complete_total), r.capped)
     });
+    // A strict first page with fewer complete results than a page was widened.
+    let widened = strict && request.offset == 0 && complete < u64::from(request.limit);
+    let (total, matching) = if strict && !widened {
+        (complete, Matching::All)
+    } else if widened {
+        (total, Matching::EveryWordFirst)
+    } else {
+        (total, request.matching)
+    };
     Ok(SearchResults {
         hits: rows
             .into_iter()
@@ -700,6 +768,6 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
             .collect(),
         total,
         total_is_lower_bound: capped,
-        matching: request.matching,
+        matching,
     })
 }

@@ -175,8 +175,8 @@ pub struct SearchResults {
     /// There are more than `total` matches: a word was in so many threads that only the
     /// newest were ranked.
     pub total_is_lower_bound: bool,
-    /// How the query was matched: [`Matching::Any`] when no thread held every word and the
-    /// search was widened.
+    /// How the query was matched: [`Matching::EveryWordFirst`] when too few threads held every
+    /// word and the search was widened.
     pub matching: Matching,
 }
 
@@ -188,7 +188,7 @@ pub trait SearchIndex: Send + Sync + std::fmt::Debug {
     /// The backend's name, for `stoa search status` and the logs.
     fn name(&self) -> &'static str;
 
-    /// Runs one search exactly as asked.
+    /// Runs one search as asked (the database backend widens a strict first page itself).
     fn run<'a>(&'a self, request: &'a SearchRequest)
     -> BoxFuture<'a, Result<SearchResults, Error>>;
 
@@ -205,7 +205,7 @@ pub trait SearchIndex: Send + Sync + std::fmt::Debug {
                 return Ok(found);
             }
             let wider = SearchRequest {
-                matching: Matching::Any,
+                matching: Matching::EveryWordFirst,
                 ..request.clone()
             };
             self.run(&wider).await
@@ -252,5 +252,14 @@ impl SearchIndex for DatabaseIndex {
                 .run(move |conn| database::search(conn, &request).map_err(Error::from))
                 .await
         })
+    }
+
+    /// One statement does both: a strict first page that finds less than a page continues
+    /// with the threads holding some of the words (see [`database::search`]).
+    fn search<'a>(
+        &'a self,
+        request: &'a SearchRequest,
+    ) -> BoxFuture<'a, Result<SearchResults, Error>> {
+        self.run(request)
     }
 }

@@ -134,7 +134,7 @@ impl MeiliIndex {
             .with_highlight_post_tag(MARK_END_STR)
             .with_matching_strategy(match request.matching {
                 Matching::All => MatchingStrategies::ALL,
-                Matching::Any => MatchingStrategies::LAST,
+                Matching::Any | Matching::EveryWordFirst => MatchingStrategies::LAST,
             });
         if !filter.is_empty() {
             query.with_filter(&filter);

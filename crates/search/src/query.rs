@@ -42,9 +42,11 @@ pub struct Query {
 pub enum Matching {
     /// Every word and phrase (the search page's first try).
     All,
-    /// Any of them, best matches first (similar questions; the search page when nothing
-    /// holds every word).
+    /// Any of them, best matches first (similar and related questions).
     Any,
+    /// Threads holding every word first, then those holding some, best first within each:
+    /// the search page when too few threads hold every word.
+    EveryWordFirst,
 }
 
 static STOP_WORDS: LazyLock<HashSet<&'static str>> =

@@ -263,7 +263,7 @@ async fn search_page(
     SearchLimits::check(&state.search_limits.pages, &req, &state)?;
     let request = SearchRequest {
         matching: if page.params.any.is_some() {
-            Matching::Any
+            Matching::EveryWordFirst
         } else {
             Matching::All
         },
@@ -273,7 +273,7 @@ async fn search_page(
         ..SearchRequest::new(query, PAGE_SIZE)
     };
     let found = state.search.search(&request).await?;
-    let widened = found.matching == Matching::Any;
+    let widened = found.matching == Matching::EveryWordFirst;
     page.questions = result_rows(&state, found.hits).await?;
     page.widened = widened && page.params.any.is_none();
     page.summary = Some(match (found.total, found.total_is_lower_bound) {
