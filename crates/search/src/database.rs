@@ -726,14 +726,13 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
                                             WHERE a.thread_id = p.thread_id AND a.document @@ {q}
                                             ORDER BY a.post_id LIMIT 1), x.question)
                         END AS snippet
-                 FROM (SELECT row_number() OVER ({page_order}) AS position, thread_id, slug, solved,
+                 FROM (SELECT row_number() OVER (ORDER BY {order}) AS position, thread_id, slug, solved,
                               answer_count, {counts}
                        FROM found {page}) p
                  JOIN fulltext_threads h ON h.thread_id = p.thread_id
                  CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
                                                         '{fragments}, {marks}') AS question) x
-                 ORDER BY p.position",
-                page_order = format!("ORDER BY {order}"),
+                 ORDER BY p.position"
             ));
         }
     }
