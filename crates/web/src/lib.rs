@@ -51,6 +51,8 @@ pub struct AppState {
     /// Where searches go: the database, or Meilisearch.
     pub search: Arc<dyn stoa_search::SearchIndex>,
     pub search_limits: search::SearchLimits,
+    /// Related questions per thread, until content changes.
+    related: search::RelatedCache,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
         AppState {
             search,
             search_limits: search::SearchLimits::default(),
+            related: search::RelatedCache::default(),
             db,
             settings,
             mailer,

@@ -586,7 +586,7 @@ async fn load_thread(
         .ok_or(AppError::NotFound)?;
     let tags = tags.remove(&id).unwrap_or_default();
     // Related questions help, but a thread page never fails for want of them.
-    let related = search::similar(state, &page.head.title, false, Some(id))
+    let related = search::related(state, id, &page.head.title)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "related questions unavailable");

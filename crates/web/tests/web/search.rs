@@ -397,6 +397,14 @@ async fn similar_questions_are_offered_while_asking(app: TestApp) {
     );
 }
 
+/// The "Related questions" section of the thread page at `url`, as `viewer` sees it.
+async fn related(viewer: &Browser, url: &str) -> String {
+    let page = viewer.get(url).await.text().await.unwrap_or_default();
+    between(&page, "<h2>Related questions</h2>", "</section>")
+        .unwrap_or_default()
+        .to_owned()
+}
+
 async fn a_thread_page_lists_related_questions(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let first = ask(
@@ -423,14 +431,28 @@ async fn a_thread_page_lists_related_questions(app: TestApp) {
         "",
     )
     .await;
-    for viewer in [app.browser(), owner] {
-        let page = viewer.get(&second).await.text().await.unwrap_or_default();
-        let related = between(&page, "<h2>Related questions</h2>", "</section>")
-            .unwrap_or_default()
-            .to_owned();
-        assert!(related.contains(&format!("href=\"{first}\"")), "{page}");
-        assert!(!related.contains(&second), "not itself");
-        assert!(!related.contains("logo"), "{related}");
+    let guest = app.browser();
+    for viewer in [&guest, &owner] {
+        let shown = related(viewer, &second).await;
+        assert!(shown.contains(&format!("href=\"{first}\"")), "{shown}");
+        assert!(!shown.contains(&second), "not itself");
+        assert!(!shown.contains("logo"), "{shown}");
+    }
+    // A new related question shows at once, to members and guests alike.
+    let third = ask(
+        &owner,
+        &category,
+        "Database backup to S3",
+        "Offsite, nightly.",
+        "",
+    )
+    .await;
+    for viewer in [&guest, &owner] {
+        assert!(
+            related(viewer, &second)
+                .await
+                .contains(&format!("href=\"{third}\""))
+        );
     }
 }
 
