@@ -538,61 +538,102 @@ struct Row {
 
 /// Marks the matched words in the titles of `rows` and gives each a snippet: the question's
 /// lines around them, or the first answer's that holds them. FTS5 computes marks only while
-/// matching, so this matches again, one row at a time (`MATCH … AND rowid = ?` seeks; a
-/// `rowid IN (…)` list would walk every match), for the page's rows alone.
+/// matching, so this matches again for the page's rows alone, each row by `MATCH … AND rowid
+/// = n` (a seek; a `rowid IN (…)` list would walk every match), the seeks of a table in one
+/// statement: three statements for a page.
 fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()> {
+    use std::collections::HashMap;
     use stoa_db::schema::posts;
     #[derive(QueryableByName)]
     struct Marks {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
         #[diesel(sql_type = Text)]
         title: String,
         #[diesel(sql_type = Text)]
         snippet: String,
     }
-    #[derive(QueryableByName)]
-    struct Snippet {
-        #[diesel(sql_type = Text)]
-        snippet: String,
-    }
     /// Answers looked at for a snippet, at most, per thread.
-    const ANSWERS_LOOKED_AT: i64 = 3;
-    for row in rows.iter_mut() {
-        let question: Option<Marks> = diesel::sql_query(
-            "SELECT highlight(fulltext_threads, 0, char(2), char(3)) AS title,
-                    snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet
-             FROM fulltext_threads WHERE fulltext_threads MATCH ?1 AND rowid = ?2",
-        )
-        .bind::<Text, _>(any)
-        .bind::<BigInt, _>(row.thread_id)
-        .get_result(conn)
-        .optional()?;
-        if let Some(marks) = &question {
-            row.title = marks.title.clone();
-            row.snippet = marks.snippet.clone();
-            if marks.snippet.contains(MARK_START) {
-                continue;
-            }
-        }
-        let answers: Vec<PostId> = posts::table
-            .filter(posts::thread_id.eq(ThreadId(row.thread_id)))
+    const ANSWERS_LOOKED_AT: usize = 3;
+    // The ids are integers read from the database just now, so they are written inline.
+    let seeks = |ids: &[i64], select: &str, table: &str| {
+        ids.iter()
+            .map(|id| format!("SELECT {id} AS id, {select} FROM {table} WHERE {table} MATCH ?1 AND rowid = {id}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    };
+    let threads: Vec<i64> = rows.iter().map(|r| r.thread_id).collect();
+    if threads.is_empty() {
+        return Ok(());
+    }
+    let questions: HashMap<i64, Marks> = diesel::sql_query(seeks(
+        &threads,
+        "highlight(fulltext_threads, 0, char(2), char(3)) AS title,
+         snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet",
+        "fulltext_threads",
+    ))
+    .bind::<Text, _>(any)
+    .load::<Marks>(conn)?
+    .into_iter()
+    .map(|m| (m.id, m))
+    .collect();
+    let unmarked: Vec<ThreadId> = threads
+        .iter()
+        .filter(|t| {
+            !questions
+                .get(t)
+                .is_some_and(|m| m.snippet.contains(MARK_START))
+        })
+        .map(|&t| ThreadId(t))
+        .collect();
+    let mut answers: HashMap<i64, i64> = HashMap::new();
+    if !unmarked.is_empty() {
+        let mut looked_at: HashMap<ThreadId, usize> = HashMap::new();
+        let candidates: Vec<(ThreadId, PostId)> = posts::table
+            .filter(posts::thread_id.eq_any(&unmarked))
             .filter(posts::is_question.eq(false))
             .filter(posts::deleted_at.is_null())
-            .order(posts::id)
-            .select(posts::id)
-            .limit(ANSWERS_LOOKED_AT)
+            .order((posts::thread_id, posts::id))
+            .select((posts::thread_id, posts::id))
             .load(conn)?;
-        for answer in answers {
-            let found: Option<Snippet> = diesel::sql_query(
-                "SELECT snippet(fulltext_answers, 0, char(2), char(3), '…', 24) AS snippet
-                 FROM fulltext_answers WHERE fulltext_answers MATCH ?1 AND rowid = ?2",
-            )
+        let mut thread_of: HashMap<i64, i64> = HashMap::new();
+        for (thread, post) in candidates {
+            let n = looked_at.entry(thread).or_default();
+            if *n < ANSWERS_LOOKED_AT {
+                *n += 1;
+                thread_of.insert(post.0, thread.0);
+            }
+        }
+        let mut ids: Vec<i64> = thread_of.keys().copied().collect();
+        ids.sort_unstable();
+        if !ids.is_empty() {
+            let found: Vec<Marks> = diesel::sql_query(seeks(
+                &ids,
+                "'' AS title, snippet(fulltext_answers, 0, char(2), char(3), '…', 24) AS snippet",
+                "fulltext_answers",
+            ))
             .bind::<Text, _>(any)
-            .bind::<BigInt, _>(answer.0)
-            .get_result(conn)
-            .optional()?;
-            if let Some(found) = found.filter(|f| f.snippet.contains(MARK_START)) {
-                row.snippet = found.snippet;
-                break;
+            .load(conn)?;
+            // The first answer (by id) with a mark gives its thread's snippet.
+            for marks in found.iter().filter(|m| m.snippet.contains(MARK_START)) {
+                if let Some(&thread) = thread_of.get(&marks.id) {
+                    let best = answers.entry(thread).or_insert(marks.id);
+                    *best = (*best).min(marks.id);
+                }
+            }
+            let snippets: HashMap<i64, &Marks> = found.iter().map(|m| (m.id, m)).collect();
+            for row in rows.iter_mut() {
+                if let Some(snippet) = answers.get(&row.thread_id).and_then(|a| snippets.get(a)) {
+                    row.snippet = snippet.snippet.clone();
+                }
+            }
+        }
+    }
+    for row in rows.iter_mut() {
+        if let Some(question) = questions.get(&row.thread_id) {
+            row.title = question.title.clone();
+            if !answers.contains_key(&row.thread_id) {
+                row.snippet = question.snippet.clone();
             }
         }
     }
