@@ -76,8 +76,9 @@ impl MeiliIndex {
                 "author_id",
                 "solved",
                 "answer_count",
+                "has_staff_answer",
             ])
-            .with_sortable_attributes(["created_at", "score"]);
+            .with_sortable_attributes(["created_at", "last_activity_at", "score"]);
         let created = self
             .client
             .create_index(&self.index.uid, Some("id"))

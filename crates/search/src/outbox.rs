@@ -41,8 +41,12 @@ pub struct ThreadDocument {
     pub score: i32,
     pub solved: bool,
     pub answer_count: i32,
+    /// A member of staff (staff, a moderator or the owner) answered.
+    pub has_staff_answer: bool,
     /// Seconds since the Unix epoch.
     pub created_at: i64,
+    /// The last answer's time, or the question's (seconds since the Unix epoch).
+    pub last_activity_at: i64,
 }
 
 /// Where the documents go (Meilisearch, or a test's stand-in for it).
@@ -267,8 +271,12 @@ pub fn documents(
         solved: bool,
         #[diesel(sql_type = diesel::sql_types::Integer)]
         answer_count: i32,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        has_staff_answer: bool,
         #[diesel(sql_type = diesel::sql_types::Timestamp)]
         created_at: PrimitiveDateTime,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        last_activity_at: PrimitiveDateTime,
     }
     if wanted.is_empty() {
         return Ok((Vec::new(), Vec::new()));
@@ -288,7 +296,11 @@ pub fn documents(
         "SELECT t.id, t.slug, h.title, h.tags, h.question, {answers} AS answers,
                 t.category_id, t.author_id,
                 (SELECT q.score FROM posts q WHERE q.thread_id = t.id AND q.is_question = TRUE) AS score,
-                t.accepted_answer_id IS NOT NULL AS solved, t.answer_count, t.created_at
+                t.accepted_answer_id IS NOT NULL AS solved, t.answer_count,
+                EXISTS (SELECT 1 FROM posts a JOIN users u ON u.id = a.author_id
+                        WHERE a.thread_id = t.id AND a.is_question = FALSE AND a.deleted_at IS NULL
+                          AND u.role IN ('staff', 'moderator', 'owner')) AS has_staff_answer,
+                t.created_at, t.last_activity_at
          FROM threads t
          JOIN fulltext_threads h ON h.{key} = t.id
          WHERE t.deleted_at IS NULL AND t.id IN ({ids})"
@@ -323,7 +335,9 @@ pub fn documents(
             score: r.score,
             solved: r.solved,
             answer_count: r.answer_count,
+            has_staff_answer: r.has_staff_answer,
             created_at: r.created_at.assume_utc().unix_timestamp(),
+            last_activity_at: r.last_activity_at.assume_utc().unix_timestamp(),
         })
         .collect();
     Ok((documents, gone))

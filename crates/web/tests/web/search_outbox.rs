@@ -230,6 +230,15 @@ async fn the_latest_version_arrives_and_replay_is_harmless(app: TestApp) {
     assert_eq!(sent.title, "Third title");
     assert!(sent.answers.contains("flux capacitor"));
     assert_eq!(sent.answer_count, 1);
+    assert!(!sent.has_staff_answer, "a member answered");
+    let staff = app.signed_in("staffer", Role::Staff).await;
+    staff
+        .answer(&thread, "The team's answer, with details.")
+        .await;
+    assert_eq!(drain(&app, &engine).await.ok(), Some(1));
+    let sent = engine.stored()[&id].clone();
+    assert!(sent.has_staff_answer);
+    assert_eq!(sent.answer_count, 2);
     // Replaying every job changes nothing.
     app.db
         .run(|conn| outbox::queue_everything(conn).map_err(stoa_db::Error::from))
