@@ -405,17 +405,18 @@ fn ranked(s: &mut Statement, any: &str) {
                  FROM (SELECT id, score FROM head UNION ALL SELECT id, score FROM talk)
                  GROUP BY id) "
         )),
-        // ts_rank_cd with normalisation 1 divides by 1 + log(length); PostgreSQL computes it
-        // after the sort, for the rows kept.
+        // ts_rank with normalisation 1 divides by 1 + log(length) (on the beer site it found
+        // more originals than ts_rank_cd, which weighs how close the words are); PostgreSQL
+        // computes it after the sort, for the rows kept.
         Engine::Postgres => s.push(&format!(
             "WITH head AS (
                  SELECT thread_id AS id,
-                        ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1) AS score
+                        ts_rank(document, to_tsquery('stoa_english', {any}), 1) AS score
                  FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {any})
                  ORDER BY thread_id DESC LIMIT {cap}),
              talk AS (
                  SELECT thread_id AS id,
-                        ts_rank_cd(document, to_tsquery('stoa_english', {any}), 1) AS score
+                        ts_rank(document, to_tsquery('stoa_english', {any}), 1) AS score
                  FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {any})
                  ORDER BY post_id DESC LIMIT {cap}),
              ranked AS (
