@@ -9,6 +9,7 @@ use meilisearch_sdk::client::Client;
 use meilisearch_sdk::indexes::Index;
 use meilisearch_sdk::search::{MatchingStrategies, SearchResult};
 use meilisearch_sdk::settings::Settings;
+use meilisearch_sdk::task_info::TaskInfo;
 use stoa_db::{Db, ThreadId};
 
 use crate::database::MARK_START;
@@ -89,10 +90,16 @@ impl MeiliIndex {
             .wait_for_completion(&self.client, None, Some(TASK_TIMEOUT))
             .await
             .map_err(engine)?;
-        let task = self
-            .index
-            .set_settings(&settings)
-            .await
+        self.applied(self.index.set_settings(&settings).await).await
+    }
+
+    /// Waits until Meilisearch has carried out the task it `accepted`; its failure, or the
+    /// request's, is an engine error.
+    async fn applied(
+        &self,
+        accepted: Result<TaskInfo, meilisearch_sdk::errors::Error>,
+    ) -> Result<(), Error> {
+        let task = accepted
             .map_err(engine)?
             .wait_for_completion(&self.client, None, Some(TASK_TIMEOUT))
             .await
@@ -273,31 +280,13 @@ impl DocumentSink for MeiliIndex {
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             if !upserts.is_empty() {
-                let task = self
-                    .index
-                    .add_or_replace(upserts, Some("id"))
-                    .await
-                    .map_err(engine)?
-                    .wait_for_completion(&self.client, None, Some(TASK_TIMEOUT))
-                    .await
-                    .map_err(engine)?;
-                if task.is_failure() {
-                    return Err(engine(task.unwrap_failure()));
-                }
+                self.applied(self.index.add_or_replace(upserts, Some("id")).await)
+                    .await?;
             }
             if !deletes.is_empty() {
                 let ids: Vec<i64> = deletes.iter().map(|t| t.0).collect();
-                let task = self
-                    .index
-                    .delete_documents(&ids)
-                    .await
-                    .map_err(engine)?
-                    .wait_for_completion(&self.client, None, Some(TASK_TIMEOUT))
-                    .await
-                    .map_err(engine)?;
-                if task.is_failure() {
-                    return Err(engine(task.unwrap_failure()));
-                }
+                self.applied(self.index.delete_documents(&ids).await)
+                    .await?;
             }
             Ok(())
         })

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use serde::Serialize;
-use stoa_db::schema::{search_jobs, search_settings, thread_tags, threads};
+use stoa_db::schema::{search_jobs, search_settings, thread_tags};
 use stoa_db::time::now;
 use stoa_db::{Db, DbConn, ThreadId, dialect};
 use time::PrimitiveDateTime;
@@ -97,23 +97,36 @@ pub fn detach(conn: &mut DbConn) -> QueryResult<()> {
     })
 }
 
-/// Queues a job for every thread (deleted ones too, so the engine forgets them).
-pub fn queue_everything(conn: &mut DbConn) -> QueryResult<usize> {
+/// Queues a job for each of `threads`, due now.
+pub(crate) fn queue(conn: &mut DbConn, threads: &[ThreadId]) -> QueryResult<()> {
     let at = now();
-    let ids: Vec<ThreadId> = threads::table
-        .select(threads::id)
-        .order(threads::id)
-        .load(conn)?;
-    for id in &ids {
+    for thread in threads {
         diesel::insert_into(search_jobs::table)
             .values((
-                search_jobs::thread_id.eq(id.0),
+                search_jobs::thread_id.eq(thread.0),
                 search_jobs::created_at.eq(at),
                 search_jobs::run_after.eq(at),
             ))
             .execute(conn)?;
     }
-    Ok(ids.len())
+    Ok(())
+}
+
+/// Queues a job for every thread (deleted ones too, so the engine forgets them), in one
+/// statement; returns how many.
+pub fn queue_everything(conn: &mut DbConn) -> QueryResult<usize> {
+    let at = now();
+    let sql = match conn {
+        DbConn::Sqlite(_) => {
+            "INSERT INTO search_jobs (thread_id, created_at, run_after) SELECT id, ?1, ?1 FROM threads"
+        }
+        DbConn::Postgresql(_) => {
+            "INSERT INTO search_jobs (thread_id, created_at, run_after) SELECT id, $1, $1 FROM threads"
+        }
+    };
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Timestamp, _>(at)
+        .execute(conn)
 }
 
 /// Claims the due jobs of up to `max_threads` threads that no other worker holds, oldest

@@ -2,7 +2,6 @@
 
 use diesel::prelude::*;
 use stoa_db::schema::{search_jobs, search_settings};
-use stoa_db::time::now;
 use stoa_db::{DbConn, PostId, ThreadId};
 
 use crate::database;
@@ -60,17 +59,7 @@ fn queue_if_fed(conn: &mut DbConn, threads: &[ThreadId]) -> QueryResult<()> {
     if threads.is_empty() || external_engine(conn)?.is_none() {
         return Ok(());
     }
-    let at = now();
-    for thread in threads {
-        diesel::insert_into(search_jobs::table)
-            .values((
-                search_jobs::thread_id.eq(thread.0),
-                search_jobs::created_at.eq(at),
-                search_jobs::run_after.eq(at),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+    crate::outbox::queue(conn, threads)
 }
 
 /// What `stoa search status` reports.

@@ -252,6 +252,8 @@ async fn search_page(
             return render(&page, status, &page.layout, None);
         }
     };
+    // Counted before any filter is looked up: a search that will be refused costs nothing more.
+    SearchLimits::check(&state.search_limits.pages, &req, &state)?;
     let filter = match resolve_filter(&state, &page.params, &page.categories).await? {
         Ok(filter) => filter,
         Err(message) => {
@@ -260,7 +262,6 @@ async fn search_page(
             return render(&page, StatusCode::OK, &page.layout, None);
         }
     };
-    SearchLimits::check(&state.search_limits.pages, &req, &state)?;
     let request = SearchRequest {
         matching: if page.params.any.is_some() {
             Matching::EveryWordFirst

@@ -401,3 +401,14 @@ impl Browser {
         self.post(action, &form).await
     }
 }
+
+/// The edit form's fields for `post`, as the page fills them.
+pub async fn edit_form(browser: &Browser, post: &str) -> (String, String) {
+    let page = browser
+        .get(&format!("/posts/{post}/edit"))
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    (hidden(&page, "csrf"), hidden(&page, "base"))
+}

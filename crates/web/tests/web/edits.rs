@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use stoa_accounts::Role;
 
-use crate::common::{Browser, TestApp, between, hidden, location};
+use crate::common::{TestApp, between, edit_form, hidden, location};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -14,17 +14,6 @@ on_both_backends!(
     ask_and_answer_forms_preview_without_posting,
     a_bad_reason_is_refused_and_long_histories_page,
 );
-
-/// The edit form's fields for `post`, as the page fills them.
-async fn edit_form(browser: &Browser, post: &str) -> (String, String) {
-    let page = browser
-        .get(&format!("/posts/{post}/edit"))
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
-    (hidden(&page, "csrf"), hidden(&page, "base"))
-}
 
 async fn the_author_edits_a_question_and_the_history_shows_it(app: TestApp) {
     let (owner, category) = app.with_category().await;

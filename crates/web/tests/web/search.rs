@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use stoa_accounts::Role;
 
-use crate::common::{Browser, TestApp, between, hidden, location};
+use crate::common::{Browser, TestApp, between, edit_form, hidden, location};
 
 crate::on_both_backends!(
     a_title_match_ranks_above_a_body_match,
@@ -247,18 +247,13 @@ async fn edits_reach_the_index_in_the_same_transaction(app: TestApp) {
     )
     .await;
     let post = owner.question_post(&thread).await;
-    let form = owner
-        .get(&format!("/posts/{post}/edit"))
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
+    let (csrf, base) = edit_form(&owner, &post).await;
     let saved = owner
         .post(
             &format!("/posts/{post}/edit"),
             &[
-                ("csrf", hidden(&form, "csrf").as_str()),
-                ("base", hidden(&form, "base").as_str()),
+                ("csrf", csrf.as_str()),
+                ("base", base.as_str()),
                 ("title", "Modem keeps rebooting"),
                 ("tags", "hardware"),
                 ("body", "Every hour, since the thunderstorm."),

@@ -15,7 +15,7 @@ use stoa_db::schema::search_jobs;
 use stoa_search::outbox::{self, DocumentSink, ThreadDocument};
 use stoa_search::{BoxFuture, Query, SearchIndex, SearchRequest};
 
-use crate::common::{Browser, TestApp, hidden, location};
+use crate::common::{Browser, TestApp, edit_form, location};
 
 crate::on_both_backends!(
     jobs_are_written_only_while_an_engine_is_fed,
@@ -109,36 +109,15 @@ fn thread_id(url: &str) -> i64 {
         .unwrap_or_default()
 }
 
-async fn ask(browser: &Browser, category: &str, title: &str) -> String {
-    let response = browser
-        .submit(
-            "/ask",
-            "/ask",
-            &[
-                ("title", title),
-                ("body", "The details of this question."),
-                ("category", category),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    location(&response)
-}
-
 async fn retitle(browser: &Browser, thread: &str, title: &str) -> String {
     let post = browser.question_post(thread).await;
-    let form = browser
-        .get(&format!("/posts/{post}/edit"))
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
+    let (csrf, base) = edit_form(browser, &post).await;
     let saved = browser
         .post(
             &format!("/posts/{post}/edit"),
             &[
-                ("csrf", hidden(&form, "csrf").as_str()),
-                ("base", hidden(&form, "base").as_str()),
+                ("csrf", csrf.as_str()),
+                ("base", base.as_str()),
                 ("title", title),
                 ("tags", ""),
                 ("body", "The details of this question."),
@@ -160,11 +139,11 @@ async fn drain(app: &TestApp, engine: &Engine) -> Result<usize, stoa_search::Err
 
 async fn jobs_are_written_only_while_an_engine_is_fed(app: TestApp) {
     let (owner, category) = app.with_category().await;
-    let first = ask(&owner, &category, "Before any engine").await;
+    let first = owner.ask(&category, "Before any engine").await;
     assert_eq!(pending(&app).await, 0, "no engine, no jobs");
     assert_eq!(attach(&app).await, 1, "attaching queues every thread");
     assert_eq!(attach(&app).await, 0, "attaching again queues nothing");
-    let second = ask(&owner, &category, "After the engine came").await;
+    let second = owner.ask(&category, "After the engine came").await;
     assert_eq!(pending(&app).await, 2);
     let engine = Engine::default();
     assert_eq!(drain(&app, &engine).await.ok(), Some(2));
@@ -176,14 +155,16 @@ async fn jobs_are_written_only_while_an_engine_is_fed(app: TestApp) {
         .run(|conn| outbox::detach(conn).map_err(stoa_db::Error::from))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    ask(&owner, &category, "After the engine left").await;
+    owner.ask(&category, "After the engine left").await;
     assert_eq!(pending(&app).await, 0);
 }
 
 async fn a_failing_engine_gets_the_jobs_again_later(app: TestApp) {
     let (owner, category) = app.with_category().await;
     attach(&app).await;
-    let thread = ask(&owner, &category, "Posted while the engine is down").await;
+    let thread = owner
+        .ask(&category, "Posted while the engine is down")
+        .await;
     let engine = Engine {
         failures_left: AtomicUsize::new(1),
         ..Engine::default()
@@ -215,7 +196,7 @@ async fn a_failing_engine_gets_the_jobs_again_later(app: TestApp) {
 async fn the_latest_version_arrives_and_replay_is_harmless(app: TestApp) {
     let (owner, category) = app.with_category().await;
     attach(&app).await;
-    let thread = ask(&owner, &category, "First title").await;
+    let thread = owner.ask(&category, "First title").await;
     let thread = retitle(&owner, &thread, "Second title").await;
     let thread = retitle(&owner, &thread, "Third title").await;
     let helper = app.signed_in("helper", Role::Member).await;
@@ -260,7 +241,9 @@ async fn two_workers_never_send_one_thread_at_once(app: TestApp) {
     let (owner, category) = app.with_category().await;
     attach(&app).await;
     for n in 0..3 {
-        ask(&owner, &category, &format!("Concurrent question {n}")).await;
+        owner
+            .ask(&category, &format!("Concurrent question {n}"))
+            .await;
     }
     let engine = Engine {
         delay: Some(Duration::from_millis(300)),
@@ -293,8 +276,8 @@ async fn meilisearch_serves_searches(app: TestApp) {
     meili.configure().await.unwrap_or_else(|e| panic!("{e}"));
     let (owner, category) = app.with_category().await;
     attach(&app).await;
-    let widget = ask(&owner, &category, "How to install the widget").await;
-    let other = ask(&owner, &category, "Billing address change").await;
+    let widget = owner.ask(&category, "How to install the widget").await;
+    let other = owner.ask(&category, "Billing address change").await;
     assert_eq!(drain_all(&app, &meili).await, 2);
     let search = |text: &str| {
         let request = SearchRequest::new(Query::parse(text).unwrap_or_else(|e| panic!("{e}")), 10);
