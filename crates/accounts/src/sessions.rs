@@ -53,11 +53,17 @@ pub struct SignedInUser {
     pub role: StoredRole,
     pub email_verified_at: Option<PrimitiveDateTime>,
     last_seen_at: PrimitiveDateTime,
+    silenced_until: Option<PrimitiveDateTime>,
 }
 
 impl SignedInUser {
     pub fn role(&self) -> Role {
         self.role.0
+    }
+
+    /// A moderator silenced this member and it has not run out: they read but do not post.
+    pub fn is_silenced(&self) -> bool {
+        self.silenced_until.is_some_and(|until| until > now())
     }
 }
 
@@ -82,7 +88,9 @@ pub fn create(
     Ok(SessionToken(token))
 }
 
-/// The live session for `token`, if any; notes its use at most every few minutes.
+/// The live session for `token`, if any; notes its use at most every few minutes. A
+/// suspended member has none: suspending ends their sessions, and this check holds even for
+/// a session another node started a moment before.
 pub fn lookup(
     conn: &mut DbConn,
     token: &SessionToken,
@@ -94,6 +102,11 @@ pub fn lookup(
         .filter(sessions::token_hash.eq(hash_token(&token.0)))
         .filter(sessions::expires_at.gt(at))
         .filter(sessions::last_seen_at.gt(at - policy.idle))
+        .filter(
+            users::suspended_until
+                .is_null()
+                .or(users::suspended_until.le(at)),
+        )
         .select((
             sessions::id,
             users::id,
@@ -102,6 +115,7 @@ pub fn lookup(
             users::role,
             users::email_verified_at,
             sessions::last_seen_at,
+            users::silenced_until,
         ))
         .first::<SignedInUser>(conn)
         .optional()?;

@@ -12,6 +12,10 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         bio -> Text,
+        suspended_until -> Nullable<Timestamp>,
+        suspension_reason -> Text,
+        silenced_until -> Nullable<Timestamp>,
+        silence_reason -> Text,
     }
 }
 
@@ -66,6 +70,9 @@ diesel::table! {
         closed_by -> Nullable<BigInt>,
         duplicate_of -> Nullable<BigInt>,
         view_count -> BigInt,
+        locked_at -> Nullable<Timestamp>,
+        pinned_at -> Nullable<Timestamp>,
+        close_reason -> Nullable<Text>,
     }
 }
 
@@ -84,6 +91,7 @@ diesel::table! {
         comment_count -> Integer,
         deleted_at -> Nullable<Timestamp>,
         deleted_by -> Nullable<BigInt>,
+        hidden_reason -> Nullable<Text>,
     }
 }
 
@@ -187,7 +195,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    flags (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        user_id -> BigInt,
+        reason -> Text,
+        note -> Text,
+        created_at -> Timestamp,
+        outcome -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    review_items (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+        claimed_by -> Nullable<BigInt>,
+        claimed_until -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<BigInt>,
+        outcome -> Nullable<Text>,
+        outcome_reason -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> BigInt,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> Nullable<BigInt>,
+        target_label -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(flags -> posts (post_id));
+diesel::joinable!(review_items -> posts (post_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(threads -> categories (category_id));
 diesel::joinable!(threads -> users (author_id));
@@ -220,4 +271,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_origins,
     search_jobs,
     search_settings,
+    flags,
+    review_items,
+    audit_log,
 );

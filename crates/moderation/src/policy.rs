@@ -8,8 +8,21 @@ use stoa_db::UserId;
 pub enum Actor {
     /// Not signed in.
     Guest,
-    /// Signed in.
-    Member { id: UserId, role: Role },
+    /// Signed in; `silenced` members read but do not post.
+    Member {
+        id: UserId,
+        role: Role,
+        silenced: bool,
+    },
+}
+
+/// What the policy needs to know about the thread an answer or comment goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ThreadState {
+    /// Locked by a moderator: no new answers or comments but theirs.
+    pub locked: bool,
+    /// Closed (as a duplicate or for a reason): no new answers from anyone.
+    pub closed: bool,
 }
 
 /// What they want to do.
@@ -20,7 +33,7 @@ pub enum Action {
     /// Start a new thread.
     AskQuestion,
     /// Answer an existing question.
-    Answer,
+    Answer { thread: ThreadState },
     /// Create and arrange categories (community settings).
     ManageCategories,
     /// Vote on a post; `own` when the actor wrote it.
@@ -28,7 +41,7 @@ pub enum Action {
     /// Accept (or un-accept) an answer; `asker` when the actor asked the question.
     AcceptAnswer { asker: bool },
     /// Comment on a question or an answer.
-    Comment,
+    Comment { thread: ThreadState },
     /// Create a tag that does not exist yet; the community sets the least role that may.
     CreateTag { min_role: Role },
     /// Write a tag's description.
@@ -45,6 +58,16 @@ pub enum Action {
     SeeOthersDeleted,
     /// Close a question as a duplicate of another, or reopen it.
     CloseAsDuplicate,
+    /// Flag a post for moderators; `own` when the actor wrote it.
+    Flag { own: bool },
+    /// Lock, close for a reason, pin or move a thread.
+    ModerateThread,
+    /// Work the review queue: approve, hide, delete and restore flagged posts.
+    Review,
+    /// Suspend or silence an account (or lift it); `target` is that account's role.
+    ManageUser { target: Role },
+    /// Read the audit log.
+    ReadAuditLog,
 }
 
 /// Why an action is refused.
@@ -61,7 +84,37 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
     match (action, actor) {
         (Action::ReadPublic, _) => Ok(()),
         (_, Actor::Guest) => Err(Denial::SignInRequired),
-        (Action::AskQuestion | Action::Answer, Actor::Member { .. }) => Ok(()),
+        (
+            Action::AskQuestion
+            | Action::Answer { .. }
+            | Action::Comment { .. }
+            | Action::EditPost { .. }
+            | Action::CreateTag { .. }
+            | Action::Flag { .. },
+            Actor::Member { silenced: true, .. },
+        ) => Err(Denial::Forbidden(
+            "A moderator has silenced your account: you can read, but not post, until it is lifted.",
+        )),
+        (
+            Action::Answer {
+                thread: ThreadState { closed: true, .. },
+            },
+            Actor::Member { .. },
+        ) => Err(Denial::Forbidden(
+            "This question is closed and takes no new answers.",
+        )),
+        (
+            Action::Answer {
+                thread: ThreadState { locked: true, .. },
+            }
+            | Action::Comment {
+                thread: ThreadState { locked: true, .. },
+            },
+            Actor::Member { role, .. },
+        ) if role < Role::Moderator => Err(Denial::Forbidden(
+            "A moderator locked this thread: it takes no new answers or comments.",
+        )),
+        (Action::AskQuestion | Action::Answer { .. }, Actor::Member { .. }) => Ok(()),
         (Action::Vote { own: true }, Actor::Member { .. }) => {
             Err(Denial::Forbidden("You cannot vote on your own post."))
         }
@@ -84,7 +137,7 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::ManageCategories, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only the community owner can change its categories.",
         )),
-        (Action::Comment, Actor::Member { .. }) => Ok(()),
+        (Action::Comment { .. }, Actor::Member { .. }) => Ok(()),
         (Action::CreateTag { min_role }, Actor::Member { role, .. }) if role >= min_role => Ok(()),
         (Action::CreateTag { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Your role cannot create new tags yet; choose existing ones.",
@@ -149,6 +202,30 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::CloseAsDuplicate, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Staff and moderators close questions as duplicates; you can say so in a comment.",
         )),
+        (Action::Flag { own: true }, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "You cannot flag your own post; edit or delete it instead.",
+        )),
+        (Action::Flag { own: false }, Actor::Member { .. }) => Ok(()),
+        (
+            Action::ModerateThread | Action::Review | Action::ReadAuditLog,
+            Actor::Member { role, .. },
+        ) if role >= Role::Moderator => Ok(()),
+        (Action::ModerateThread | Action::Review | Action::ReadAuditLog, Actor::Member { .. }) => {
+            Err(Denial::Forbidden("Only moderators and the owner can do this."))
+        }
+        (Action::ManageUser { target }, Actor::Member { role, .. })
+            if role >= Role::Moderator && target < role =>
+        {
+            Ok(())
+        }
+        (Action::ManageUser { .. }, Actor::Member { role, .. }) if role >= Role::Moderator => {
+            Err(Denial::Forbidden(
+                "Moderators act on accounts below their own role; ask the owner.",
+            ))
+        }
+        (Action::ManageUser { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only moderators and the owner can suspend or silence accounts.",
+        )),
     }
 }
 
@@ -156,16 +233,32 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
 mod tests {
     use super::*;
 
-    const ACTIONS: [Action; 22] = [
+    const OPEN: ThreadState = ThreadState {
+        locked: false,
+        closed: false,
+    };
+    const LOCKED: ThreadState = ThreadState {
+        locked: true,
+        closed: false,
+    };
+    const CLOSED: ThreadState = ThreadState {
+        locked: false,
+        closed: true,
+    };
+
+    const ACTIONS: [Action; 34] = [
         Action::ReadPublic,
         Action::AskQuestion,
-        Action::Answer,
+        Action::Answer { thread: OPEN },
+        Action::Answer { thread: LOCKED },
+        Action::Answer { thread: CLOSED },
         Action::ManageCategories,
         Action::Vote { own: true },
         Action::Vote { own: false },
         Action::AcceptAnswer { asker: true },
         Action::AcceptAnswer { asker: false },
-        Action::Comment,
+        Action::Comment { thread: OPEN },
+        Action::Comment { thread: LOCKED },
         Action::CreateTag {
             min_role: Role::Member,
         },
@@ -201,28 +294,59 @@ mod tests {
         },
         Action::CloseAsDuplicate,
         Action::SeeOthersDeleted,
+        Action::Flag { own: true },
+        Action::Flag { own: false },
+        Action::ModerateThread,
+        Action::Review,
+        Action::ManageUser {
+            target: Role::Member,
+        },
+        Action::ManageUser {
+            target: Role::Staff,
+        },
+        Action::ManageUser {
+            target: Role::Moderator,
+        },
+        Action::ManageUser {
+            target: Role::Owner,
+        },
+        Action::ReadAuditLog,
     ];
 
     fn member(role: Role) -> Actor {
         Actor::Member {
             id: UserId(7),
             role,
+            silenced: false,
         }
     }
 
     /// Every action for every kind of actor, spelled out: a new action or role must be added
     /// here, which makes its permissions a deliberate choice. `A` allowed, `S` sign in first,
-    /// `F` forbidden; columns in the order of `ACTIONS`.
+    /// `F` forbidden; columns in the order of `ACTIONS`, in groups: read, ask, answer
+    /// (open, locked, closed), categories, vote (own, other), accept (asker, not), comment
+    /// (open, locked), create tag (member, staff minimum), describe tag, edit (own, other),
+    /// delete (own, own protected, other), restore (self-deleted, by a moderator, other's),
+    /// close as duplicate, see deleted, flag (own, other), moderate thread, review, manage
+    /// user (member, staff, moderator, owner), audit log.
     #[test]
     fn the_whole_table() {
+        let silenced = Actor::Member {
+            id: UserId(7),
+            role: Role::Member,
+            silenced: true,
+        };
         let table = [
-            (Actor::Guest, "ASSSSSSSSSSSSSSSSSSSSS"),
-            (member(Role::Member), "AAAFFAAFAAFFAFAFFAFFFF"),
-            (member(Role::Staff), "AAAFFAAAAAAAAAAFFAFFAF"),
-            (member(Role::Moderator), "AAAFFAAAAAAAAAAAAAAAAA"),
-            (member(Role::Owner), "AAAAFAAAAAAAAAAAAAAAAA"),
+            (Actor::Guest, "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S"),
+            (member(Role::Member), "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F"),
+            (silenced, "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F"),
+            (member(Role::Staff), "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F"),
+            (member(Role::Moderator), "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A"),
+            (member(Role::Owner), "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A"),
         ];
         for (actor, expected) in table {
+            let expected: String = expected.split_whitespace().collect();
+            assert_eq!(expected.len(), ACTIONS.len(), "{actor:?}");
             for (action, want) in ACTIONS.into_iter().zip(expected.chars()) {
                 let got = match decide(actor, action) {
                     Ok(()) => 'A',

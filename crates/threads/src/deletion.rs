@@ -94,12 +94,53 @@ pub(crate) fn lock_thread(conn: &mut DbConn, thread: ThreadId) -> Result<(), Err
 /// Deletes `post` (a question: its whole thread). Returns whether anything changed. Call
 /// inside a write transaction.
 pub fn delete(conn: &mut DbConn, post: PostId, by: UserId) -> Result<bool, Error> {
+    remove(conn, post, Some(by), None)
+}
+
+/// Hides `post` from readers while moderators decide, saying why (`by`: the moderator who
+/// hid it, `None` when flags did). For readers it is deleted; its author sees the reason.
+/// Returns whether anything changed. Call inside a write transaction.
+pub fn hide(
+    conn: &mut DbConn,
+    post: PostId,
+    by: Option<UserId>,
+    reason: &str,
+) -> Result<bool, Error> {
+    remove(conn, post, by, Some(reason))
+}
+
+/// Turns a hidden post into a deleted one (a moderator's decision), or deletes a visible one.
+pub fn delete_as_moderator(conn: &mut DbConn, post: PostId, by: UserId) -> Result<bool, Error> {
+    let converted = diesel::update(
+        posts::table
+            .find(post)
+            .filter(posts::deleted_at.is_not_null())
+            .filter(posts::hidden_reason.is_not_null()),
+    )
+    .set((
+        posts::hidden_reason.eq(None::<String>),
+        posts::deleted_by.eq(by),
+    ))
+    .execute(conn)?;
+    Ok(converted == 1 || delete(conn, post, by)?)
+}
+
+fn remove(
+    conn: &mut DbConn,
+    post: PostId,
+    by: Option<UserId>,
+    hidden_reason: Option<&str>,
+) -> Result<bool, Error> {
     let thread = facts(conn, post)?.thread;
     lock_thread(conn, thread)?;
     let facts = facts(conn, post)?;
     let at = now();
     let changed = diesel::update(posts::table.find(post).filter(posts::deleted_at.is_null()))
-        .set((posts::deleted_at.eq(at), posts::deleted_by.eq(by)))
+        .set((
+            posts::deleted_at.eq(at),
+            posts::deleted_by.eq(by),
+            posts::hidden_reason.eq(hidden_reason),
+        ))
         .execute(conn)?
         == 1;
     if !changed || facts.thread_deleted {
@@ -148,6 +189,7 @@ pub fn restore(conn: &mut DbConn, post: PostId) -> Result<bool, Error> {
     .set((
         posts::deleted_at.eq(None::<PrimitiveDateTime>),
         posts::deleted_by.eq(None::<UserId>),
+        posts::hidden_reason.eq(None::<String>),
     ))
     .execute(conn)?
         == 1;

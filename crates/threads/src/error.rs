@@ -17,9 +17,7 @@ pub enum Error {
     ThreadNotFound,
     #[error("That post does not exist.")]
     PostNotFound,
-    #[error(
-        "This question is closed as a duplicate and takes no new answers; answer the original instead."
-    )]
+    #[error("This question is closed and takes no new answers.")]
     ThreadClosed,
     #[error("{0}")]
     InvalidDuplicate(String),

@@ -124,6 +124,11 @@ pub struct ThreadHead {
     pub deleted: bool,
     pub closed: bool,
     pub view_count: i64,
+    /// Locked by a moderator: no new answers or comments.
+    pub locked: bool,
+    pub pinned: bool,
+    /// Why a moderator closed it, when not as a duplicate.
+    pub close_reason: Option<String>,
     pub category_id: CategoryId,
     pub category_name: String,
     pub category_slug: String,
@@ -140,6 +145,8 @@ pub struct PostView {
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
     pub deleted: bool,
+    /// Why it is hidden while moderators decide (a hidden post is also `deleted`).
+    pub hidden_reason: Option<String>,
     pub author: Author,
     /// Where an imported post was first published, and by whom.
     pub origin: Option<Origin>,
@@ -462,6 +469,9 @@ pub fn thread(
             threads::deleted_at.is_not_null(),
             threads::closed_at.is_not_null(),
             threads::view_count,
+            threads::locked_at.is_not_null(),
+            threads::pinned_at.is_not_null(),
+            threads::close_reason,
             categories::id,
             categories::name,
             categories::slug,
@@ -480,6 +490,7 @@ pub fn thread(
         posts::created_at,
         posts::updated_at,
         posts::deleted_at.is_not_null(),
+        posts::hidden_reason,
         AUTHOR,
         ORIGIN.nullable(),
     );
@@ -589,6 +600,27 @@ pub fn post_location(conn: &mut DbConn, post: PostId) -> Result<(ThreadId, Strin
         .first(conn)
         .optional()?
         .ok_or(Error::PostNotFound)
+}
+
+/// Whether a thread takes new answers and comments, for the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable)]
+pub struct ThreadStatus {
+    pub locked: bool,
+    pub closed: bool,
+}
+
+/// Whether `thread` is locked or closed; a deleted thread is not found.
+pub fn status(conn: &mut DbConn, thread: ThreadId) -> Result<ThreadStatus, Error> {
+    threads::table
+        .find(thread)
+        .filter(threads::deleted_at.is_null())
+        .select((
+            threads::locked_at.is_not_null(),
+            threads::closed_at.is_not_null(),
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::ThreadNotFound)
 }
 
 /// Adds counted views to threads, all in one transaction: `(thread, views)` pairs.

@@ -44,6 +44,7 @@ impl Viewer {
             Some(u) => Actor::Member {
                 id: u.id,
                 role: u.role(),
+                silenced: u.is_silenced(),
             },
             None => Actor::Guest,
         }

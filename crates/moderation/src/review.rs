@@ -1,0 +1,337 @@
+//! The review queue: flagged posts (and, as those rules arrive, first posts and posts held by
+//! spam rules) waiting for a moderator. Opening the queue claims its first items for a few
+//! minutes, so two moderators working at once see different items; the first decision on an
+//! item resolves it, and a second one is refused.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use stoa_db::schema::{flags, posts, review_items, threads, users};
+use stoa_db::{DbConn, PostId, ThreadId, UserId, time::now};
+use time::{Duration, PrimitiveDateTime};
+
+use crate::audit::{self, AuditAction, Entry, Target};
+use crate::{Error, Reason};
+
+/// How long an opened item stays out of the other moderators' queue.
+pub const CLAIM_FOR: Duration = Duration::minutes(10);
+
+/// What a moderator decides about an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing wrong: the post stays (or comes back, if flags hid it); the flags are dismissed.
+    Approve,
+    /// The post stays hidden from readers, its author sees why; the flags are upheld.
+    Hide(Reason),
+    /// The post is deleted; the flags are upheld.
+    Delete(Reason),
+}
+
+impl Decision {
+    /// Reads the form: `decision` with a `reason` (required to hide or delete).
+    pub fn parse(decision: &str, reason: &str) -> Result<Decision, Error> {
+        match decision {
+            "approve" => Ok(Decision::Approve),
+            "hide" => Ok(Decision::Hide(Reason::parse(reason)?)),
+            "delete" => Ok(Decision::Delete(Reason::parse(reason)?)),
+            _ => Err(Error::Invalid("Choose approve, hide or delete.".into())),
+        }
+    }
+}
+
+/// Who wrote the post under review, and how their posts have fared.
+#[derive(Debug, Clone)]
+pub struct AuthorHistory {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub joined: PrimitiveDateTime,
+    pub posts: i64,
+    pub deleted_posts: i64,
+    /// Flags on their posts that moderators upheld.
+    pub flags_upheld: i64,
+}
+
+/// One flag on the post, as the queue shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct FlagLine {
+    pub post_id: PostId,
+    pub reason: String,
+    pub note: String,
+    pub flagger: String,
+}
+
+/// An item of the queue with all a moderator needs to decide.
+#[derive(Debug, Clone)]
+pub struct ReviewItem {
+    pub id: i64,
+    pub kind: String,
+    pub created_at: PrimitiveDateTime,
+    pub post: PostId,
+    pub thread: ThreadId,
+    pub thread_title: String,
+    pub thread_slug: String,
+    pub is_question: bool,
+    pub body_html: String,
+    /// Hidden from readers (by flags or a moderator) while it waits.
+    pub hidden: bool,
+    pub author: AuthorHistory,
+    pub flags: Vec<FlagLine>,
+}
+
+/// An item nobody else holds: unclaimed, its claim run out, or claimed by `moderator`.
+macro_rules! available_to {
+    ($moderator:expr, $at:expr) => {
+        review_items::resolved_at.is_null().and(
+            review_items::claimed_until
+                .is_null()
+                .or(review_items::claimed_until.le($at))
+                .or(review_items::claimed_by.eq($moderator)),
+        )
+    };
+}
+
+/// How many items wait for `moderator` (not held by another).
+pub fn waiting(conn: &mut DbConn, moderator: UserId) -> Result<i64, Error> {
+    Ok(review_items::table
+        .filter(available_to!(moderator, now()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Claims up to `limit` items for `moderator`, oldest first, and loads them. An item another
+/// moderator claimed a moment before is skipped, not shown twice: the claim is one update
+/// that re-checks availability row by row. A fixed number of queries.
+pub fn claim(conn: &mut DbConn, moderator: UserId, limit: i64) -> Result<Vec<ReviewItem>, Error> {
+    let at = now();
+    let candidates: Vec<i64> = review_items::table
+        .filter(available_to!(moderator, at))
+        .order((review_items::created_at.asc(), review_items::id.asc()))
+        .limit(limit)
+        .select(review_items::id)
+        .load(conn)?;
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let claimed: Vec<i64> = diesel::update(
+        review_items::table
+            .filter(review_items::id.eq_any(&candidates))
+            .filter(available_to!(moderator, at)),
+    )
+    .set((
+        review_items::claimed_by.eq(moderator),
+        review_items::claimed_until.eq(at + CLAIM_FOR),
+    ))
+    .returning(review_items::id)
+    .get_results(conn)?;
+    load(conn, &claimed)
+}
+
+type ItemRow = (
+    (i64, String, PrimitiveDateTime, PostId),
+    (ThreadId, String, String),
+    (bool, String, bool, bool),
+    (UserId, String, String, PrimitiveDateTime),
+);
+
+fn load(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReviewItem>, Error> {
+    let rows: Vec<ItemRow> = review_items::table
+        .inner_join(
+            posts::table
+                .inner_join(threads::table)
+                .inner_join(users::table.on(users::id.eq(posts::author_id))),
+        )
+        .filter(review_items::id.eq_any(ids))
+        .order((review_items::created_at.asc(), review_items::id.asc()))
+        .select((
+            (
+                review_items::id,
+                review_items::kind,
+                review_items::created_at,
+                posts::id,
+            ),
+            (threads::id, threads::title, threads::slug),
+            (
+                posts::is_question,
+                posts::body_html,
+                posts::deleted_at.is_not_null(),
+                posts::hidden_reason.is_not_null(),
+            ),
+            (
+                users::id,
+                users::username,
+                users::display_name,
+                users::created_at,
+            ),
+        ))
+        .load(conn)?;
+    let post_ids: Vec<PostId> = rows.iter().map(|r| r.0.3).collect();
+    let author_ids: Vec<UserId> = rows.iter().map(|r| r.3.0).collect();
+    let mut flags_by_post: HashMap<PostId, Vec<FlagLine>> = HashMap::new();
+    let lines: Vec<FlagLine> = flags::table
+        .inner_join(users::table.on(users::id.eq(flags::user_id)))
+        .filter(flags::post_id.eq_any(&post_ids))
+        .filter(flags::outcome.is_null())
+        .order(flags::id.asc())
+        .select((flags::post_id, flags::reason, flags::note, users::username))
+        .load(conn)?;
+    for line in lines {
+        flags_by_post.entry(line.post_id).or_default().push(line);
+    }
+    let history = histories(conn, &author_ids)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                (id, kind, created_at, post),
+                (thread, thread_title, thread_slug),
+                (is_question, body_html, deleted, hidden),
+                (author, username, display_name, joined),
+            )| {
+                let (posts, deleted_posts, flags_upheld) =
+                    history.get(&author).copied().unwrap_or_default();
+                ReviewItem {
+                    id,
+                    kind,
+                    created_at,
+                    post,
+                    thread,
+                    thread_title,
+                    thread_slug,
+                    is_question,
+                    body_html,
+                    hidden: deleted && hidden,
+                    author: AuthorHistory {
+                        id: author,
+                        username,
+                        display_name,
+                        joined,
+                        posts,
+                        deleted_posts,
+                        flags_upheld,
+                    },
+                    flags: flags_by_post.remove(&post).unwrap_or_default(),
+                }
+            },
+        )
+        .collect())
+}
+
+/// Per author: posts written, posts deleted, flags upheld against them. Two grouped queries.
+fn histories(
+    conn: &mut DbConn,
+    authors: &[UserId],
+) -> Result<HashMap<UserId, (i64, i64, i64)>, Error> {
+    use diesel::dsl::count_star;
+    let written: Vec<(UserId, i64)> = posts::table
+        .filter(posts::author_id.eq_any(authors))
+        .group_by(posts::author_id)
+        .select((posts::author_id, count_star()))
+        .load(conn)?;
+    let deleted: Vec<(UserId, i64)> = posts::table
+        .filter(posts::author_id.eq_any(authors))
+        .filter(posts::deleted_at.is_not_null())
+        .group_by(posts::author_id)
+        .select((posts::author_id, count_star()))
+        .load(conn)?;
+    let upheld: Vec<(UserId, i64)> = flags::table
+        .inner_join(posts::table)
+        .filter(posts::author_id.eq_any(authors))
+        .filter(flags::outcome.eq("upheld"))
+        .group_by(posts::author_id)
+        .select((posts::author_id, count_star()))
+        .load(conn)?;
+    let mut out: HashMap<UserId, (i64, i64, i64)> = HashMap::new();
+    for (author, n) in written {
+        out.entry(author).or_default().0 = n;
+    }
+    for (author, n) in deleted {
+        out.entry(author).or_default().1 = n;
+    }
+    for (author, n) in upheld {
+        out.entry(author).or_default().2 = n;
+    }
+    Ok(out)
+}
+
+/// Applies `decision` to item `item` as `moderator`: resolves the item, sets its flags'
+/// outcome, shows, hides or deletes the post, and logs it. An item another moderator holds
+/// or already resolved is refused with [`Error::AlreadyHandled`]. Returns the post's thread.
+/// Call inside a write transaction.
+pub fn decide(
+    conn: &mut DbConn,
+    moderator: UserId,
+    item: i64,
+    decision: &Decision,
+) -> Result<ThreadId, Error> {
+    let at = now();
+    let (outcome, reason) = match decision {
+        Decision::Approve => ("approved", ""),
+        Decision::Hide(r) => ("hidden", r.as_str()),
+        Decision::Delete(r) => ("deleted", r.as_str()),
+    };
+    let post: PostId = diesel::update(
+        review_items::table
+            .find(item)
+            .filter(available_to!(moderator, at)),
+    )
+    .set((
+        review_items::resolved_at.eq(at),
+        review_items::resolved_by.eq(moderator),
+        review_items::outcome.eq(outcome),
+        review_items::outcome_reason.eq(reason),
+    ))
+    .returning(review_items::post_id)
+    .get_result(conn)
+    .optional()?
+    .ok_or(Error::AlreadyHandled)?;
+    let (thread, title, hidden): (ThreadId, String, bool) = posts::table
+        .inner_join(threads::table)
+        .filter(posts::id.eq(post))
+        .select((
+            threads::id,
+            threads::title,
+            posts::deleted_at.is_not_null().and(posts::hidden_reason.is_not_null()),
+        ))
+        .first(conn)?;
+    let (flag_outcome, logged) = match decision {
+        Decision::Approve => {
+            if hidden {
+                stoa_threads::deletion::restore(conn, post)?;
+            }
+            ("dismissed", AuditAction::ApprovePost)
+        }
+        Decision::Hide(reason) => {
+            if hidden {
+                diesel::update(posts::table.find(post))
+                    .set(posts::hidden_reason.eq(reason.as_str()))
+                    .execute(conn)?;
+            } else {
+                stoa_threads::deletion::hide(conn, post, Some(moderator), reason.as_str())?;
+            }
+            ("upheld", AuditAction::HidePost)
+        }
+        Decision::Delete(_) => {
+            stoa_threads::deletion::delete_as_moderator(conn, post, moderator)?;
+            ("upheld", AuditAction::DeletePost)
+        }
+    };
+    diesel::update(
+        flags::table
+            .filter(flags::post_id.eq(post))
+            .filter(flags::outcome.is_null()),
+    )
+    .set((flags::outcome.eq(flag_outcome), flags::resolved_at.eq(at)))
+    .execute(conn)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: moderator,
+            action: logged,
+            target: Target::Post(post),
+            label: &title,
+            reason,
+        },
+    )?;
+    Ok(thread)
+}

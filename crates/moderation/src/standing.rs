@@ -1,0 +1,214 @@
+//! Suspending and silencing accounts. A suspended member cannot log in and every session of
+//! theirs ends at once; a silenced one reads but cannot post. Both end at a time the
+//! moderator chose, or earlier when lifted, and the member is told why.
+
+use diesel::prelude::*;
+use stoa_accounts::{Role, sessions, users::StoredRole};
+use stoa_db::schema::users;
+use stoa_db::{DbConn, UserId, time::now};
+use time::{Duration, PrimitiveDateTime};
+
+use crate::audit::{self, AuditAction, Entry, Target};
+use crate::{Error, Reason};
+
+/// How long a suspension or silence lasts, as the form offers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Term {
+    Days(u16),
+    /// Until a moderator lifts it.
+    Indefinite,
+}
+
+impl Term {
+    /// The choices of the form: `(value, label)`.
+    pub const CHOICES: [(&'static str, &'static str); 6] = [
+        ("1", "1 day"),
+        ("3", "3 days"),
+        ("7", "a week"),
+        ("30", "30 days"),
+        ("365", "a year"),
+        ("indefinite", "until lifted"),
+    ];
+
+    pub fn parse(s: &str) -> Result<Term, Error> {
+        match s {
+            "indefinite" => Ok(Term::Indefinite),
+            days => days
+                .parse::<u16>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .map(Term::Days)
+                .ok_or_else(|| Error::Invalid("Choose how long it lasts.".into())),
+        }
+    }
+
+    /// When a term starting at `from` ends. "Until lifted" is the year 9999, which both
+    /// databases store and compare.
+    fn ends(self, from: PrimitiveDateTime) -> PrimitiveDateTime {
+        match self {
+            Term::Days(d) => from + Duration::days(i64::from(d)),
+            Term::Indefinite => time::macros::datetime!(9999-12-31 0:00),
+        }
+    }
+}
+
+/// A member's standing: what is in force now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// Until when, and why.
+    pub suspended: Option<(PrimitiveDateTime, String)>,
+    pub silenced: Option<(PrimitiveDateTime, String)>,
+}
+
+impl Standing {
+    /// Whether an end time is the "until lifted" one.
+    pub fn is_indefinite(until: PrimitiveDateTime) -> bool {
+        until.year() == 9999
+    }
+}
+
+/// The account a moderator acts on.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub standing: Standing,
+}
+
+/// The account `user` with its standing.
+pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
+    type Row = (
+        UserId,
+        String,
+        String,
+        String,
+        Option<PrimitiveDateTime>,
+        String,
+        Option<PrimitiveDateTime>,
+        String,
+    );
+    let row: Option<Row> = users::table
+        .find(user)
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::role,
+            users::suspended_until,
+            users::suspension_reason,
+            users::silenced_until,
+            users::silence_reason,
+        ))
+        .first(conn)
+        .optional()?;
+    let (id, username, display_name, role, suspended, suspension, silenced, silence) =
+        row.ok_or(Error::UserNotFound)?;
+    let at = now();
+    Ok(Account {
+        id,
+        username,
+        display_name,
+        role: StoredRole::from(role).0,
+        standing: Standing {
+            suspended: suspended.filter(|u| *u > at).map(|u| (u, suspension)),
+            silenced: silenced.filter(|u| *u > at).map(|u| (u, silence)),
+        },
+    })
+}
+
+/// The suspension in force on `user`, if any: until when, and why (the login page says so).
+pub fn suspension(conn: &mut DbConn, user: UserId) -> Result<Option<(PrimitiveDateTime, String)>, Error> {
+    Ok(account(conn, user)?.standing.suspended)
+}
+
+/// Suspends `user` for `term`: they cannot log in, and every session of theirs ends now.
+/// Call inside a write transaction.
+pub fn suspend(
+    conn: &mut DbConn,
+    by: UserId,
+    user: UserId,
+    term: Term,
+    reason: &Reason,
+) -> Result<(), Error> {
+    let target = account(conn, user)?;
+    diesel::update(users::table.find(user))
+        .set((
+            users::suspended_until.eq(term.ends(now())),
+            users::suspension_reason.eq(reason.as_str()),
+        ))
+        .execute(conn)?;
+    sessions::end_all(conn, user)?;
+    log(conn, by, AuditAction::SuspendUser, &target, reason.as_str())
+}
+
+/// Silences `user` for `term`: they read but cannot post. Call inside a write transaction.
+pub fn silence(
+    conn: &mut DbConn,
+    by: UserId,
+    user: UserId,
+    term: Term,
+    reason: &Reason,
+) -> Result<(), Error> {
+    let target = account(conn, user)?;
+    diesel::update(users::table.find(user))
+        .set((
+            users::silenced_until.eq(term.ends(now())),
+            users::silence_reason.eq(reason.as_str()),
+        ))
+        .execute(conn)?;
+    log(conn, by, AuditAction::SilenceUser, &target, reason.as_str())
+}
+
+/// Ends `user`'s suspension now. Returns whether there was one.
+pub fn lift_suspension(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool, Error> {
+    let target = account(conn, user)?;
+    if target.standing.suspended.is_none() {
+        return Ok(false);
+    }
+    diesel::update(users::table.find(user))
+        .set((
+            users::suspended_until.eq(None::<PrimitiveDateTime>),
+            users::suspension_reason.eq(""),
+        ))
+        .execute(conn)?;
+    log(conn, by, AuditAction::LiftSuspension, &target, "")?;
+    Ok(true)
+}
+
+/// Ends `user`'s silence now. Returns whether there was one.
+pub fn lift_silence(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool, Error> {
+    let target = account(conn, user)?;
+    if target.standing.silenced.is_none() {
+        return Ok(false);
+    }
+    diesel::update(users::table.find(user))
+        .set((
+            users::silenced_until.eq(None::<PrimitiveDateTime>),
+            users::silence_reason.eq(""),
+        ))
+        .execute(conn)?;
+    log(conn, by, AuditAction::LiftSilence, &target, "")?;
+    Ok(true)
+}
+
+fn log(
+    conn: &mut DbConn,
+    by: UserId,
+    action: AuditAction,
+    target: &Account,
+    reason: &str,
+) -> Result<(), Error> {
+    audit::record(
+        conn,
+        Entry {
+            actor: by,
+            action,
+            target: Target::User(target.id),
+            label: &target.username,
+            reason,
+        },
+    )?;
+    Ok(())
+}

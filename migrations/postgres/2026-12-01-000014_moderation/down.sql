@@ -1,0 +1,15 @@
+DROP TRIGGER flags_changed ON flags;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP FUNCTION stoa_audit_log_append_only();
+DROP TABLE audit_log;
+DROP TABLE review_items;
+DROP TABLE flags;
+ALTER TABLE posts DROP COLUMN hidden_reason;
+DROP INDEX threads_pinned;
+ALTER TABLE threads DROP COLUMN close_reason;
+ALTER TABLE threads DROP COLUMN pinned_at;
+ALTER TABLE threads DROP COLUMN locked_at;
+ALTER TABLE users DROP COLUMN silence_reason;
+ALTER TABLE users DROP COLUMN silenced_until;
+ALTER TABLE users DROP COLUMN suspension_reason;
+ALTER TABLE users DROP COLUMN suspended_until;

@@ -1,0 +1,14 @@
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE review_items;
+DROP TABLE flags;
+ALTER TABLE posts DROP COLUMN hidden_reason;
+DROP INDEX threads_pinned;
+ALTER TABLE threads DROP COLUMN close_reason;
+ALTER TABLE threads DROP COLUMN pinned_at;
+ALTER TABLE threads DROP COLUMN locked_at;
+ALTER TABLE users DROP COLUMN silence_reason;
+ALTER TABLE users DROP COLUMN silenced_until;
+ALTER TABLE users DROP COLUMN suspension_reason;
+ALTER TABLE users DROP COLUMN suspended_until;
