@@ -147,6 +147,30 @@ pub fn record(conn: &mut DbConn, entry: Entry<'_>) -> QueryResult<()> {
     Ok(())
 }
 
+/// Adds an action on `thread` to the log, labelled with the thread's title.
+pub fn record_for_thread(
+    conn: &mut DbConn,
+    actor: UserId,
+    action: AuditAction,
+    thread: stoa_db::ThreadId,
+    reason: &str,
+) -> QueryResult<()> {
+    let title: String = stoa_db::schema::threads::table
+        .find(thread)
+        .select(stoa_db::schema::threads::title)
+        .first(conn)?;
+    record(
+        conn,
+        Entry {
+            actor,
+            action,
+            target: Target::Thread(thread),
+            label: &title,
+            reason,
+        },
+    )
+}
+
 /// A line of the log as the log page shows it.
 #[derive(Debug, Clone, Queryable)]
 pub struct AuditRow {

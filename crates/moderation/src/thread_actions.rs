@@ -7,7 +7,7 @@ use stoa_db::schema::{categories, threads};
 use stoa_db::{CategoryId, DbConn, ThreadId, UserId, time::now};
 use time::PrimitiveDateTime;
 
-use crate::audit::{self, AuditAction, Entry, Target};
+use crate::audit::{self, AuditAction};
 use crate::{Error, Reason};
 
 /// One thread action, as the thread page's moderation form names it.
@@ -51,13 +51,14 @@ pub fn apply(
     thread: ThreadId,
     action: &ThreadAction,
 ) -> Result<bool, Error> {
-    let title: String = threads::table
+    let live: i64 = threads::table
         .find(thread)
         .filter(threads::deleted_at.is_null())
-        .select(threads::title)
-        .first(conn)
-        .optional()?
-        .ok_or(stoa_threads::Error::ThreadNotFound)?;
+        .count()
+        .get_result(conn)?;
+    if live == 0 {
+        return Err(stoa_threads::Error::ThreadNotFound.into());
+    }
     let at = now();
     let none = None::<PrimitiveDateTime>;
     let row = threads::table.find(thread);
@@ -131,16 +132,7 @@ pub fn apply(
         }
     };
     if changed == 1 {
-        audit::record(
-            conn,
-            Entry {
-                actor: by,
-                action: logged,
-                target: Target::Thread(thread),
-                label: &title,
-                reason: &reason,
-            },
-        )?;
+        audit::record_for_thread(conn, by, logged, thread, &reason)?;
     }
     Ok(changed == 1)
 }

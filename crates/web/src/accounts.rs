@@ -15,12 +15,13 @@ use stoa_accounts::{
 };
 use stoa_db::{UserId, dialect};
 
-use crate::layout::{Layout, render, see_other};
+use crate::layout::{Layout, human_time, render, see_other};
 use crate::session::{
     Checked, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie, session_cookie,
 };
 use crate::{AppError, AppState, limits};
 use stoa_moderation::limits as rate;
+use stoa_moderation::standing::{self, Standing};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_form))
@@ -248,31 +249,52 @@ async fn login(
     let verified = state
         .cpu(move || password::verify(&attempt, hash.as_deref()))
         .await?;
-    match user.filter(|_| verified) {
+    let refused = match user.filter(|_| verified) {
         Some(user) => {
-            tracing::info!(user.id = %user.id, "login");
-            sign_in(&state, user.id, &form.next).await
+            let id = user.id;
+            let suspended = state
+                .db
+                .run(move |conn| standing::suspension(conn, id).map_err(AppError::from))
+                .await?;
+            let Some((until, why)) = suspended else {
+                tracing::info!(user.id = %user.id, "login");
+                return sign_in(&state, user.id, &form.next).await;
+            };
+            // Told only to someone who knows the password.
+            tracing::info!(user.id = %user.id, "login of a suspended account refused");
+            let until = if Standing::is_indefinite(until) {
+                "until a moderator lifts it".to_owned()
+            } else {
+                format!("until {}", human_time(until).0)
+            };
+            let errors = AccountErrors {
+                form: Some(format!("Your account is suspended {until}. The reason given: {why}")),
+                ..AccountErrors::default()
+            };
+            (StatusCode::FORBIDDEN, errors)
         }
         None => {
             tracing::info!("failed login");
             limits::count(&state, account_bucket, rate::LOGIN_FAILURES_PER_ACCOUNT).await?;
             let errors = AccountErrors::from_accounts(stoa_accounts::Error::InvalidCredentials)?;
-            let form = AccountForm {
-                password: String::new(),
-                ..form
-            };
-            let page = page(
-                &state,
-                &viewer,
-                &guest,
-                FormKind::Login,
-                "/login".into(),
-                form,
-                errors,
-            );
-            show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
+            (StatusCode::UNPROCESSABLE_ENTITY, errors)
         }
-    }
+    };
+    let (status, errors) = refused;
+    let form = AccountForm {
+        password: String::new(),
+        ..form
+    };
+    let page = page(
+        &state,
+        &viewer,
+        &guest,
+        FormKind::Login,
+        "/login".into(),
+        form,
+        errors,
+    );
+    show(&page, status, guest)
 }
 
 async fn logout(

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use stoa_db::dialect;
+use stoa_moderation::audit;
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
 
@@ -78,10 +79,24 @@ async fn create(
     policy::decide(user.viewer.actor(), Action::ManageCategories)?;
     let form = form.0;
     let (name, description) = (form.name.clone(), form.description.clone());
+    let by = user.user.id;
     let created = state
         .db
         .run(move |conn| {
-            dialect::write_transaction(conn, |conn| categories::create(conn, &name, &description))
+            dialect::write_transaction(conn, |conn| {
+                let category = categories::create(conn, &name, &description)?;
+                audit::record(
+                    conn,
+                    audit::Entry {
+                        actor: by,
+                        action: audit::AuditAction::CreateCategory,
+                        target: audit::Target::Category(category.id),
+                        label: &category.name,
+                        reason: "",
+                    },
+                )?;
+                Ok::<_, stoa_threads::Error>(category)
+            })
         })
         .await;
     match created {

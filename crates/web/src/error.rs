@@ -184,6 +184,20 @@ impl From<stoa_search::Error> for AppError {
     }
 }
 
+impl From<stoa_moderation::Error> for AppError {
+    fn from(e: stoa_moderation::Error) -> Self {
+        use stoa_moderation::Error as E;
+        match e {
+            E::Db(db) => db.into(),
+            E::Threads(t) => t.into(),
+            E::Accounts(a) => a.into(),
+            E::UserNotFound => AppError::NotFound,
+            E::AlreadyFlagged | E::AlreadyHandled => AppError::Conflict(e.to_string()),
+            E::Invalid(why) => AppError::BadRequest(why),
+        }
+    }
+}
+
 impl From<stoa_moderation::policy::Denial> for AppError {
     fn from(d: stoa_moderation::policy::Denial) -> Self {
         match d {

@@ -19,6 +19,8 @@ pub struct Layout {
     /// `(username, display name)` of the signed-in member.
     pub signed_in: Option<(String, String)>,
     pub is_owner: bool,
+    /// Moderators and the owner: the header links the review queue and the audit log.
+    pub is_moderator: bool,
     /// CSRF token for the header's log-out form.
     pub csrf: String,
     pub stylesheet: &'static str,
@@ -37,6 +39,11 @@ impl Layout {
                 .as_ref()
                 .map(|u| (u.username.clone(), u.display_name.clone())),
             is_owner: viewer.is_owner(),
+            is_moderator: stoa_moderation::policy::decide(
+                viewer.actor(),
+                stoa_moderation::policy::Action::Review,
+            )
+            .is_ok(),
             csrf: viewer.csrf_token(),
             stylesheet: assets::stylesheet_url(),
             script: assets::script_url(),

@@ -13,6 +13,7 @@ mod home;
 mod layout;
 mod limits;
 mod logging;
+mod moderation;
 pub mod page_cache;
 mod profiles;
 pub mod search;
@@ -137,6 +138,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(edits::routes)
     .configure(profiles::routes)
     .configure(admin::routes)
+    .configure(moderation::routes)
     .configure(search::routes)
     .service(web::scope("/api/v1").configure(api::routes))
     .default_service(web::to(not_found));

@@ -45,6 +45,8 @@ struct ProfilePage {
     posts: Vec<PostRow>,
     next_page: Option<String>,
     is_self: bool,
+    /// For moderators who may act on this account: its moderation page.
+    moderate_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +100,11 @@ async fn show(
     let page = ProfilePage {
         layout: Layout::new(&state, &viewer, profile.display_name.clone()),
         is_self: viewer.user.as_ref().is_some_and(|u| u.id == id),
+        moderate_url: crate::moderation::may_manage(
+            &viewer,
+            stoa_accounts::Role::from_stored(&profile.role),
+        )
+        .then(|| format!("/admin/users/{id}")),
         username: profile.username,
         display_name: profile.display_name,
         bio: profile.bio,

@@ -49,6 +49,8 @@ pub struct Settings {
     pub meili_api_key: String,
     /// The Meilisearch index holding the threads.
     pub meili_index: String,
+    /// Flags waiting on a post that hide it until a moderator decides (1–100).
+    pub flags_to_hide: u32,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             meili_url: String::new(),
             meili_api_key: String::new(),
             meili_index: "stoa_threads".into(),
+            flags_to_hide: 3,
         }
     }
 }
@@ -157,6 +160,11 @@ impl Settings {
         {
             return Err(SettingsError(
                 "STOA_MEILI_INDEX must be letters, digits, - and _".into(),
+            ));
+        }
+        if !(1..=100).contains(&self.flags_to_hide) {
+            return Err(SettingsError(
+                "STOA_FLAGS_TO_HIDE must be between 1 and 100".into(),
             ));
         }
         if self.community_name.trim().is_empty() {

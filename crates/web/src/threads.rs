@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use stoa_db::{CategoryId, CommentId, PostId, ThreadId, dialect};
+use stoa_moderation::audit::{self, AuditAction};
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
@@ -277,6 +278,10 @@ pub struct PostCard {
     pub can_delete: bool,
     /// Deleted: shown only to its author and moderators, with a way to restore it.
     pub deleted: bool,
+    /// Hidden by flags or a moderator while it is reviewed, and why (it is also `deleted`).
+    pub hidden_reason: Option<String>,
+    /// The viewer may flag it for moderators.
+    pub can_flag: bool,
     /// When it was last edited, if ever (shown, machine-readable).
     pub edited: Option<(String, String)>,
     pub voted_up: bool,
@@ -341,6 +346,8 @@ impl PostCard {
                 )
                 .is_ok(),
             deleted: p.deleted,
+            can_flag: !p.deleted && policy::decide(viewer.actor(), Action::Flag { own }).is_ok(),
+            hidden_reason: p.hidden_reason,
             edited,
             voted_up: vote == Vote::Up,
             voted_down: vote == Vote::Down,
@@ -412,8 +419,20 @@ struct ThreadView {
     /// The viewer may accept an answer (the asker, staff, moderators).
     can_accept: bool,
     can_comment: bool,
+    /// The viewer may answer; when not (locked, closed, silenced), why.
+    answer_refusal: Option<&'static str>,
     tags: Vec<String>,
     closed: bool,
+    locked: bool,
+    pinned: bool,
+    /// Why a moderator closed it, when not as a duplicate.
+    close_reason: Option<String>,
+    /// The viewer may lock, close, pin and move it; the categories it can move to.
+    can_moderate: bool,
+    categories: Vec<Category>,
+    category_id: CategoryId,
+    /// A refused moderation form's message.
+    moderate_error: Option<String>,
     view_count: i64,
     /// `(url, title)` of the question this one duplicates.
     original: Option<(String, String)>,
@@ -454,7 +473,23 @@ impl ThreadView {
         let accepted = loaded.page.accepted.take();
         let answers = std::mem::take(&mut loaded.page.answers.items);
         let next = loaded.page.answers.next;
+        let thread = policy::ThreadState {
+            locked: head.locked,
+            closed: head.closed,
+        };
+        let answer_refusal = match policy::decide(viewer.actor(), Action::Answer { thread }) {
+            Err(policy::Denial::Forbidden(why)) => Some(why),
+            Ok(()) | Err(policy::Denial::SignInRequired) => None,
+        };
         ThreadView {
+            answer_refusal,
+            locked: head.locked,
+            pinned: head.pinned,
+            close_reason: head.close_reason.clone(),
+            can_moderate: policy::decide(viewer.actor(), Action::ModerateThread).is_ok(),
+            categories: std::mem::take(&mut loaded.categories),
+            category_id: head.category_id,
+            moderate_error: None,
             layout: Layout::new(state, viewer, head.title.clone()),
             next_answers: next
                 .map(|c| format!("{thread_url}?{sort_param}after={}#answers", c.encode())),
@@ -487,7 +522,7 @@ impl ThreadView {
                 .map(|p| PostCard::new(p, viewer, &mut loaded))
                 .collect(),
             can_accept: policy::decide(viewer.actor(), Action::AcceptAnswer { asker }).is_ok(),
-            can_comment: policy::decide(viewer.actor(), Action::Comment).is_ok(),
+            can_comment: policy::decide(viewer.actor(), Action::Comment { thread }).is_ok(),
             closed: head.closed,
             view_count: head.view_count,
             original: loaded
@@ -530,6 +565,8 @@ pub struct LoadedThread {
     linked: Vec<LinkedThread>,
     order: AnswerOrder,
     related: Vec<Suggestion>,
+    /// For moderators, the categories a thread can move to; empty for others.
+    categories: Vec<Category>,
 }
 
 impl LoadedThread {
@@ -561,7 +598,8 @@ async fn load_thread(
 ) -> Result<LoadedThread, AppError> {
     let voter = viewer.user.as_ref().map(|u| u.id);
     let see = see_deleted(viewer);
-    let (page, votes, mut tags, comments, original, linked) = state
+    let moderator = policy::decide(viewer.actor(), Action::ModerateThread).is_ok();
+    let (page, votes, mut tags, comments, original, linked, categories) = state
         .db
         .run(move |conn| {
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
@@ -580,7 +618,14 @@ async fn load_thread(
                 None
             };
             let linked = duplicates::linked(conn, id, LINKED_SHOWN)?;
-            Ok::<_, stoa_threads::Error>(Some((page, votes, tags, comments, original, linked)))
+            let categories = if moderator {
+                categories::list(conn)?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, stoa_threads::Error>(Some((
+                page, votes, tags, comments, original, linked, categories,
+            )))
         })
         .await?
         .ok_or(AppError::NotFound)?;
@@ -593,6 +638,7 @@ async fn load_thread(
             Vec::new()
         });
     Ok(LoadedThread {
+        categories,
         related,
         page,
         votes,
@@ -626,6 +672,20 @@ async fn show_again(
     let mut page = ThreadView::new(state, viewer, loaded);
     adjust(&mut page);
     render(&page, status, &page.layout, None)
+}
+
+/// The thread page again with the moderation form open and `error` in it.
+pub async fn show_with_moderation_error(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    error: String,
+) -> Result<HttpResponse, AppError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    show_again(state, viewer, thread, None, status, |page| {
+        page.moderate_error = Some(error);
+    })
+    .await
 }
 
 async fn show(
@@ -692,6 +752,18 @@ async fn show_without_slug(
         .finish())
 }
 
+/// Whether `thread` is locked or closed, for the policy.
+async fn thread_state(state: &AppState, thread: ThreadId) -> Result<policy::ThreadState, AppError> {
+    let status = state
+        .db
+        .run(move |conn| views::status(conn, thread).map_err(AppError::from))
+        .await?;
+    Ok(policy::ThreadState {
+        locked: status.locked,
+        closed: status.closed,
+    })
+}
+
 /// A form with one text: an answer or a comment.
 #[derive(Debug, Deserialize)]
 pub struct TextForm {
@@ -713,8 +785,9 @@ async fn answer(
     path: web::Path<i64>,
     form: Checked<TextForm>,
 ) -> Result<HttpResponse, AppError> {
-    policy::decide(user.viewer.actor(), Action::Answer)?;
     let thread_id = ThreadId(path.into_inner());
+    let thread = thread_state(&state, thread_id).await?;
+    policy::decide(user.viewer.actor(), Action::Answer { thread })?;
     let form = form.0;
     if form.preview.is_some() {
         return show_again(
@@ -778,13 +851,14 @@ async fn comment(
     path: web::Path<i64>,
     form: Checked<TextForm>,
 ) -> Result<HttpResponse, AppError> {
-    policy::decide(user.viewer.actor(), Action::Comment)?;
     let post = PostId(path.into_inner());
     let form = form.0;
     let (thread, slug) = state
         .db
         .run(move |conn| views::post_location(conn, post).map_err(AppError::from))
         .await?;
+    let status = thread_state(&state, thread).await?;
+    policy::decide(user.viewer.actor(), Action::Comment { thread: status })?;
     match CommentText::parse(&form.body) {
         Ok(text) => {
             let key = IdempotencyKey::parse(&form.key);
@@ -843,7 +917,16 @@ async fn close(
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
-                        duplicates::close(conn, thread, original, by)
+                        duplicates::close(conn, thread, original, by)?;
+                        let reason = format!("duplicate of question {original}");
+                        audit::record_for_thread(
+                            conn,
+                            by,
+                            AuditAction::CloseAsDuplicate,
+                            thread,
+                            &reason,
+                        )?;
+                        Ok(())
                     })
                 })
                 .await
@@ -880,9 +963,16 @@ async fn reopen(
 ) -> Result<HttpResponse, AppError> {
     policy::decide(user.viewer.actor(), Action::CloseAsDuplicate)?;
     let thread = ThreadId(path.into_inner());
+    let by = user.user.id;
     state
         .db
-        .run(move |conn| dialect::write_transaction(conn, |conn| duplicates::reopen(conn, thread)))
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| {
+                duplicates::reopen(conn, thread)?;
+                audit::record_for_thread(conn, by, AuditAction::ReopenThread, thread, "")?;
+                Ok::<_, stoa_threads::Error>(())
+            })
+        })
         .await?;
     let slug = state
         .db
