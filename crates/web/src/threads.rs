@@ -477,7 +477,16 @@ impl ThreadView {
             locked: head.locked,
             closed: head.closed,
         };
-        let answer_refusal = match policy::decide(viewer.actor(), Action::Answer { thread }) {
+        // A guest is told what a member would be (closed, locked) rather than to log in.
+        let actor = match viewer.actor() {
+            policy::Actor::Guest => policy::Actor::Member {
+                id: stoa_db::UserId(0),
+                role: stoa_accounts::Role::Member,
+                silenced: false,
+            },
+            member => member,
+        };
+        let answer_refusal = match policy::decide(actor, Action::Answer { thread }) {
             Err(policy::Denial::Forbidden(why)) => Some(why),
             Ok(()) | Err(policy::Denial::SignInRequired) => None,
         };
@@ -787,8 +796,20 @@ async fn answer(
 ) -> Result<HttpResponse, AppError> {
     let thread_id = ThreadId(path.into_inner());
     let thread = thread_state(&state, thread_id).await?;
-    policy::decide(user.viewer.actor(), Action::Answer { thread })?;
     let form = form.0;
+    // Refused (closed or locked since the form was loaded, or the member is silenced): the
+    // page comes back with the text, so nothing typed is lost.
+    if let Err(policy::Denial::Forbidden(why)) =
+        policy::decide(user.viewer.actor(), Action::Answer { thread })
+    {
+        let status = StatusCode::CONFLICT;
+        return show_again(&state, &user.viewer, thread_id, None, status, |page| {
+            page.answer_error = Some(why.to_owned());
+            page.answer_body = form.body;
+            page.answer_key = form.key;
+        })
+        .await;
+    }
     if form.preview.is_some() {
         return show_again(
             &state,
@@ -858,8 +879,14 @@ async fn comment(
         .run(move |conn| views::post_location(conn, post).map_err(AppError::from))
         .await?;
     let status = thread_state(&state, thread).await?;
-    policy::decide(user.viewer.actor(), Action::Comment { thread: status })?;
-    match CommentText::parse(&form.body) {
+    let allowed = policy::decide(user.viewer.actor(), Action::Comment { thread: status });
+    let parsed = match allowed {
+        Ok(()) => CommentText::parse(&form.body)
+            .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())),
+        Err(policy::Denial::Forbidden(why)) => Err((StatusCode::CONFLICT, why.to_owned())),
+        Err(denied) => return Err(denied.into()),
+    };
+    match parsed {
         Ok(text) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
@@ -875,11 +902,10 @@ async fn comment(
                 "/q/{thread}/{slug}?comments={post}#comment-{id}"
             )))
         }
-        Err(e) => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
+        Err((status, e)) => {
             show_again(&state, &user.viewer, thread, Some(post), status, |page| {
                 if let Some(card) = page.cards_mut().find(|c| c.id == post) {
-                    card.comment_error = Some(e.to_string());
+                    card.comment_error = Some(e);
                     card.comment_text = form.body;
                     card.comment_key = form.key;
                 }

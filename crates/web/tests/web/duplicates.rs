@@ -61,7 +61,7 @@ async fn a_duplicate_points_to_its_original_and_takes_no_answers(app: TestApp) {
             .text()
             .await
             .unwrap_or_default()
-            .contains("answer the original instead")
+            .contains("This question is closed and takes no new answers.")
     );
 
     let original_page = app
@@ -211,7 +211,7 @@ async fn an_answer_to_a_just_closed_question_keeps_its_text(app: TestApp) {
     assert_eq!(late.status(), StatusCode::CONFLICT);
     let page = late.text().await.unwrap_or_default();
     assert!(
-        page.contains("answer the original instead")
+        page.contains("This question is closed and takes no new answers.")
             && page.contains("An answer written while it was open.")
     );
 }

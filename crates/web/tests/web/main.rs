@@ -9,6 +9,7 @@ mod edits;
 
 mod accounts;
 mod limits;
+mod moderation;
 mod page_cache;
 mod profiles;
 mod qa;

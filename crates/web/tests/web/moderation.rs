@@ -1,0 +1,621 @@
+//! Moderation over real HTTP: flags and auto-hide, the review queue and its claims, thread
+//! actions, suspensions and silences, the audit log, and who may reach each of them.
+
+use reqwest::StatusCode;
+use stoa_accounts::Role;
+
+use crate::common::{Browser, TestApp, between, location};
+use crate::on_both_backends;
+
+on_both_backends!(
+    enough_flags_hide_a_post_until_a_moderator_approves_it,
+    a_moderator_hides_or_deletes_and_flaggers_see_it_upheld,
+    the_review_queue_gives_each_item_to_one_moderator,
+    locked_and_closed_threads_refuse_answers_but_keep_the_text,
+    pinning_and_moving_show_on_the_thread,
+    a_suspension_ends_sessions_at_once_and_refuses_login,
+    a_silenced_member_reads_but_cannot_post,
+    moderation_routes_refuse_everyone_else,
+    the_audit_log_filters_and_refuses_changes,
+);
+
+fn id(url: &str) -> &str {
+    url.split('/').nth(2).unwrap_or_default()
+}
+
+/// How many lines of an audit log page record `action` (the filter's options name every
+/// action too, so a bare `contains` would always match).
+fn logged(log: &str, action: &str) -> usize {
+    log.matches(&format!("<td>{action}</td>")).count()
+}
+
+async fn text(browser: &Browser, path: &str) -> String {
+    browser.get(path).await.text().await.unwrap_or_default()
+}
+
+async fn flag(browser: &Browser, post: &str, reason: &str, note: &str) -> reqwest::Response {
+    let form = format!("/posts/{post}/flag");
+    browser
+        .act(&form, &form, &[("reason", reason), ("note", note)])
+        .await
+}
+
+/// The ids of the review items on the moderator's queue page, in order.
+async fn queued_items(moderator: &Browser) -> Vec<String> {
+    text(moderator, "/review")
+        .await
+        .split("action=\"/review/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_owned))
+        .collect()
+}
+
+async fn decide(moderator: &Browser, item: &str, action: &str, reason: &str) -> reqwest::Response {
+    moderator
+        .act(
+            "/review",
+            &format!("/review/{item}"),
+            &[("action", action), ("reason", reason)],
+        )
+        .await
+}
+
+/// A thread by the owner with one answer by `author`; returns (owner, thread URL, answer id).
+async fn answered_thread(app: &TestApp, author: &Browser) -> (Browser, String, String) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "How do I export my invoices?").await;
+    let answer = author
+        .answer(&thread, "Buy cheap watches at spam.example today")
+        .await;
+    (owner, thread, answer)
+}
+
+async fn enough_flags_hide_a_post_until_a_moderator_approves_it(app: TestApp) {
+    let app = app.another(|s| s.flags_to_hide = 2).await;
+    let author = app.signed_in("author", Role::Member).await;
+    let (_owner, thread, answer) = answered_thread(&app, &author).await;
+    let first = app.signed_in("first", Role::Member).await;
+    let second = app.signed_in("second", Role::Member).await;
+
+    assert_eq!(
+        flag(&author, &answer, "spam", "").await.status(),
+        StatusCode::FORBIDDEN,
+        "nobody flags their own post"
+    );
+    let refused = flag(&first, &answer, "other", "").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Say in the note what is wrong")
+    );
+    let flagged = flag(&first, &answer, "spam", "").await;
+    assert_eq!(location(&flagged), "/account/flags?done=flagged");
+    // A second flag by the same member (a double click) counts once.
+    flag(&first, &answer, "spam", "").await;
+    let guest = app.browser();
+    assert!(
+        text(&guest, &thread).await.contains("spam.example"),
+        "one member's flag does not hide a post"
+    );
+    flag(&second, &answer, "rude", "Insults the asker").await;
+    let page = text(&guest, &thread).await;
+    assert!(
+        !page.contains("spam.example") && page.contains("0 answers"),
+        "two flags hide it: {page}"
+    );
+    let own_view = text(&author, &thread).await;
+    assert!(
+        own_view.contains("spam.example") && own_view.contains("hidden from readers"),
+        "its author sees it and why"
+    );
+    assert!(
+        text(&first, "/account/flags")
+            .await
+            .contains("Waiting for a moderator")
+    );
+
+    let moderator = app.signed_in("moderator", Role::Moderator).await;
+    let queue = text(&moderator, "/review").await;
+    assert!(
+        queue.contains("spam.example")
+            && queue.contains("hidden from readers")
+            && queue.contains("Insults the asker")
+            && queue.contains("@first")
+            && queue.contains("@second")
+            && queue.contains("@author"),
+        "the item shows the post, its flags and its author: {queue}"
+    );
+    let items = queued_items(&moderator).await;
+    assert_eq!(items.len(), 1, "one item per post, however many flags");
+    let approved = decide(&moderator, &items[0], "approve", "").await;
+    assert_eq!(approved.status(), StatusCode::SEE_OTHER);
+    let page = text(&guest, &thread).await;
+    assert!(
+        page.contains("spam.example") && page.contains("1 answer"),
+        "approved: shown again"
+    );
+    assert!(
+        text(&first, "/account/flags")
+            .await
+            .contains("Dismissed: a moderator found nothing to act on")
+    );
+    assert!(text(&moderator, "/review").await.contains("Nothing waits"));
+}
+
+async fn a_moderator_hides_or_deletes_and_flaggers_see_it_upheld(app: TestApp) {
+    let author = app.signed_in("author", Role::Member).await;
+    let (owner, thread, answer) = answered_thread(&app, &author).await;
+    let second = author.answer(&thread, "Another advert for spam.example").await;
+    let member = app.signed_in("member", Role::Member).await;
+    flag(&member, &answer, "spam", "").await;
+    flag(&member, &second, "spam", "").await;
+    assert!(
+        text(&app.browser(), &thread).await.contains("spam.example"),
+        "one flag (of three needed by default) hides nothing"
+    );
+
+    let items = queued_items(&owner).await;
+    assert_eq!(items.len(), 2);
+    let refused = decide(&owner, &items[0], "hide", " ").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Say why")
+    );
+    assert_eq!(
+        decide(&owner, &items[0], "hide", "Advertising").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        decide(&owner, &items[1], "delete", "Advertising again")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = text(&app.browser(), &thread).await;
+    assert!(!page.contains("spam.example") && page.contains("0 answers"));
+    let own_view = text(&author, &thread).await;
+    assert!(
+        own_view.contains("hidden from readers while moderators review it: Advertising"),
+        "the author reads the moderator's reason: {own_view}"
+    );
+    let flags = text(&member, "/account/flags").await;
+    assert_eq!(flags.matches("Upheld: a moderator agreed").count(), 2);
+    let log = text(&owner, "/admin/audit").await;
+    assert!(logged(&log, "Hid a post") > 0 && log.contains("Advertising"));
+    assert!(logged(&log, "Deleted a post") > 0 && log.contains("Advertising again"));
+}
+
+async fn the_review_queue_gives_each_item_to_one_moderator(app: TestApp) {
+    let author = app.signed_in("author", Role::Member).await;
+    let (_owner, _thread, answer) = answered_thread(&app, &author).await;
+    let member = app.signed_in("member", Role::Member).await;
+    flag(&member, &answer, "spam", "").await;
+
+    let first = app.signed_in("first_mod", Role::Moderator).await;
+    let second = app.signed_in("second_mod", Role::Moderator).await;
+    let items = queued_items(&first).await;
+    assert_eq!(items.len(), 1);
+    assert!(
+        queued_items(&second).await.is_empty(),
+        "an item another moderator opened is not shown"
+    );
+    // Reopening one's own queue keeps the item.
+    assert_eq!(queued_items(&first).await, items);
+    let late = decide(&second, &items[0], "delete", "Spam").await;
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    assert!(
+        late.text()
+            .await
+            .unwrap_or_default()
+            .contains("Another moderator has already handled this item.")
+    );
+    assert_eq!(
+        decide(&first, &items[0], "approve", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        decide(&first, &items[0], "delete", "Spam").await.status(),
+        StatusCode::CONFLICT,
+        "a decided item takes no second decision"
+    );
+    let log = text(&first, "/admin/audit?action=approve_post").await;
+    assert_eq!(logged(&log, "Approved a post"), 1);
+}
+
+async fn moderate(browser: &Browser, thread: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    browser
+        .act(thread, &format!("/q/{}/moderate", id(thread)), fields)
+        .await
+}
+
+async fn locked_and_closed_threads_refuse_answers_but_keep_the_text(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Is the API rate limited?").await;
+    let member = app.signed_in("member", Role::Member).await;
+    let question = member.question_post(&thread).await;
+
+    let refused = moderate(&owner, &thread, &[("action", "lock"), ("reason", "")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap_or_default().contains("Say why"));
+    let locked = moderate(
+        &owner,
+        &thread,
+        &[("action", "lock"), ("reason", "Heated thread")],
+    )
+    .await;
+    assert_eq!(locked.status(), StatusCode::SEE_OTHER);
+    let page = text(&member, &thread).await;
+    assert!(page.contains("This thread is locked") && !page.contains("Post your answer"));
+
+    let answer = member
+        .act(
+            &thread,
+            &format!("/q/{}/answer", id(&thread)),
+            &[("body", "My answer, typed before the lock.")],
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::CONFLICT);
+    let page = answer.text().await.unwrap_or_default();
+    assert!(
+        page.contains("A moderator locked this thread")
+            && page.contains("My answer, typed before the lock."),
+        "refused with the reason, the text kept"
+    );
+    let comment = member
+        .act(
+            &thread,
+            &format!("/posts/{question}/comments"),
+            &[("body", "A comment typed before the lock.")],
+        )
+        .await;
+    assert_eq!(comment.status(), StatusCode::CONFLICT);
+    assert!(
+        comment
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("A comment typed before the lock.")
+    );
+    owner
+        .answer(&thread, "Moderators still answer a locked thread.")
+        .await;
+
+    moderate(&owner, &thread, &[("action", "unlock")]).await;
+    member
+        .answer(&thread, "Yes: 100 requests a minute per key.")
+        .await;
+
+    let closed = moderate(
+        &owner,
+        &thread,
+        &[("action", "close"), ("reason", "Answered in the docs")],
+    )
+    .await;
+    assert_eq!(closed.status(), StatusCode::SEE_OTHER);
+    let page = text(&app.browser(), &thread).await;
+    assert!(
+        page.contains("This question is closed") && page.contains("Answered in the docs"),
+        "{page}"
+    );
+    let answer = member
+        .act(
+            &thread,
+            &format!("/q/{}/answer", id(&thread)),
+            &[("body", "One more answer.")],
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::CONFLICT);
+    moderate(&owner, &thread, &[("action", "reopen")]).await;
+    member.answer(&thread, "One more answer.").await;
+
+    let log = text(&owner, "/admin/audit").await;
+    for action in [
+        "Locked a thread",
+        "Unlocked a thread",
+        "Closed a thread",
+        "Reopened a thread",
+    ] {
+        assert_eq!(logged(&log, action), 1, "{action} logged once");
+    }
+    assert!(log.contains("Heated thread") && log.contains("Is the API rate limited?"));
+}
+
+async fn pinning_and_moving_show_on_the_thread(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let created = owner
+        .act(
+            "/admin/categories",
+            "/admin/categories",
+            &[("name", "Shipping"), ("description", "Parcels")],
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let thread = owner.ask(&category, "Where is my parcel?").await;
+    let moderator = app.signed_in("moderator", Role::Moderator).await;
+    moderate(&moderator, &thread, &[("action", "pin")]).await;
+    // A double click pins once.
+    moderate(&moderator, &thread, &[("action", "pin")]).await;
+    assert!(text(&app.browser(), &thread).await.contains("Pinned in Billing"));
+
+    let page = text(&moderator, &thread).await;
+    let shipping = between(&page, "<option value=\"", "\">Shipping")
+        .map(|s| s.rsplit('"').next().unwrap_or(s).to_owned())
+        .unwrap_or_default();
+    let moved = moderate(
+        &moderator,
+        &thread,
+        &[("action", "move"), ("category", shipping.as_str())],
+    )
+    .await;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert!(text(&app.browser(), &thread).await.contains("Pinned in Shipping"));
+    let bad = moderate(
+        &moderator,
+        &thread,
+        &[("action", "move"), ("category", "99999")],
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text()
+            .await
+            .unwrap_or_default()
+            .contains("That category does not exist.")
+    );
+    let log = text(&owner, "/admin/audit").await;
+    assert_eq!(logged(&log, "Pinned a thread"), 1);
+    assert!(logged(&log, "Moved a thread") > 0 && log.contains("to Shipping"));
+    assert!(logged(&log, "Created a category") > 0);
+}
+
+/// The id of `username`'s account, from their profile link on a thread page.
+async fn user_id(app: &TestApp, username: &str) -> String {
+    let username = username.to_owned();
+    app.db
+        .run(move |conn| {
+            stoa_accounts::users::find_by_username(conn, &username)
+                .map(|u| u.map(|u| u.id.to_string()).unwrap_or_default())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn act_on(moderator: &Browser, user: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let page = format!("/admin/users/{user}");
+    moderator.act(&page, &page, fields).await
+}
+
+async fn a_suspension_ends_sessions_at_once_and_refuses_login(app: TestApp) {
+    let member = app.signed_in("member", Role::Member).await;
+    let second_device = app.browser();
+    second_device
+        .log_in("member", crate::common::PASSWORD)
+        .await;
+    assert_eq!(member.get("/account").await.status(), StatusCode::OK);
+    let moderator = app.signed_in("moderator", Role::Moderator).await;
+    let member_id = user_id(&app, "member").await;
+
+    let refused = act_on(&moderator, &member_id, &[("action", "suspend"), ("term", "7")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let suspended = act_on(
+        &moderator,
+        &member_id,
+        &[
+            ("action", "suspend"),
+            ("term", "7"),
+            ("reason", "Repeated spam"),
+        ],
+    )
+    .await;
+    assert_eq!(suspended.status(), StatusCode::SEE_OTHER);
+    for browser in [&member, &second_device] {
+        let account = browser.get("/account").await;
+        assert_eq!(
+            account.status(),
+            StatusCode::SEE_OTHER,
+            "every session ends at once"
+        );
+        assert!(location(&account).starts_with("/login"));
+    }
+    let login = member.log_in("member", crate::common::PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::FORBIDDEN);
+    let page = login.text().await.unwrap_or_default();
+    assert!(
+        page.contains("Your account is suspended until") && page.contains("Repeated spam"),
+        "{page}"
+    );
+    let wrong = app.browser().log_in("member", "not the password").await;
+    assert!(
+        !wrong
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("suspended"),
+        "the suspension is told only to someone who knows the password"
+    );
+    let standing = text(&moderator, &format!("/admin/users/{member_id}")).await;
+    assert!(standing.contains("Suspended until") && standing.contains("Repeated spam"));
+
+    act_on(&moderator, &member_id, &[("action", "lift_suspension")]).await;
+    let login = member.log_in("member", crate::common::PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER, "lifted: logs in again");
+    let log = text(&moderator, "/admin/audit").await;
+    assert!(logged(&log, "Suspended an account") > 0 && logged(&log, "Lifted a suspension") > 0);
+}
+
+async fn a_silenced_member_reads_but_cannot_post(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Can I pay yearly?").await;
+    let member = app.signed_in("member", Role::Member).await;
+    let member_id = user_id(&app, "member").await;
+    let silenced = act_on(
+        &owner,
+        &member_id,
+        &[
+            ("action", "silence"),
+            ("term", "indefinite"),
+            ("reason", "Cooling off"),
+        ],
+    )
+    .await;
+    assert_eq!(silenced.status(), StatusCode::SEE_OTHER);
+
+    assert_eq!(member.get(&thread).await.status(), StatusCode::OK);
+    let answer = member
+        .act(
+            &thread,
+            &format!("/q/{}/answer", id(&thread)),
+            &[("body", "Yes, from the billing page.")],
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::CONFLICT);
+    let page = answer.text().await.unwrap_or_default();
+    assert!(page.contains("silenced your account") && page.contains("Yes, from the billing page."));
+    let ask = member.get("/ask").await;
+    assert_eq!(ask.status(), StatusCode::FORBIDDEN);
+    let standing = text(&owner, &format!("/admin/users/{member_id}")).await;
+    assert!(standing.contains("Silenced until lifted") && standing.contains("Cooling off"));
+
+    act_on(&owner, &member_id, &[("action", "lift_silence")]).await;
+    member.answer(&thread, "Yes, from the billing page.").await;
+}
+
+async fn moderation_routes_refuse_everyone_else(app: TestApp) {
+    let author = app.signed_in("author", Role::Member).await;
+    let (owner, thread, answer) = answered_thread(&app, &author).await;
+    let member = app.signed_in("member", Role::Member).await;
+    flag(&member, &answer, "spam", "").await;
+    let staff = app.signed_in("staffer", Role::Staff).await;
+    let silenced = app.signed_in("quiet", Role::Member).await;
+    let quiet_id = user_id(&app, "quiet").await;
+    act_on(
+        &owner,
+        &quiet_id,
+        &[("action", "silence"), ("term", "1"), ("reason", "Test")],
+    )
+    .await;
+    let author_id = user_id(&app, "author").await;
+    let owner_id = user_id(&app, "owner").await;
+    let user_page = format!("/admin/users/{author_id}");
+    let thread_moderation = format!("/q/{}/moderate", id(&thread));
+
+    let guest = app.browser();
+    for path in ["/review", "/admin/audit", user_page.as_str(), "/account/flags"] {
+        let response = guest.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "guest {path}");
+        assert!(location(&response).starts_with("/login"));
+    }
+    for (who, browser) in [("member", &member), ("staff", &staff), ("silenced", &silenced)] {
+        for path in ["/review", "/admin/audit", user_page.as_str()] {
+            assert_eq!(
+                browser.get(path).await.status(),
+                StatusCode::FORBIDDEN,
+                "{who} GET {path}"
+            );
+        }
+        let posts: [(&str, Vec<(&str, &str)>); 3] = [
+            ("/review/1", vec![("action", "delete"), ("reason", "x")]),
+            (
+                thread_moderation.as_str(),
+                vec![("action", "lock"), ("reason", "x")],
+            ),
+            (
+                user_page.as_str(),
+                vec![("action", "suspend"), ("term", "7"), ("reason", "x")],
+            ),
+        ];
+        for (path, fields) in posts {
+            assert_eq!(
+                browser.act(&thread, path, &fields).await.status(),
+                StatusCode::FORBIDDEN,
+                "{who} POST {path}"
+            );
+        }
+    }
+    assert_eq!(
+        silenced
+            .get(&format!("/posts/{answer}/flag"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "a silenced member cannot flag"
+    );
+
+    let moderator = app.signed_in("moderator", Role::Moderator).await;
+    assert_eq!(
+        moderator
+            .get(&format!("/admin/users/{owner_id}"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "a moderator cannot act on the owner"
+    );
+    // Without the form's CSRF token nothing happens.
+    let forged = moderator
+        .post(
+            &thread_moderation,
+            &[("action", "lock"), ("reason", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let forged = moderator
+        .post(
+            &user_page,
+            &[("action", "suspend"), ("term", "7"), ("reason", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let items = queued_items(&moderator).await;
+    let forged = moderator
+        .post(
+            &format!("/review/{}", items[0]),
+            &[("action", "delete"), ("reason", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let forged = member
+        .post(&format!("/posts/{answer}/flag"), &[("reason", "spam")])
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(text(&app.browser(), &thread).await.contains("spam.example"));
+    assert!(!text(&owner, "/admin/audit").await.contains("forged"));
+}
+
+async fn the_audit_log_filters_and_refuses_changes(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Do you ship abroad?").await;
+    let moderator = app.signed_in("moderator", Role::Moderator).await;
+    moderate(&moderator, &thread, &[("action", "pin")]).await;
+    moderate(&owner, &thread, &[("action", "lock"), ("reason", "Done")]).await;
+
+    let by_moderator = text(&owner, "/admin/audit?actor=moderator").await;
+    assert!((logged(&by_moderator, "Pinned a thread") > 0) && !(logged(&by_moderator, "Locked a thread") > 0));
+    let locks = text(&owner, "/admin/audit?action=lock_thread").await;
+    assert!((logged(&locks, "Locked a thread") > 0) && !(logged(&locks, "Pinned a thread") > 0));
+    assert!(
+        text(&owner, "/admin/audit?actor=nobody")
+            .await
+            .contains("Nobody is called @nobody.")
+    );
+
+    let tampered = app
+        .db
+        .run(|conn| {
+            use stoa_db::diesel::RunQueryDsl;
+            let update = stoa_db::diesel::sql_query("UPDATE audit_log SET reason = 'nothing'")
+                .execute(conn);
+            let delete = stoa_db::diesel::sql_query("DELETE FROM audit_log").execute(conn);
+            Ok::<_, stoa_db::Error>((update.is_err(), delete.is_err()))
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(tampered, (true, true), "the database refuses to change the log");
+    assert!(text(&owner, "/admin/audit").await.contains("Done"));
+}
