@@ -436,6 +436,22 @@ pub fn summaries(conn: &mut DbConn, ids: &[ThreadId]) -> Result<Vec<ThreadSummar
     Ok(rows)
 }
 
+/// The questions pinned in `category`, the latest pinned first, at most `limit`.
+pub fn pinned(
+    conn: &mut DbConn,
+    category: CategoryId,
+    limit: i64,
+) -> Result<Vec<ThreadSummary>, Error> {
+    let all = threads::table
+        .inner_join(categories::table)
+        .inner_join(users::table);
+    Ok(summaries!(all, limit)
+        .filter(threads::category_id.eq(category))
+        .filter(threads::pinned_at.is_not_null())
+        .order((threads::pinned_at.desc(), threads::id.desc()))
+        .load(conn)?)
+}
+
 /// The latest questions, newest first.
 pub fn latest(
     conn: &mut DbConn,

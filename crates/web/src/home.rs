@@ -19,6 +19,8 @@ use crate::{AppError, AppState};
 
 /// Questions per page.
 pub const PAGE_SIZE: usize = 30;
+/// Pinned questions shown above a category's first page.
+const PINNED_SHOWN: i64 = 5;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -97,6 +99,8 @@ struct ListPage {
     tabs: Vec<ListLink>,
     category_filters: Vec<ListLink>,
     questions: Vec<QuestionRow>,
+    /// Questions moderators pinned in the category, above its first page.
+    pinned: Vec<QuestionRow>,
     first_page: Option<String>,
     next_page: Option<String>,
     notice: Option<&'static str>,
@@ -198,7 +202,8 @@ async fn list_page(
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let wanted = query.category.clone();
     let tag_id = tag.as_ref().map(|t| t.id);
-    let (categories, category, page, mut row_tags) = state
+    let first_page = cursor.is_none() && tag_id.is_none();
+    let (categories, category, page, pinned, mut row_tags) = state
         .db
         .run(move |conn| {
             let categories = categories::list(conn)?;
@@ -209,9 +214,13 @@ async fn list_page(
                 tag: tag_id,
             };
             let page = views::list(conn, tab, filter, cursor, PAGE_SIZE)?;
-            let ids: Vec<ThreadId> = page.items.iter().map(|t| t.id).collect();
+            let pinned = match (&category, first_page) {
+                (Some(c), true) => views::pinned(conn, c.id, PINNED_SHOWN)?,
+                _ => Vec::new(),
+            };
+            let ids: Vec<ThreadId> = page.items.iter().chain(&pinned).map(|t| t.id).collect();
             let row_tags = tags::for_threads(conn, &ids)?;
-            Ok::<_, stoa_threads::Error>((categories, category, page, row_tags))
+            Ok::<_, stoa_threads::Error>((categories, category, page, pinned, row_tags))
         })
         .await?;
     let path = tag.as_ref().map_or_else(
@@ -253,6 +262,14 @@ async fn list_page(
             })
             .collect(),
         category_filters,
+        // A pinned question may be on the page too: each row takes its own copy of the tags.
+        pinned: {
+            let mut pinned_tags = row_tags.clone();
+            pinned
+                .into_iter()
+                .map(|t| QuestionRow::new(t, &mut pinned_tags))
+                .collect()
+        },
         questions: page
             .items
             .into_iter()

@@ -343,6 +343,15 @@ async fn pinning_and_moving_show_on_the_thread(app: TestApp) {
     // A double click pins once.
     moderate(&moderator, &thread, &[("action", "pin")]).await;
     assert!(text(&app.browser(), &thread).await.contains("Pinned in Billing"));
+    let pinned_on = |page: &str| {
+        between(page, "id=\"pinned-heading\"", "</section>")
+            .is_some_and(|block| block.contains("Where is my parcel?"))
+    };
+    assert!(pinned_on(&text(&app.browser(), "/?category=billing").await));
+    assert!(
+        !pinned_on(&text(&app.browser(), "/").await),
+        "pinned in its category, not on the home page"
+    );
 
     let page = text(&moderator, &thread).await;
     let shipping = between(&page, "<option value=\"", "\">Shipping")
@@ -356,6 +365,8 @@ async fn pinning_and_moving_show_on_the_thread(app: TestApp) {
     .await;
     assert_eq!(moved.status(), StatusCode::SEE_OTHER);
     assert!(text(&app.browser(), &thread).await.contains("Pinned in Shipping"));
+    assert!(pinned_on(&text(&app.browser(), "/?category=shipping").await));
+    assert!(!pinned_on(&text(&app.browser(), "/?category=billing").await));
     let bad = moderate(
         &moderator,
         &thread,
