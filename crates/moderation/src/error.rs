@@ -60,7 +60,9 @@ mod tests {
     #[test]
     fn a_reason_is_one_trimmed_line_of_bounded_length() {
         assert_eq!(
-            Reason::parse("  spam\n links ").map(|r| r.as_str().to_owned()).ok(),
+            Reason::parse("  spam\n links ")
+                .map(|r| r.as_str().to_owned())
+                .ok(),
             Some("spam links".to_owned())
         );
         assert!(Reason::parse(" \n ").is_err());

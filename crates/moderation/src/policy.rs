@@ -211,18 +211,18 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
             Actor::Member { role, .. },
         ) if role >= Role::Moderator => Ok(()),
         (Action::ModerateThread | Action::Review | Action::ReadAuditLog, Actor::Member { .. }) => {
-            Err(Denial::Forbidden("Only moderators and the owner can do this."))
+            Err(Denial::Forbidden(
+                "Only moderators and the owner can do this.",
+            ))
         }
         (Action::ManageUser { target }, Actor::Member { role, .. })
             if role >= Role::Moderator && target < role =>
         {
             Ok(())
         }
-        (Action::ManageUser { .. }, Actor::Member { role, .. }) if role >= Role::Moderator => {
-            Err(Denial::Forbidden(
-                "Moderators act on accounts below their own role; ask the owner.",
-            ))
-        }
+        (Action::ManageUser { .. }, Actor::Member { role, .. }) if role >= Role::Moderator => Err(
+            Denial::Forbidden("Moderators act on accounts below their own role; ask the owner."),
+        ),
         (Action::ManageUser { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only moderators and the owner can suspend or silence accounts.",
         )),
@@ -337,12 +337,30 @@ mod tests {
             silenced: true,
         };
         let table = [
-            (Actor::Guest, "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S"),
-            (member(Role::Member), "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F"),
-            (silenced, "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F"),
-            (member(Role::Staff), "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F"),
-            (member(Role::Moderator), "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A"),
-            (member(Role::Owner), "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A"),
+            (
+                Actor::Guest,
+                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S",
+            ),
+            (
+                member(Role::Member),
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F",
+            ),
+            (
+                silenced,
+                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F",
+            ),
+            (
+                member(Role::Staff),
+                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F",
+            ),
+            (
+                member(Role::Moderator),
+                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A",
+            ),
+            (
+                member(Role::Owner),
+                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A",
+            ),
         ];
         for (actor, expected) in table {
             let expected: String = expected.split_whitespace().collect();

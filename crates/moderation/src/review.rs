@@ -291,7 +291,9 @@ pub fn decide(
         .select((
             threads::id,
             threads::title,
-            posts::deleted_at.is_not_null().and(posts::hidden_reason.is_not_null()),
+            posts::deleted_at
+                .is_not_null()
+                .and(posts::hidden_reason.is_not_null()),
         ))
         .first(conn)?;
     let (flag_outcome, logged) = match decision {

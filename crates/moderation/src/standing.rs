@@ -119,7 +119,10 @@ pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
 }
 
 /// The suspension in force on `user`, if any: until when, and why (the login page says so).
-pub fn suspension(conn: &mut DbConn, user: UserId) -> Result<Option<(PrimitiveDateTime, String)>, Error> {
+pub fn suspension(
+    conn: &mut DbConn,
+    user: UserId,
+) -> Result<Option<(PrimitiveDateTime, String)>, Error> {
     Ok(account(conn, user)?.standing.suspended)
 }
 

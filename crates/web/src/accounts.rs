@@ -268,7 +268,9 @@ async fn login(
                 format!("until {}", human_time(until).0)
             };
             let errors = AccountErrors {
-                form: Some(format!("Your account is suspended {until}. The reason given: {why}")),
+                form: Some(format!(
+                    "Your account is suspended {until}. The reason given: {why}"
+                )),
                 ..AccountErrors::default()
             };
             (StatusCode::FORBIDDEN, errors)

@@ -150,7 +150,11 @@ async fn flag(
         let error = Some("Choose what is wrong with the post.".to_owned());
         return show_flag_form(&state, &user, post, thread_url, form, error).await;
     };
-    let (by, note, hide_at) = (user.user.id, form.note.clone(), state.settings.flags_to_hide);
+    let (by, note, hide_at) = (
+        user.user.id,
+        form.note.clone(),
+        state.settings.flags_to_hide,
+    );
     let flagged = state
         .db
         .run(move |conn| {
@@ -432,7 +436,11 @@ async fn show_account(
         StatusCode::OK
     };
     let page = AccountPage {
-        layout: Layout::new(state, &user.viewer, format!("Moderate @{}", account.username)),
+        layout: Layout::new(
+            state,
+            &user.viewer,
+            format!("Moderate @{}", account.username),
+        ),
         profile_url: format!("/u/{}/{}", account.id, account.username),
         suspended: term_shown(account.standing.suspended.as_ref()),
         silenced: term_shown(account.standing.silenced.as_ref()),
@@ -500,7 +508,9 @@ async fn act_on_account(
                         AccountAction::LiftSuspension => {
                             standing::lift_suspension(conn, by, id).map(drop)
                         }
-                        AccountAction::LiftSilence => standing::lift_silence(conn, by, id).map(drop),
+                        AccountAction::LiftSilence => {
+                            standing::lift_silence(conn, by, id).map(drop)
+                        }
                     })
                 })
                 .await
@@ -618,7 +628,10 @@ async fn audit_log(
             .into_iter()
             .map(|a| (a.as_str(), a.label()))
             .collect(),
-        action: action.map(AuditAction::as_str).unwrap_or_default().to_owned(),
+        action: action
+            .map(AuditAction::as_str)
+            .unwrap_or_default()
+            .to_owned(),
         actor: actor_name.clone(),
         next,
         notice: unknown_actor.then(|| format!("Nobody is called @{actor_name}.")),
