@@ -336,7 +336,8 @@ peak_rss_mb() {
 # ---------------------------------------------------------------------------------------------
 # Sessions and form tokens, through the real forms with curl
 
-csrf_from() { grep -o 'name="csrf" value="[^"]*"' "$1" | head -n 1 | sed 's/.*value="//; s/"$//'; }
+hidden_from() { grep -o "name=\"$2\" value=\"[^\"]*\"" "$1" | head -n 1 | sed 's/.*value="//; s/"$//'; }
+csrf_from() { hidden_from "$1" csrf; }
 cookie_from() { awk -v name="$2" '$6 == name { print $7 }' "$1" | tail -n 1; }
 
 # POSTs a form with the cookie jar $1; prints the HTTP status.
@@ -353,7 +354,10 @@ sign_in_member() {
     local jar="$RUN_DIR/member.jar" page="$RUN_DIR/form.html" status
     rm -f "$jar"
     curl -s -b "$jar" -c "$jar" "$BASE/register" -o "$page"
+    # The sign-up form refuses what is sent sooner than a person could fill it in.
+    sleep "${STOA_MIN_FILL_SECONDS:-3}"
     status=$(post_form "$jar" --data-urlencode "csrf=$(csrf_from "$page")" -d "username=$MEMBER" \
+        --data-urlencode "shown=$(hidden_from "$page" shown)" \
         -d "email=$MEMBER_EMAIL" --data-urlencode "password=$PASSWORD" "$BASE/register")
     if [[ "$status" == 303 ]]; then
         SIGNED_IN=$MEMBER

@@ -224,6 +224,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    blocked_emails (email) {
+        email -> Text,
+        blocked_at -> Timestamp,
+        blocked_by -> BigInt,
+    }
+}
+
+diesel::table! {
+    install_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> BigInt,
         actor_id -> BigInt,
@@ -274,4 +289,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     flags,
     review_items,
     audit_log,
+    blocked_emails,
+    install_secrets,
 );

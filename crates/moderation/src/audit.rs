@@ -26,12 +26,13 @@ pub enum AuditAction {
     LiftSuspension,
     SilenceUser,
     LiftSilence,
+    DeleteSpammer,
     CreateCategory,
 }
 
 impl AuditAction {
     /// Every action, in the order the log's filter offers them.
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::LockThread,
         AuditAction::UnlockThread,
         AuditAction::CloseThread,
@@ -47,6 +48,7 @@ impl AuditAction {
         AuditAction::LiftSuspension,
         AuditAction::SilenceUser,
         AuditAction::LiftSilence,
+        AuditAction::DeleteSpammer,
         AuditAction::CreateCategory,
     ];
 
@@ -67,6 +69,7 @@ impl AuditAction {
             AuditAction::LiftSuspension => "lift_suspension",
             AuditAction::SilenceUser => "silence_user",
             AuditAction::LiftSilence => "lift_silence",
+            AuditAction::DeleteSpammer => "delete_spammer",
             AuditAction::CreateCategory => "create_category",
         }
     }
@@ -89,6 +92,7 @@ impl AuditAction {
             AuditAction::LiftSuspension => "Lifted a suspension",
             AuditAction::SilenceUser => "Silenced an account",
             AuditAction::LiftSilence => "Lifted a silence",
+            AuditAction::DeleteSpammer => "Deleted a spammer",
             AuditAction::CreateCategory => "Created a category",
         }
     }

@@ -9,6 +9,8 @@ pub mod flags;
 pub mod limits;
 pub mod policy;
 pub mod review;
+pub mod secrets;
+pub mod signup;
 pub mod standing;
 pub mod thread_actions;
 

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 use stoa_accounts::{Role, sessions, users::StoredRole};
-use stoa_db::schema::users;
+use stoa_db::schema::{blocked_emails, flags, posts, review_items, users};
 use stoa_db::{DbConn, UserId, time::now};
 use time::{Duration, PrimitiveDateTime};
 
@@ -194,6 +194,92 @@ pub fn lift_silence(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool,
         .execute(conn)?;
     log(conn, by, AuditAction::LiftSilence, &target, "")?;
     Ok(true)
+}
+
+/// How many posts of `user` readers still see (the spammer confirmation step says it).
+pub fn live_posts(conn: &mut DbConn, user: UserId) -> Result<i64, Error> {
+    Ok(posts::table
+        .filter(posts::author_id.eq(user))
+        .filter(posts::deleted_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Deletes `user` as a spammer: every post of theirs is deleted (their questions with their
+/// threads), the open review items and flags on them are settled, their address may not
+/// register again, and they are suspended until lifted, which ends their sessions. Returns
+/// how many posts were deleted. Call inside a write transaction.
+pub fn delete_as_spammer(
+    conn: &mut DbConn,
+    by: UserId,
+    user: UserId,
+    reason: &Reason,
+) -> Result<usize, Error> {
+    let at = now();
+    // Questions first: deleting one takes its thread (and the answers in it) from readers.
+    let live: Vec<stoa_db::PostId> = posts::table
+        .filter(posts::author_id.eq(user))
+        .filter(
+            posts::deleted_at
+                .is_null()
+                .or(posts::hidden_reason.is_not_null()),
+        )
+        .order((posts::is_question.desc(), posts::id.asc()))
+        .select(posts::id)
+        .load(conn)?;
+    for &post in &live {
+        stoa_threads::deletion::delete_as_moderator(conn, post, by)?;
+    }
+    diesel::update(
+        review_items::table
+            .filter(review_items::post_id.eq_any(&live))
+            .filter(review_items::resolved_at.is_null()),
+    )
+    .set((
+        review_items::resolved_at.eq(at),
+        review_items::resolved_by.eq(by),
+        review_items::outcome.eq("deleted"),
+        review_items::outcome_reason.eq(reason.as_str()),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        flags::table
+            .filter(flags::post_id.eq_any(&live))
+            .filter(flags::outcome.is_null()),
+    )
+    .set((flags::outcome.eq("upheld"), flags::resolved_at.eq(at)))
+    .execute(conn)?;
+    let email: Option<String> = users::table.find(user).select(users::email).first(conn)?;
+    if let Some(email) = email
+        && !email_blocked(conn, &email)?
+    {
+        diesel::insert_into(blocked_emails::table)
+            .values((
+                blocked_emails::email.eq(&email),
+                blocked_emails::blocked_at.eq(at),
+                blocked_emails::blocked_by.eq(by),
+            ))
+            .execute(conn)?;
+    }
+    suspend(conn, by, user, Term::Indefinite, reason)?;
+    let target = account(conn, user)?;
+    log(
+        conn,
+        by,
+        AuditAction::DeleteSpammer,
+        &target,
+        reason.as_str(),
+    )?;
+    Ok(live.len())
+}
+
+/// Whether `email` (lower case) belongs to an account deleted as a spammer.
+pub fn email_blocked(conn: &mut DbConn, email: &str) -> Result<bool, Error> {
+    let found: i64 = blocked_emails::table
+        .filter(blocked_emails::email.eq(email))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
 }
 
 fn log(

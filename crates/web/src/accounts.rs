@@ -21,6 +21,7 @@ use crate::session::{
 };
 use crate::{AppError, AppState, limits};
 use stoa_moderation::limits as rate;
+use stoa_moderation::signup;
 use stoa_moderation::standing::{self, Standing};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -55,6 +56,12 @@ pub struct AccountForm {
     password: String,
     #[serde(default)]
     next: String,
+    /// The honeypot: hidden from people, filled by bots.
+    #[serde(default)]
+    website: String,
+    /// When the registration form was shown (`stoa_moderation::signup::shown_token`).
+    #[serde(default)]
+    shown: String,
 }
 
 crate::session::csrf_protected!(AccountForm);
@@ -224,7 +231,7 @@ async fn login(
     let form = form.0;
     limits::count(
         &state,
-        limits::per_address("login", &req, &state),
+        limits::per_address("login", &req, &state).await?,
         rate::LOGIN_PER_ADDRESS,
     )
     .await?;
@@ -318,21 +325,72 @@ async fn logout(
     Ok(response)
 }
 
+/// The registration page, its form stamped with the time it is shown.
+async fn register_page(
+    state: &AppState,
+    viewer: &Viewer,
+    guest: &GuestForm,
+    form: AccountForm,
+    errors: AccountErrors,
+) -> Result<AccountPage, AppError> {
+    let key = state.server_key().await?;
+    let form = AccountForm {
+        shown: signup::shown_token(key, time::OffsetDateTime::now_utc()),
+        website: String::new(),
+        password: String::new(),
+        ..form
+    };
+    Ok(page(
+        state,
+        viewer,
+        guest,
+        FormKind::Register,
+        "/register".into(),
+        form,
+        errors,
+    ))
+}
+
 async fn register_form(
     state: web::Data<AppState>,
     viewer: Viewer,
     guest: GuestForm,
 ) -> Result<HttpResponse, AppError> {
-    let page = page(
+    let page = register_page(
         &state,
         &viewer,
         &guest,
-        FormKind::Register,
-        "/register".into(),
         AccountForm::default(),
         AccountErrors::default(),
-    );
+    )
+    .await?;
     show(&page, StatusCode::OK, guest)
+}
+
+/// Screens a sign-up with the local anti-spam rules; `Some` when it is refused. An address
+/// that does not parse is not screened: it is refused with its own message afterwards.
+async fn screen_sign_up(
+    state: &AppState,
+    form: &AccountForm,
+) -> Result<Option<signup::Refusal>, AppError> {
+    let key = state.server_key().await?.to_vec();
+    let email = Email::parse(&form.email)
+        .ok()
+        .map(|e| e.as_str().to_owned());
+    let (honeypot, shown) = (form.website.clone(), form.shown.clone());
+    let min_fill = time::Duration::seconds(i64::from(state.settings.min_fill_seconds));
+    let screened = state
+        .db
+        .run(move |conn| {
+            let submission = signup::Submission {
+                email: email.as_deref(),
+                honeypot: &honeypot,
+                shown: &shown,
+            };
+            signup::screen(conn, &key, submission, min_fill).map_err(AppError::from)
+        })
+        .await?;
+    Ok(screened.err())
 }
 
 /// Parses the fields a new account needs and hashes its password (off the async workers).
@@ -378,11 +436,28 @@ async fn register(
 ) -> Result<HttpResponse, AppError> {
     limits::count(
         &state,
-        limits::per_address("register", &req, &state),
+        limits::per_address("register", &req, &state).await?,
         rate::REGISTER_PER_ADDRESS,
     )
     .await?;
     let form = form.0;
+    if let Some(refusal) = screen_sign_up(&state, &form).await? {
+        tracing::info!(refusal = ?refusal, "sign-up refused");
+        let message = Some(refusal.message().to_owned());
+        let errors = if refusal.is_about_email() {
+            AccountErrors {
+                email: message,
+                ..AccountErrors::default()
+            }
+        } else {
+            AccountErrors {
+                form: message,
+                ..AccountErrors::default()
+            }
+        };
+        let page = register_page(&state, &viewer, &guest, form, errors).await?;
+        return show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest);
+    }
     let created = match new_account_input(&state, &form).await {
         Ok((username, display_name, email, hash)) => {
             state
@@ -415,19 +490,7 @@ async fn register(
         }
         Err(e) => {
             let errors = AccountErrors::from_accounts(e)?;
-            let form = AccountForm {
-                password: String::new(),
-                ..form
-            };
-            let page = page(
-                &state,
-                &viewer,
-                &guest,
-                FormKind::Register,
-                "/register".into(),
-                form,
-                errors,
-            );
+            let page = register_page(&state, &viewer, &guest, form, errors).await?;
             show(&page, StatusCode::UNPROCESSABLE_ENTITY, guest)
         }
     }
@@ -583,7 +646,7 @@ async fn reset_request(
 ) -> Result<HttpResponse, AppError> {
     limits::count(
         &state,
-        limits::per_address("reset", &req, &state),
+        limits::per_address("reset", &req, &state).await?,
         rate::RESET_PER_ADDRESS,
     )
     .await?;

@@ -31,7 +31,7 @@ use actix_web::http::Method;
 use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpServer, web};
 use stoa_accounts::mail::Mailer;
-use stoa_db::Db;
+use stoa_db::{Db, dialect};
 use tokio::sync::Semaphore;
 
 pub use error::{ApiError, AppError};
@@ -54,6 +54,8 @@ pub struct AppState {
     pub search_limits: search::SearchLimits,
     /// Related questions per thread, until content changes.
     related: search::RelatedCache,
+    /// The installation's secret key, read from the database on first use.
+    server_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl AppState {
@@ -65,6 +67,7 @@ impl AppState {
             search,
             search_limits: search::SearchLimits::default(),
             related: search::RelatedCache::default(),
+            server_key: tokio::sync::OnceCell::new(),
             db,
             settings,
             mailer,
@@ -78,6 +81,20 @@ impl AppState {
     pub fn with_search_index(mut self, index: Arc<dyn stoa_search::SearchIndex>) -> Self {
         self.search = index;
         self
+    }
+
+    /// The installation's secret key (see `stoa_moderation::secrets`).
+    pub async fn server_key(&self) -> Result<&[u8], AppError> {
+        let key = self
+            .server_key
+            .get_or_try_init(|| {
+                self.db.run(|conn| {
+                    dialect::write_transaction(conn, stoa_moderation::secrets::server_key)
+                        .map_err(AppError::from)
+                })
+            })
+            .await?;
+        Ok(key)
     }
 
     /// Runs CPU-heavy work (password hashing) on the blocking pool, a bounded number at once.

@@ -24,11 +24,18 @@ pub fn client_address(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
         .or(peer)
 }
 
-/// The bucket `action:ip:<address>` for this request.
-pub fn per_address(action: &str, req: &HttpRequest, state: &AppState) -> String {
+/// The bucket `action:ip:<keyed hash of the address>` for this request: the address itself
+/// is never stored, and its hash only until the limit's window ends.
+pub async fn per_address(
+    action: &str,
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<String, AppError> {
     let address =
         client_address(req, state).map_or_else(|| "unknown".to_owned(), limits::address_key);
-    format!("{action}:ip:{address}")
+    let key = state.server_key().await?;
+    let hashed = stoa_moderation::secrets::sign(key, &format!("address:{address}"));
+    Ok(format!("{action}:ip:{hashed}"))
 }
 
 /// Counts a hit on `bucket`; over the limit, the request ends with 429.

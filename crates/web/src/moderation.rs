@@ -56,6 +56,9 @@ pub struct ModerationForm {
     category: String,
     #[serde(default)]
     term: String,
+    /// `yes` once the spammer deletion is confirmed.
+    #[serde(default)]
+    confirm: String,
 }
 
 crate::session::csrf_protected!(ModerationForm);
@@ -395,6 +398,8 @@ struct AccountPage {
     silenced: Option<(String, String)>,
     terms: [(&'static str, &'static str); 6],
     error: Option<String>,
+    /// The spammer deletion's confirmation step: the posts it will delete, the reason given.
+    confirm_spammer: Option<(i64, String)>,
 }
 
 /// When a suspension or silence ends, as the page says it, and why it was given.
@@ -429,11 +434,23 @@ async fn show_account(
     user: &SignedIn,
     account: Account,
     error: Option<String>,
+    confirm_spammer: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
+    };
+    let confirm_spammer = match confirm_spammer {
+        Some(reason) => {
+            let id = account.id;
+            let live = state
+                .db
+                .run(move |conn| standing::live_posts(conn, id).map_err(AppError::from))
+                .await?;
+            Some((live, reason))
+        }
+        None => None,
     };
     let page = AccountPage {
         layout: Layout::new(
@@ -447,6 +464,7 @@ async fn show_account(
         terms: Term::CHOICES,
         account,
         error,
+        confirm_spammer,
     };
     render(&page, status, &page.layout, None)
 }
@@ -457,7 +475,7 @@ async fn account_page(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let account = manageable(&state, &user, UserId(path.into_inner())).await?;
-    show_account(&state, &user, account, None).await
+    show_account(&state, &user, account, None, None).await
 }
 
 /// What the account form asks for.
@@ -466,6 +484,8 @@ enum AccountAction {
     Silence(Term, Reason),
     LiftSuspension,
     LiftSilence,
+    /// Confirmed on the second step only.
+    DeleteSpammer(Reason),
 }
 
 impl AccountAction {
@@ -479,6 +499,7 @@ impl AccountAction {
             }
             "lift_suspension" => AccountAction::LiftSuspension,
             "lift_silence" => AccountAction::LiftSilence,
+            "delete_spammer" => AccountAction::DeleteSpammer(Reason::parse(&form.reason)?),
             _ => return Err(ModerationError::Invalid("Choose what to do.".into())),
         })
     }
@@ -493,7 +514,12 @@ async fn act_on_account(
     let id = UserId(path.into_inner());
     let account = manageable(&state, &user, id).await?;
     let by = user.user.id;
-    let done = match AccountAction::parse(&form.0) {
+    let form = form.0;
+    let done = match AccountAction::parse(&form) {
+        Ok(AccountAction::DeleteSpammer(reason)) if form.confirm != "yes" => {
+            let reason = reason.as_str().to_owned();
+            return show_account(&state, &user, account, None, Some(reason)).await;
+        }
         Ok(action) => {
             state
                 .db
@@ -511,6 +537,9 @@ async fn act_on_account(
                         AccountAction::LiftSilence => {
                             standing::lift_silence(conn, by, id).map(drop)
                         }
+                        AccountAction::DeleteSpammer(reason) => {
+                            standing::delete_as_spammer(conn, by, id, reason).map(drop)
+                        }
                     })
                 })
                 .await
@@ -519,7 +548,9 @@ async fn act_on_account(
     };
     match done {
         Ok(()) => Ok(see_other(&format!("/admin/users/{id}"))),
-        Err(ModerationError::Invalid(why)) => show_account(&state, &user, account, Some(why)).await,
+        Err(ModerationError::Invalid(why)) => {
+            show_account(&state, &user, account, Some(why), None).await
+        }
         Err(e) => Err(e.into()),
     }
 }

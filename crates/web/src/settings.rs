@@ -51,6 +51,9 @@ pub struct Settings {
     pub meili_index: String,
     /// Flags waiting on a post that hide it until a moderator decides (1–100).
     pub flags_to_hide: u32,
+    /// Seconds a person takes at least to fill in the sign-up form; sent sooner, it is
+    /// refused as automated (0 turns the check off).
+    pub min_fill_seconds: u32,
 }
 
 impl Default for Settings {
@@ -74,6 +77,7 @@ impl Default for Settings {
             meili_api_key: String::new(),
             meili_index: "stoa_threads".into(),
             flags_to_hide: 3,
+            min_fill_seconds: 3,
         }
     }
 }
@@ -160,6 +164,11 @@ impl Settings {
         {
             return Err(SettingsError(
                 "STOA_MEILI_INDEX must be letters, digits, - and _".into(),
+            ));
+        }
+        if self.min_fill_seconds > 600 {
+            return Err(SettingsError(
+                "STOA_MIN_FILL_SECONDS must be at most 600".into(),
             ));
         }
         if !(1..=100).contains(&self.flags_to_hide) {

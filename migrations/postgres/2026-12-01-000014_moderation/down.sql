@@ -2,6 +2,8 @@ DROP TRIGGER flags_changed ON flags;
 DROP TRIGGER audit_log_append_only ON audit_log;
 DROP FUNCTION stoa_audit_log_append_only();
 DROP TABLE audit_log;
+DROP TABLE blocked_emails;
+DROP TABLE install_secrets;
 DROP TABLE review_items;
 DROP TABLE flags;
 ALTER TABLE posts DROP COLUMN hidden_reason;

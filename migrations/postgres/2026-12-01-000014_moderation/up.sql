@@ -49,6 +49,21 @@ CREATE TABLE review_items (
 CREATE UNIQUE INDEX review_items_open_per_post ON review_items (post_id) WHERE resolved_at IS NULL;
 CREATE INDEX review_items_queue ON review_items (created_at, id) WHERE resolved_at IS NULL;
 
+-- Addresses of accounts deleted as spammers: they cannot register again.
+CREATE TABLE blocked_emails (
+    email TEXT PRIMARY KEY,                 -- lower case, as accounts store it
+    blocked_at TIMESTAMP NOT NULL,
+    blocked_by BIGINT NOT NULL REFERENCES users (id)
+);
+
+-- Random values made once per installation and shared by every node: 'address_salt' makes
+-- the keys under which rate limits count a network address (its salted hash, never the
+-- address itself, kept only for the limit's window).
+CREATE TABLE install_secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 -- Who did what to whom, and why. Rows are only ever added.
 CREATE TABLE audit_log (
     id BIGSERIAL PRIMARY KEY,

@@ -1,6 +1,8 @@
 DROP TRIGGER audit_log_no_delete;
 DROP TRIGGER audit_log_no_update;
 DROP TABLE audit_log;
+DROP TABLE blocked_emails;
+DROP TABLE install_secrets;
 DROP TABLE review_items;
 DROP TABLE flags;
 ALTER TABLE posts DROP COLUMN hidden_reason;

@@ -677,8 +677,10 @@ async fn a_double_submitted_sign_up_signs_in_once(app: TestApp) {
         .await
         .unwrap_or_default();
     let csrf = crate::common::hidden(&page, "csrf");
+    let shown = crate::common::hidden(&page, "shown");
     let form = [
         ("csrf", csrf.as_str()),
+        ("shown", shown.as_str()),
         ("username", "xena"),
         ("email", "xena@example.com"),
         ("password", PASSWORD),

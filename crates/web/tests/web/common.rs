@@ -89,6 +89,8 @@ impl TestApp {
             community_name: "Acme Community".into(),
             workers: 1,
             db_pool_size: 4,
+            // Tests sign up at machine speed; the fill-time check has a test of its own.
+            min_fill_seconds: 0,
             ..Settings::default()
         };
         adjust(&mut settings);
@@ -278,13 +280,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
-    /// Opens `page_path`, reads its form's CSRF token (and idempotency key), adds them to
-    /// `fields` and posts to `action`.
+    /// Opens `page_path`, reads its form's CSRF token (and idempotency key and shown time),
+    /// adds them to `fields` and posts to `action`.
     pub async fn submit(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Response {
         let page = self.get(page_path).await.text().await.unwrap_or_default();
         let csrf = hidden(&page, "csrf");
         let key = hidden(&page, "key");
-        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str()), ("key", key.as_str())];
+        let shown = hidden(&page, "shown");
+        let mut form: Vec<(&str, &str)> = vec![
+            ("csrf", csrf.as_str()),
+            ("key", key.as_str()),
+            ("shown", shown.as_str()),
+        ];
         form.extend_from_slice(fields);
         self.post(action, &form).await
     }

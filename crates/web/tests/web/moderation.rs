@@ -17,6 +17,8 @@ on_both_backends!(
     a_silenced_member_reads_but_cannot_post,
     moderation_routes_refuse_everyone_else,
     the_audit_log_filters_and_refuses_changes,
+    sign_up_refuses_bots_and_disposable_addresses,
+    deleting_a_spammer_takes_their_posts_and_their_address,
 );
 
 fn id(url: &str) -> &str {
@@ -659,4 +661,200 @@ async fn the_audit_log_filters_and_refuses_changes(app: TestApp) {
         "the database refuses to change the log"
     );
     assert!(text(&owner, "/admin/audit").await.contains("Done"));
+}
+
+async fn sign_up(browser: &Browser, username: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let email = format!("{username}@example.com");
+    let mut fields = vec![
+        ("username", username),
+        ("email", email.as_str()),
+        ("password", crate::common::PASSWORD),
+    ];
+    fields.extend_from_slice(extra);
+    browser.submit("/register", "/register", &fields).await
+}
+
+async fn sign_up_refuses_bots_and_disposable_addresses(app: TestApp) {
+    let page = text(&app.browser(), "/register").await;
+    assert!(
+        page.contains("name=\"website\"") && page.contains("aria-hidden=\"true\""),
+        "the honeypot is on the form, hidden from people and screen readers"
+    );
+    let bot = sign_up(
+        &app.browser(),
+        "robot",
+        &[("website", "http://spam.example")],
+    )
+    .await;
+    assert_eq!(bot.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bot.text()
+            .await
+            .unwrap_or_default()
+            .contains("Your sign-up could not be accepted.")
+    );
+    // A time token not signed by this installation.
+    let forged = app.browser();
+    let csrf = forged.guest_token().await;
+    let response = forged
+        .post(
+            "/register",
+            &[
+                ("csrf", csrf.as_str()),
+                ("shown", "1000000000.forged"),
+                ("username", "forger"),
+                ("email", "forger@example.com"),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let throwaway = app.browser();
+    let email = "someone@mailinator.com";
+    let response = throwaway
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "someone"),
+                ("email", email),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap_or_default();
+    assert!(page.contains("disposable mail services") && page.contains(email));
+    assert_eq!(
+        sign_up(&app.browser(), "person", &[]).await.status(),
+        StatusCode::SEE_OTHER,
+        "a person's sign-up goes through"
+    );
+
+    let patient = app.another(|s| s.min_fill_seconds = 2).await;
+    let hasty = sign_up(&patient.browser(), "hasty", &[]).await;
+    assert_eq!(hasty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        hasty
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("faster than a person")
+    );
+    let browser = patient.browser();
+    let page = text(&browser, "/register").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let response = browser
+        .post(
+            "/register",
+            &[
+                ("csrf", crate::common::hidden(&page, "csrf").as_str()),
+                ("shown", crate::common::hidden(&page, "shown").as_str()),
+                ("username", "patient"),
+                ("email", "patient@example.com"),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "waited long enough"
+    );
+}
+
+async fn deleting_a_spammer_takes_their_posts_and_their_address(app: TestApp) {
+    let spammer = app.browser();
+    assert_eq!(
+        sign_up(&spammer, "spammer", &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (owner, thread, answer) = answered_thread(&app, &spammer).await;
+    let own_thread = {
+        let page = text(&owner, "/ask").await;
+        let id = page
+            .split("<option value=\"")
+            .nth(2)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        spammer.ask(&id, "Cheap watches for everyone").await
+    };
+    let member = app.signed_in("member", Role::Member).await;
+    flag(&member, &answer, "spam", "").await;
+    let spammer_id = user_id(&app, "spammer").await;
+    let moderator = app.signed_in("moderator", Role::Moderator).await;
+
+    let first_step = act_on(
+        &moderator,
+        &spammer_id,
+        &[("action", "delete_spammer"), ("reason", "Watch adverts")],
+    )
+    .await;
+    assert_eq!(first_step.status(), StatusCode::OK);
+    let page = first_step.text().await.unwrap_or_default();
+    assert!(
+        page.contains("Are you sure?") && page.contains("all 2 visible posts"),
+        "{page}"
+    );
+    assert!(
+        text(&app.browser(), &thread).await.contains("spam.example"),
+        "nothing happens before the confirmation"
+    );
+    let confirmed = act_on(
+        &moderator,
+        &spammer_id,
+        &[
+            ("action", "delete_spammer"),
+            ("reason", "Watch adverts"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+
+    let guest = app.browser();
+    let page = text(&guest, &thread).await;
+    assert!(!page.contains("spam.example") && page.contains("0 answers"));
+    assert_eq!(guest.get(&own_thread).await.status(), StatusCode::NOT_FOUND);
+    assert!(text(&moderator, "/review").await.contains("Nothing waits"));
+    assert!(
+        text(&member, "/account/flags")
+            .await
+            .contains("Upheld: a moderator agreed")
+    );
+    assert_eq!(
+        spammer.get("/account").await.status(),
+        StatusCode::SEE_OTHER,
+        "their session ended"
+    );
+    assert_eq!(
+        spammer
+            .log_in("spammer", crate::common::PASSWORD)
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let again = app
+        .browser()
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "spammer2"),
+                ("email", "spammer@example.com"),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("This address cannot be used to sign up here.")
+    );
+    let log = text(&owner, "/admin/audit").await;
+    assert_eq!(logged(&log, "Deleted a spammer"), 1);
 }
