@@ -599,7 +599,7 @@ login_scenario() {
     fi
     run_wrk "$S_LOGIN" login.lua "$BASE/" -- "$GUEST_CSRF" "$GUEST_SECRET" "$SIGNED_IN" "$PASSWORD" "$BASE"
     RSS[$S_LOGIN]="${RSS[$S_LOGIN]:-} (new process)"
-    NOTES+=("log in: as $SIGNED_IN with the correct password; the server ran with STOA_TRUST_PROXY_HEADERS=true and each request sent its own X-Forwarded-For, simulating many clients (the limit is 10 log-ins a minute per address); argon2 makes this CPU-bound by design")
+    NOTES+=("log in: as $SIGNED_IN with the correct password; the server ran with STOA_TRUST_PROXY_HEADERS=true and each request sent its own X-Forwarded-For, simulating many clients (the limits are 6 log-ins a minute and 30 an hour per address); argon2 makes this CPU-bound by design")
 }
 
 # Percent-encodes $1 byte by byte (LC_ALL=C), for a path segment or a query value.

@@ -3,7 +3,7 @@
 -- Arguments (after wrk's `--`): CSRF token, guest form secret (the stoa_form cookie),
 -- username, password, origin (the base URL).
 --
--- Log-in attempts are limited to 10 a minute per client address, so every request claims a
+-- Log-in attempts are limited to 6 a minute (and 30 an hour) per client address, so every request claims a
 -- different client in X-Forwarded-For (198.18.0.0/15, the range set aside for benchmarks:
 -- 198.<18 + thread>.<n>.<n>; only a header, no traffic goes there); the server must run with
 -- STOA_TRUST_PROXY_HEADERS=true to believe it. This simulates many clients logging in at

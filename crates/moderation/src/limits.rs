@@ -16,11 +16,16 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// Log-in attempts from one network address: 10 a minute (a person retyping a password
-/// never reaches it; a guessing script does at once).
+/// Log-in attempts from one network address: 6 a minute (a person retyping a password
+/// never reaches it; a guessing script does at once), as Discourse does.
 pub const LOGIN_PER_ADDRESS: Limit = Limit {
-    max: 10,
+    max: 6,
     window: Duration::minutes(1),
+};
+/// And 30 an hour, so a slow script gets no more than a few hundred guesses a day.
+pub const LOGIN_PER_ADDRESS_HOURLY: Limit = Limit {
+    max: 30,
+    window: Duration::hours(1),
 };
 /// Failed log-ins for one account, from anywhere: 10 per 15 minutes.
 pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit {

@@ -235,6 +235,12 @@ async fn login(
         rate::LOGIN_PER_ADDRESS,
     )
     .await?;
+    limits::count(
+        &state,
+        limits::per_address("login-hourly", &req, &state).await?,
+        rate::LOGIN_PER_ADDRESS_HOURLY,
+    )
+    .await?;
     let login = form.login.clone();
     let found = state
         .db

@@ -8,12 +8,12 @@ use stoa_moderation::limits::{self, Limit, Outcome};
 
 use crate::{AppError, AppState};
 
-/// The client's network address: the TCP peer, or with `trust_proxy_headers` the last
-/// address in `X-Forwarded-For`, the one the nearest proxy saw. Earlier entries (and the
+/// The client's network address: the TCP peer, or, when the peer is a trusted proxy, the
+/// last address in `X-Forwarded-For`, the one that proxy saw. Earlier entries (and the
 /// `Forwarded` header, which proxies pass through) are whatever the client sent.
 pub fn client_address(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip());
-    if !state.settings.trust_proxy_headers {
+    if !peer.is_some_and(|p| state.settings.trusts_proxy(p)) {
         return peer;
     }
     req.headers()

@@ -41,6 +41,9 @@ pub struct Settings {
     /// front of Stoa) for rate limits. Leave off when clients connect directly: they could
     /// send any value.
     pub trust_proxy_headers: bool,
+    /// The proxies whose `X-Forwarded-For` is believed (addresses or networks, comma
+    /// separated); from any other peer the header is ignored.
+    pub trusted_proxies: String,
     /// The least role that may create a new tag: `member`, `staff`, `moderator` or `owner`.
     pub new_tag_min_role: String,
     /// Meilisearch's address (`http://127.0.0.1:7700`); empty: search runs on the database.
@@ -72,6 +75,7 @@ impl Default for Settings {
             session_max_days: 60,
             log_format: "text".into(),
             trust_proxy_headers: false,
+            trusted_proxies: "127.0.0.1, ::1".into(),
             new_tag_min_role: "staff".into(),
             meili_url: String::new(),
             meili_api_key: String::new(),
@@ -166,6 +170,11 @@ impl Settings {
                 "STOA_MEILI_INDEX must be letters, digits, - and _".into(),
             ));
         }
+        if let Err(bad) = parse_networks(&self.trusted_proxies) {
+            return Err(SettingsError(format!(
+                "STOA_TRUSTED_PROXIES must list addresses or networks like 10.0.0.0/8 (got {bad:?})"
+            )));
+        }
         if self.min_fill_seconds > 600 {
             return Err(SettingsError(
                 "STOA_MIN_FILL_SECONDS must be at most 600".into(),
@@ -202,10 +211,32 @@ impl Settings {
         stoa_accounts::Role::from_stored(&self.new_tag_min_role)
     }
 
+    /// Whether `X-Forwarded-For` from `peer` is believed: header trust is on and `peer` is
+    /// one of the trusted proxies.
+    pub fn trusts_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.trust_proxy_headers
+            && parse_networks(&self.trusted_proxies)
+                .is_ok_and(|networks| networks.iter().any(|n| n.contains(&peer)))
+    }
+
     /// Where mail goes when no SMTP server is configured.
     pub fn mail_dir(&self) -> PathBuf {
         self.data_dir.join("mail")
     }
+}
+
+/// Reads a comma-separated list of addresses (`192.0.2.1`) and networks (`10.0.0.0/8`);
+/// the first entry that is neither is the error.
+fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| s.to_owned())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -230,5 +261,28 @@ mod tests {
         }
         .validated();
         assert!(bad.is_err_and(|e| e.to_string().contains("DATABASE_URL")));
+        let bad = Settings {
+            trusted_proxies: "10.0.0.0/8, proxy.local".into(),
+            ..Settings::default()
+        }
+        .validated();
+        assert!(bad.is_err_and(|e| e.to_string().contains("proxy.local")));
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let s = Settings {
+            trust_proxy_headers: true,
+            trusted_proxies: "10.0.0.0/8, 192.0.2.7".into(),
+            ..Settings::default()
+        };
+        let ip = |a: &str| a.parse().unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.trusts_proxy(ip("10.1.2.3")) && s.trusts_proxy(ip("192.0.2.7")));
+        assert!(!s.trusts_proxy(ip("192.0.2.8")) && !s.trusts_proxy(ip("127.0.0.1")));
+        let off = Settings {
+            trust_proxy_headers: false,
+            ..s
+        };
+        assert!(!off.trusts_proxy(ip("10.1.2.3")));
     }
 }
