@@ -54,6 +54,8 @@ pub struct SignedInUser {
     pub email_verified_at: Option<PrimitiveDateTime>,
     last_seen_at: PrimitiveDateTime,
     silenced_until: Option<PrimitiveDateTime>,
+    /// 0 (new) to 3, earned from activity or set by a moderator.
+    pub trust_level: i32,
 }
 
 impl SignedInUser {
@@ -85,7 +87,27 @@ pub fn create(
             sessions::expires_at.eq(at + policy.absolute),
         ))
         .execute(conn)?;
+    count_visit(conn, user, at)?;
     Ok(SessionToken(token))
+}
+
+/// Counts `user`'s visit on the day of `at` (UTC), once a day: trust levels grow with the
+/// number of days a member came back.
+fn count_visit(conn: &mut DbConn, user: UserId, at: PrimitiveDateTime) -> Result<(), Error> {
+    let day_start = at.replace_time(time::Time::MIDNIGHT);
+    diesel::update(
+        users::table.find(user).filter(
+            users::last_visit_at
+                .is_null()
+                .or(users::last_visit_at.lt(day_start)),
+        ),
+    )
+    .set((
+        users::visit_days.eq(users::visit_days + 1),
+        users::last_visit_at.eq(at),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// The live session for `token`, if any; notes its use at most every few minutes. A
@@ -116,6 +138,7 @@ pub fn lookup(
             users::email_verified_at,
             sessions::last_seen_at,
             users::silenced_until,
+            users::trust_level,
         ))
         .first::<SignedInUser>(conn)
         .optional()?;
@@ -125,6 +148,7 @@ pub fn lookup(
         diesel::update(sessions::table.find(user.session_id))
             .set(sessions::last_seen_at.eq(at))
             .execute(conn)?;
+        count_visit(conn, user.id, at)?;
     }
     Ok(found)
 }

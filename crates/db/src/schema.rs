@@ -16,6 +16,10 @@ diesel::table! {
         suspension_reason -> Text,
         silenced_until -> Nullable<Timestamp>,
         silence_reason -> Text,
+        trust_level -> Integer,
+        trust_level_locked -> Bool,
+        visit_days -> Integer,
+        last_visit_at -> Nullable<Timestamp>,
     }
 }
 

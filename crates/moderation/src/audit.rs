@@ -27,12 +27,13 @@ pub enum AuditAction {
     SilenceUser,
     LiftSilence,
     DeleteSpammer,
+    SetTrustLevel,
     CreateCategory,
 }
 
 impl AuditAction {
     /// Every action, in the order the log's filter offers them.
-    pub const ALL: [AuditAction; 17] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::LockThread,
         AuditAction::UnlockThread,
         AuditAction::CloseThread,
@@ -49,6 +50,7 @@ impl AuditAction {
         AuditAction::SilenceUser,
         AuditAction::LiftSilence,
         AuditAction::DeleteSpammer,
+        AuditAction::SetTrustLevel,
         AuditAction::CreateCategory,
     ];
 
@@ -70,6 +72,7 @@ impl AuditAction {
             AuditAction::SilenceUser => "silence_user",
             AuditAction::LiftSilence => "lift_silence",
             AuditAction::DeleteSpammer => "delete_spammer",
+            AuditAction::SetTrustLevel => "set_trust_level",
             AuditAction::CreateCategory => "create_category",
         }
     }
@@ -93,6 +96,7 @@ impl AuditAction {
             AuditAction::SilenceUser => "Silenced an account",
             AuditAction::LiftSilence => "Lifted a silence",
             AuditAction::DeleteSpammer => "Deleted a spammer",
+            AuditAction::SetTrustLevel => "Set a trust level",
             AuditAction::CreateCategory => "Created a category",
         }
     }

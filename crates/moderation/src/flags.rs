@@ -4,7 +4,8 @@
 //! decision, and the flagger sees it.
 
 use diesel::prelude::*;
-use stoa_db::schema::{flags, posts, review_items, threads};
+use stoa_accounts::Role;
+use stoa_db::schema::{flags, posts, review_items, threads, users};
 use stoa_db::{DbConn, PostId, ThreadId, UserId, time::now};
 use time::PrimitiveDateTime;
 
@@ -67,8 +68,8 @@ pub struct Flagged {
     pub hidden: bool,
 }
 
-/// Records `by`'s flag on `post`. With `hide_at` or more flags waiting on it, the post is
-/// hidden until a moderator decides. Call inside a write transaction.
+/// Records `by`'s flag on `post`. With `hide_at` or more flags from trusted members waiting
+/// on it, the post is hidden until a moderator decides. Call inside a write transaction.
 pub fn flag(
     conn: &mut DbConn,
     by: UserId,
@@ -124,11 +125,18 @@ pub fn flag(
         other => other?,
     };
     open_item(conn, post, "flagged", at)?;
-    let waiting: i64 = flags::table
-        .filter(flags::post_id.eq(post))
-        .filter(flags::outcome.is_null())
-        .count()
-        .get_result(conn)?;
+    // Only flags from members the community trusts (level 1 and up, or staff) count toward
+    // hiding: a fresh account cannot hide others' posts, nor can a handful of them.
+    let waiting: i64 =
+        flags::table
+            .inner_join(users::table.on(users::id.eq(flags::user_id)))
+            .filter(flags::post_id.eq(post))
+            .filter(flags::outcome.is_null())
+            .filter(users::trust_level.ge(1).or(
+                users::role.eq_any([Role::Staff, Role::Moderator, Role::Owner].map(Role::as_str)),
+            ))
+            .count()
+            .get_result(conn)?;
     let hidden = waiting >= i64::from(hide_at.max(1))
         && stoa_threads::deletion::hide(
             conn,

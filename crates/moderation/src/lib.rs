@@ -8,10 +8,12 @@ mod error;
 pub mod flags;
 pub mod limits;
 pub mod policy;
+pub mod posting;
 pub mod review;
 pub mod secrets;
 pub mod signup;
 pub mod standing;
 pub mod thread_actions;
+pub mod trust;
 
 pub use error::{Error, Reason};

@@ -16,17 +16,22 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// Log-in attempts from one network address: 6 a minute (a person retyping a password
-/// never reaches it; a guessing script does at once), as Discourse does.
-pub const LOGIN_PER_ADDRESS: Limit = Limit {
-    max: 6,
-    window: Duration::minutes(1),
-};
-/// And 30 an hour, so a slow script gets no more than a few hundred guesses a day.
-pub const LOGIN_PER_ADDRESS_HOURLY: Limit = Limit {
-    max: 30,
-    window: Duration::hours(1),
-};
+/// Log-in attempts from one network address: `per_minute` a minute and `per_hour` an hour
+/// (the settings; 6 and 30 by default, as Discourse: a person retyping a password never
+/// reaches them, a guessing script does at once).
+pub fn login_per_address(per_minute: u32, per_hour: u32) -> [Limit; 2] {
+    let max = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    [
+        Limit {
+            max: max(per_minute),
+            window: Duration::minutes(1),
+        },
+        Limit {
+            max: max(per_hour),
+            window: Duration::hours(1),
+        },
+    ]
+}
 /// Failed log-ins for one account, from anywhere: 10 per 15 minutes.
 pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit {
     max: 10,

@@ -8,11 +8,12 @@ use stoa_db::UserId;
 pub enum Actor {
     /// Not signed in.
     Guest,
-    /// Signed in; `silenced` members read but do not post.
+    /// Signed in; `silenced` members read but do not post; `trust` is their level, 0–3.
     Member {
         id: UserId,
         role: Role,
         silenced: bool,
+        trust: u8,
     },
 }
 
@@ -90,7 +91,8 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
             | Action::Comment { .. }
             | Action::EditPost { .. }
             | Action::CreateTag { .. }
-            | Action::Flag { .. },
+            | Action::Flag { .. }
+            | Action::CloseAsDuplicate,
             Actor::Member { silenced: true, .. },
         ) => Err(Denial::Forbidden(
             "A moderator has silenced your account: you can read, but not post, until it is lifted.",
@@ -138,20 +140,26 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
             "Only the community owner can change its categories.",
         )),
         (Action::Comment { .. }, Actor::Member { .. }) => Ok(()),
-        (Action::CreateTag { min_role }, Actor::Member { role, .. }) if role >= min_role => Ok(()),
+        (Action::CreateTag { min_role }, Actor::Member { role, trust, .. })
+            if role >= min_role || trust >= 2 =>
+        {
+            Ok(())
+        }
         (Action::CreateTag { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
-            "Your role cannot create new tags yet; choose existing ones.",
+            "You cannot create new tags yet (members earn it at trust level 2); choose existing ones.",
         )),
         (Action::DescribeTag, Actor::Member { role, .. }) if role >= Role::Staff => Ok(()),
         (Action::DescribeTag, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only staff and moderators can describe tags.",
         )),
         (Action::EditPost { own: true }, Actor::Member { .. }) => Ok(()),
-        (Action::EditPost { own: false }, Actor::Member { role, .. }) if role >= Role::Staff => {
+        (Action::EditPost { own: false }, Actor::Member { role, trust, .. })
+            if role >= Role::Staff || trust >= 3 =>
+        {
             Ok(())
         }
         (Action::EditPost { own: false }, Actor::Member { .. }) => Err(Denial::Forbidden(
-            "You can edit your own posts; staff and moderators edit others'.",
+            "You can edit your own posts; staff, moderators and trust level 3 edit others'.",
         )),
         (
             Action::DeletePost { .. } | Action::RestorePost { .. } | Action::SeeOthersDeleted,
@@ -198,9 +206,13 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         ) => Err(Denial::Forbidden(
             "Only the author and moderators can delete or restore a post.",
         )),
-        (Action::CloseAsDuplicate, Actor::Member { role, .. }) if role >= Role::Staff => Ok(()),
+        (Action::CloseAsDuplicate, Actor::Member { role, trust, .. })
+            if role >= Role::Staff || trust >= 3 =>
+        {
+            Ok(())
+        }
         (Action::CloseAsDuplicate, Actor::Member { .. }) => Err(Denial::Forbidden(
-            "Staff and moderators close questions as duplicates; you can say so in a comment.",
+            "Staff, moderators and trust level 3 close questions as duplicates; you can say so in a comment.",
         )),
         (Action::Flag { own: true }, Actor::Member { .. }) => Err(Denial::Forbidden(
             "You cannot flag your own post; edit or delete it instead.",
@@ -314,10 +326,15 @@ mod tests {
     ];
 
     fn member(role: Role) -> Actor {
+        trusted(role, 0)
+    }
+
+    fn trusted(role: Role, trust: u8) -> Actor {
         Actor::Member {
             id: UserId(7),
             role,
             silenced: false,
+            trust,
         }
     }
 
@@ -335,6 +352,7 @@ mod tests {
             id: UserId(7),
             role: Role::Member,
             silenced: true,
+            trust: 3,
         };
         let table = [
             (

@@ -75,6 +75,9 @@ pub struct Account {
     pub display_name: String,
     pub role: Role,
     pub standing: Standing,
+    pub trust_level: i32,
+    /// A moderator set the level by hand: activity no longer raises it.
+    pub trust_locked: bool,
 }
 
 /// The account `user` with its standing.
@@ -88,6 +91,7 @@ pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
         String,
         Option<PrimitiveDateTime>,
         String,
+        (i32, bool),
     );
     let row: Option<Row> = users::table
         .find(user)
@@ -100,10 +104,11 @@ pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
             users::suspension_reason,
             users::silenced_until,
             users::silence_reason,
+            (users::trust_level, users::trust_level_locked),
         ))
         .first(conn)
         .optional()?;
-    let (id, username, display_name, role, suspended, suspension, silenced, silence) =
+    let (id, username, display_name, role, suspended, suspension, silenced, silence, trust) =
         row.ok_or(Error::UserNotFound)?;
     let at = now();
     Ok(Account {
@@ -115,6 +120,8 @@ pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
             suspended: suspended.filter(|u| *u > at).map(|u| (u, suspension)),
             silenced: silenced.filter(|u| *u > at).map(|u| (u, silence)),
         },
+        trust_level: trust.0,
+        trust_locked: trust.1,
     })
 }
 

@@ -229,16 +229,20 @@ async fn login(
     form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
+    let [per_minute, per_hour] = rate::login_per_address(
+        state.settings.login_per_minute,
+        state.settings.login_per_hour,
+    );
     limits::count(
         &state,
         limits::per_address("login", &req, &state).await?,
-        rate::LOGIN_PER_ADDRESS,
+        per_minute,
     )
     .await?;
     limits::count(
         &state,
         limits::per_address("login-hourly", &req, &state).await?,
-        rate::LOGIN_PER_ADDRESS_HOURLY,
+        per_hour,
     )
     .await?;
     let login = form.login.clone();

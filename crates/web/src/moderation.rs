@@ -15,6 +15,7 @@ use stoa_moderation::policy::{self, Action};
 use stoa_moderation::review::{self, Decision, ReviewItem};
 use stoa_moderation::standing::{self, Account, Standing, Term};
 use stoa_moderation::thread_actions::{self, ThreadAction};
+use stoa_moderation::trust;
 use stoa_moderation::{Error as ModerationError, Reason};
 use stoa_threads::{deletion, views};
 
@@ -278,6 +279,8 @@ async fn moderate_thread(
 /// An item as the queue shows it.
 struct QueueItem {
     item: ReviewItem,
+    /// Why it is in the queue.
+    kind_label: &'static str,
     post_url: String,
     time_shown: String,
     joined: String,
@@ -289,6 +292,10 @@ struct QueueItem {
 impl From<ReviewItem> for QueueItem {
     fn from(item: ReviewItem) -> Self {
         QueueItem {
+            kind_label: match item.kind.as_str() {
+                "first_post" => "A new member's first post, held until approved",
+                _ => "Flagged",
+            },
             post_url: format!("/q/{}/{}#post-{}", item.thread, item.thread_slug, item.post),
             time_shown: human_time(item.created_at).0,
             joined: human_time(item.author.joined).0,
@@ -486,6 +493,7 @@ enum AccountAction {
     LiftSilence,
     /// Confirmed on the second step only.
     DeleteSpammer(Reason),
+    SetTrust(u8, Reason),
 }
 
 impl AccountAction {
@@ -500,6 +508,16 @@ impl AccountAction {
             "lift_suspension" => AccountAction::LiftSuspension,
             "lift_silence" => AccountAction::LiftSilence,
             "delete_spammer" => AccountAction::DeleteSpammer(Reason::parse(&form.reason)?),
+            "set_trust" => AccountAction::SetTrust(
+                form.term
+                    .parse()
+                    .ok()
+                    .filter(|l| *l <= trust::MAX_LEVEL)
+                    .ok_or_else(|| {
+                        ModerationError::Invalid("Choose a level from 0 to 3.".into())
+                    })?,
+                Reason::parse(&form.reason)?,
+            ),
             _ => return Err(ModerationError::Invalid("Choose what to do.".into())),
         })
     }
@@ -539,6 +557,9 @@ async fn act_on_account(
                         }
                         AccountAction::DeleteSpammer(reason) => {
                             standing::delete_as_spammer(conn, by, id, reason).map(drop)
+                        }
+                        AccountAction::SetTrust(level, reason) => {
+                            trust::set_level(conn, by, id, *level, reason)
                         }
                     })
                 })

@@ -45,6 +45,7 @@ impl Viewer {
                 id: u.id,
                 role: u.role(),
                 silenced: u.is_silenced(),
+                trust: u8::try_from(u.trust_level.clamp(0, 3)).unwrap_or_default(),
             },
             None => Actor::Guest,
         }

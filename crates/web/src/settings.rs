@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use stoa_moderation::posting::PostingRules;
+use stoa_moderation::trust::Thresholds;
 
 /// Everything Stoa can be told. Each field is listed in `docs/configuration.md`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +59,27 @@ pub struct Settings {
     /// Seconds a person takes at least to fill in the sign-up form; sent sooner, it is
     /// refused as automated (0 turns the check off).
     pub min_fill_seconds: u32,
+    /// Log-in attempts from one address a minute, and an hour.
+    pub login_per_minute: u32,
+    pub login_per_hour: u32,
+    /// Links a post may carry at trust levels 0, 1, 2, 3 (0: no limit).
+    pub max_links: [u32; 4],
+    /// Seconds between two posts of one member at levels 0–3 (0: no limit).
+    pub post_gap_seconds: [u32; 4],
+    /// Posts a day at levels 0–3 (0: no limit).
+    pub posts_per_day: [u32; 4],
+    /// A level-0 member's first this-many posts wait for a moderator when they carry a link.
+    pub approval_posts: u32,
+    /// Hold those first posts for approval even without links.
+    pub approve_all_first_posts: bool,
+    /// Days visited that levels 1, 2, 3 take.
+    pub trust_visit_days: [u32; 3],
+    /// Posts (not deleted) that levels 1, 2, 3 take.
+    pub trust_posts: [u32; 3],
+    /// Accepted answers that levels 1, 2, 3 take.
+    pub trust_accepted: [u32; 3],
+    /// More flags upheld against a member's posts than this, and they are not promoted.
+    pub trust_max_upheld_flags: u32,
 }
 
 impl Default for Settings {
@@ -82,6 +105,17 @@ impl Default for Settings {
             meili_index: "stoa_threads".into(),
             flags_to_hide: 3,
             min_fill_seconds: 3,
+            login_per_minute: 6,
+            login_per_hour: 30,
+            max_links: PostingRules::default().max_links,
+            post_gap_seconds: PostingRules::default().gap_seconds,
+            posts_per_day: PostingRules::default().per_day,
+            approval_posts: PostingRules::default().approval_posts,
+            approve_all_first_posts: PostingRules::default().approve_all_first_posts,
+            trust_visit_days: Thresholds::default().visit_days,
+            trust_posts: Thresholds::default().posts,
+            trust_accepted: Thresholds::default().accepted,
+            trust_max_upheld_flags: Thresholds::default().max_upheld_flags,
         }
     }
 }
@@ -180,6 +214,12 @@ impl Settings {
                 "STOA_MIN_FILL_SECONDS must be at most 600".into(),
             ));
         }
+        if self.login_per_minute == 0 || self.login_per_hour < self.login_per_minute {
+            return Err(SettingsError(
+                "STOA_LOGIN_PER_MINUTE must be at least 1 and STOA_LOGIN_PER_HOUR at least as much"
+                    .into(),
+            ));
+        }
         if !(1..=100).contains(&self.flags_to_hide) {
             return Err(SettingsError(
                 "STOA_FLAGS_TO_HIDE must be between 1 and 100".into(),
@@ -217,6 +257,27 @@ impl Settings {
         self.trust_proxy_headers
             && parse_networks(&self.trusted_proxies)
                 .is_ok_and(|networks| networks.iter().any(|n| n.contains(&peer)))
+    }
+
+    /// The limits on members' posts by trust level.
+    pub fn posting_rules(&self) -> PostingRules {
+        PostingRules {
+            max_links: self.max_links,
+            gap_seconds: self.post_gap_seconds,
+            per_day: self.posts_per_day,
+            approval_posts: self.approval_posts,
+            approve_all_first_posts: self.approve_all_first_posts,
+        }
+    }
+
+    /// What each trust level takes.
+    pub fn trust_thresholds(&self) -> Thresholds {
+        Thresholds {
+            visit_days: self.trust_visit_days,
+            posts: self.trust_posts,
+            accepted: self.trust_accepted,
+            max_upheld_flags: self.trust_max_upheld_flags,
+        }
     }
 
     /// Where mail goes when no SMTP server is configured.

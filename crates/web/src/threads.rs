@@ -8,8 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use stoa_db::{CategoryId, CommentId, PostId, ThreadId, dialect};
+use stoa_moderation::Error as ModerationError;
 use stoa_moderation::audit::{self, AuditAction};
 use stoa_moderation::policy::{self, Action};
+use stoa_moderation::posting::{self, Poster, PostingRules};
+use stoa_moderation::trust::Thresholds;
 use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
 use stoa_threads::duplicates::{self, LinkedThread};
@@ -220,6 +223,7 @@ async fn ask(
         Ok((title, body, category, tag_names)) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
+            let (poster, rules, thresholds) = posting_context(&state, &user);
             state
                 .db
                 .run(move |conn| {
@@ -233,12 +237,23 @@ async fn ask(
                             may_create_tags,
                             key: key.as_ref(),
                         };
-                        posts::ask(conn, question)
+                        let posted = posts::ask(conn, question)?;
+                        if posted.created {
+                            posting::settle(
+                                conn,
+                                poster,
+                                posted.post_id,
+                                body.as_str(),
+                                &rules,
+                                &thresholds,
+                            )?;
+                        }
+                        Ok::<_, ModerationError>(posted)
                     })
                 })
                 .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match outcome {
         Ok(posted) => Ok(see_other(&format!(
@@ -246,7 +261,14 @@ async fn ask(
             posted.thread_id, posted.slug
         ))),
         Err(e) => {
-            let errors = FieldErrors::from_threads(e)?;
+            let errors = match e {
+                ModerationError::Threads(e) => FieldErrors::from_threads(e)?,
+                ModerationError::Invalid(why) => FieldErrors {
+                    body: Some(why),
+                    ..FieldErrors::default()
+                },
+                other => return Err(other.into()),
+            };
             show_ask(
                 &state,
                 &user,
@@ -483,6 +505,7 @@ impl ThreadView {
                 id: stoa_db::UserId(0),
                 role: stoa_accounts::Role::Member,
                 silenced: false,
+                trust: 0,
             },
             member => member,
         };
@@ -761,6 +784,32 @@ async fn show_without_slug(
         .finish())
 }
 
+/// The author of a new post as the posting rules see them, and the rules.
+fn posting_context(state: &AppState, user: &SignedIn) -> (Poster, PostingRules, Thresholds) {
+    let poster = Poster {
+        id: user.user.id,
+        trust: u8::try_from(user.user.trust_level.clamp(0, 3)).unwrap_or_default(),
+        staff: user.user.role() >= stoa_accounts::Role::Staff,
+    };
+    (
+        poster,
+        state.settings.posting_rules(),
+        state.settings.trust_thresholds(),
+    )
+}
+
+/// An answer refused for something the author can fix (or a close that came first): the
+/// page comes back with their text.
+fn refused_with_text(e: &ModerationError) -> bool {
+    match e {
+        ModerationError::Invalid(_) => true,
+        ModerationError::Threads(e) => {
+            e.field() == Some("body") || matches!(e, stoa_threads::Error::ThreadClosed)
+        }
+        _ => false,
+    }
+}
+
 /// Whether `thread` is locked or closed, for the policy.
 async fn thread_state(state: &AppState, thread: ThreadId) -> Result<policy::ThreadState, AppError> {
     let status = state
@@ -829,16 +878,28 @@ async fn answer(
         Ok(body) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
+            let (poster, rules, thresholds) = posting_context(&state, &user);
             state
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
-                        posts::answer(conn, author, thread_id, &body, key.as_ref())
+                        let posted = posts::answer(conn, author, thread_id, &body, key.as_ref())?;
+                        if posted.created {
+                            posting::settle(
+                                conn,
+                                poster,
+                                posted.post_id,
+                                body.as_str(),
+                                &rules,
+                                &thresholds,
+                            )?;
+                        }
+                        Ok::<_, ModerationError>(posted)
                     })
                 })
                 .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match outcome {
         Ok(posted) => Ok(see_other(&format!(
@@ -847,11 +908,10 @@ async fn answer(
         ))),
         // A refused answer comes back with its text, including one that arrived just after the
         // question was closed (the page then shows the text, not a form).
-        Err(e) if e.field() == Some("body") || matches!(e, stoa_threads::Error::ThreadClosed) => {
-            let status = if e.field().is_some() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::CONFLICT
+        Err(e) if refused_with_text(&e) => {
+            let status = match &e {
+                ModerationError::Threads(stoa_threads::Error::ThreadClosed) => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             show_again(&state, &user.viewer, thread_id, None, status, |page| {
                 page.answer_error = Some(e.to_string());

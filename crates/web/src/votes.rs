@@ -115,10 +115,19 @@ async fn accept(
             AppError::BadRequest("That is not an answer.".into())
         })?)),
     };
+    let thresholds = state.settings.trust_thresholds();
     state
         .db
         .run(move |conn| {
-            dialect::write_transaction(conn, |conn| posts::set_accepted(conn, thread, answer))
+            dialect::write_transaction(conn, |conn| {
+                posts::set_accepted(conn, thread, answer)?;
+                // An accepted answer counts toward its author's next trust level.
+                if let Some(answer) = answer {
+                    let author = stoa_threads::deletion::facts(conn, answer)?.author;
+                    stoa_moderation::trust::promote(conn, author, &thresholds)?;
+                }
+                Ok::<_, stoa_moderation::Error>(())
+            })
         })
         .await?;
     let slug = state

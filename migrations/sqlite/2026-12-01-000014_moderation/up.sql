@@ -8,6 +8,13 @@ ALTER TABLE users ADD COLUMN suspension_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN silenced_until TIMESTAMP;
 ALTER TABLE users ADD COLUMN silence_reason TEXT NOT NULL DEFAULT '';
 
+-- Trust levels 0-3, earned from activity (days visited, posts, accepted answers) unless a
+-- moderator set the level by hand (trust_level_locked).
+ALTER TABLE users ADD COLUMN trust_level INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN trust_level_locked BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN visit_days INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_visit_at TIMESTAMP;
+
 -- A locked thread takes no new answers or comments; a closed one (closed_at, already there
 -- for duplicates) takes no answers, and close_reason says why when it is not a duplicate.
 ALTER TABLE threads ADD COLUMN locked_at TIMESTAMP;

@@ -89,8 +89,15 @@ impl TestApp {
             community_name: "Acme Community".into(),
             workers: 1,
             db_pool_size: 4,
-            // Tests sign up at machine speed; the fill-time check has a test of its own.
+            // Tests sign up and post at machine speed; the fill-time check and the posting
+            // limits of new members have tests of their own.
             min_fill_seconds: 0,
+            // Every test browser logs in from 127.0.0.1; the log-in limits have their tests.
+            login_per_minute: 1000,
+            login_per_hour: 1000,
+            post_gap_seconds: [0; 4],
+            posts_per_day: [0; 4],
+            approval_posts: 0,
             ..Settings::default()
         };
         adjust(&mut settings);
@@ -356,7 +363,7 @@ impl Browser {
                 "/ask",
                 &[
                     ("title", title),
-                    ("body", "The details of this question."),
+                    ("body", &format!("The details of this question: {title}")),
                     ("category", category),
                 ],
             )

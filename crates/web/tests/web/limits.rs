@@ -3,6 +3,8 @@
 use reqwest::StatusCode;
 use stoa_accounts::Role;
 
+use stoa_web::Settings;
+
 use crate::common::{Browser, PASSWORD, TestApp};
 use crate::on_both_backends;
 
@@ -40,7 +42,19 @@ async fn log_in_from(
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The app with the log-in limits of a real installation (tests otherwise lift them).
+async fn with_login_limits(app: &TestApp, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    app.another(|s| {
+        let defaults = Settings::default();
+        s.login_per_minute = defaults.login_per_minute;
+        s.login_per_hour = defaults.login_per_hour;
+        adjust(s);
+    })
+    .await
+}
+
 async fn login_attempts_from_one_address_are_limited(app: TestApp) {
+    let app = with_login_limits(&app, |_| {}).await;
     app.create_user("quinn", Role::Member).await;
     let browser = app.browser();
     for attempt in 1..=6 {
@@ -73,6 +87,7 @@ async fn login_attempts_from_one_address_are_limited(app: TestApp) {
 }
 
 async fn a_spoofed_forwarded_for_does_not_reset_the_count(app: TestApp) {
+    let app = with_login_limits(&app, |_| {}).await;
     // Without a trusted proxy, X-Forwarded-For is whatever the client says: ignored.
     let browser = app.browser();
     for attempt in 0..6 {
@@ -96,7 +111,7 @@ async fn a_spoofed_forwarded_for_does_not_reset_the_count(app: TestApp) {
 }
 
 async fn failed_logins_for_one_account_are_limited_from_any_address(app: TestApp) {
-    let app = app.another(|s| s.trust_proxy_headers = true).await;
+    let app = with_login_limits(&app, |s| s.trust_proxy_headers = true).await;
     app.create_user("rosa", Role::Member).await;
     app.create_user("sam", Role::Member).await;
     let browser = app.browser();
@@ -224,12 +239,11 @@ async fn concurrent_hits_on_a_new_bucket_all_count(app: TestApp) {
 
 async fn forwarded_for_counts_only_from_a_trusted_proxy(app: TestApp) {
     // Header trust is on, but the proxy it names is not the peer these requests come from.
-    let app = app
-        .another(|s| {
-            s.trust_proxy_headers = true;
-            s.trusted_proxies = "192.0.2.1".into();
-        })
-        .await;
+    let app = with_login_limits(&app, |s| {
+        s.trust_proxy_headers = true;
+        s.trusted_proxies = "192.0.2.1".into();
+    })
+    .await;
     let browser = app.browser();
     for attempt in 0..6 {
         let address = format!("203.0.113.{attempt}");
@@ -246,7 +260,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy(app: TestApp) {
 
 async fn thirty_logins_an_hour_from_one_address(app: TestApp) {
     // Behind a trusted proxy (the loopback peer), the forwarded address is the client's.
-    let app = app.another(|s| s.trust_proxy_headers = true).await;
+    let app = with_login_limits(&app, |s| s.trust_proxy_headers = true).await;
     app.create_user("uma", Role::Member).await;
     let browser = app.browser();
     let first = log_in_from(&browser, "198.51.100.7", "uma", PASSWORD).await;

@@ -19,6 +19,8 @@ on_both_backends!(
     the_audit_log_filters_and_refuses_changes,
     sign_up_refuses_bots_and_disposable_addresses,
     deleting_a_spammer_takes_their_posts_and_their_address,
+    new_members_posts_are_limited_and_first_links_wait_for_approval,
+    trust_levels_grow_with_activity_and_grant_privileges,
 );
 
 fn id(url: &str) -> &str {
@@ -75,9 +77,35 @@ async fn answered_thread(app: &TestApp, author: &Browser) -> (Browser, String, S
 async fn enough_flags_hide_a_post_until_a_moderator_approves_it(app: TestApp) {
     let app = app.another(|s| s.flags_to_hide = 2).await;
     let author = app.signed_in("author", Role::Member).await;
-    let (_owner, thread, answer) = answered_thread(&app, &author).await;
+    let (owner, thread, answer) = answered_thread(&app, &author).await;
     let first = app.signed_in("first", Role::Member).await;
     let second = app.signed_in("second", Role::Member).await;
+    // Flags count toward hiding from trust level 1 up; these two earned it.
+    for name in ["first", "second"] {
+        let id = user_id(&app, name).await;
+        let set = act_on(
+            &owner,
+            &id,
+            &[
+                ("action", "set_trust"),
+                ("term", "1"),
+                ("reason", "Known customer"),
+            ],
+        )
+        .await;
+        assert_eq!(set.status(), StatusCode::SEE_OTHER);
+    }
+    let newcomers = [
+        app.signed_in("newcomer1", Role::Member).await,
+        app.signed_in("newcomer2", Role::Member).await,
+    ];
+    for newcomer in &newcomers {
+        flag(newcomer, &answer, "spam", "").await;
+    }
+    assert!(
+        text(&app.browser(), &thread).await.contains("spam.example"),
+        "brand-new accounts cannot hide a post, however many"
+    );
 
     assert_eq!(
         flag(&author, &answer, "spam", "").await.status(),
@@ -100,13 +128,13 @@ async fn enough_flags_hide_a_post_until_a_moderator_approves_it(app: TestApp) {
     let guest = app.browser();
     assert!(
         text(&guest, &thread).await.contains("spam.example"),
-        "one member's flag does not hide a post"
+        "one trusted member's flag does not hide a post"
     );
     flag(&second, &answer, "rude", "Insults the asker").await;
     let page = text(&guest, &thread).await;
     assert!(
         !page.contains("spam.example") && page.contains("0 answers"),
-        "two flags hide it: {page}"
+        "two trusted members' flags hide it: {page}"
     );
     let own_view = text(&author, &thread).await;
     assert!(
@@ -857,4 +885,185 @@ async fn deleting_a_spammer_takes_their_posts_and_their_address(app: TestApp) {
     );
     let log = text(&owner, "/admin/audit").await;
     assert_eq!(logged(&log, "Deleted a spammer"), 1);
+}
+
+async fn new_members_posts_are_limited_and_first_links_wait_for_approval(app: TestApp) {
+    let app = app
+        .another(|s| {
+            s.post_gap_seconds = [30, 0, 0, 0];
+            s.max_links = [2, 0, 0, 0];
+            s.approval_posts = 1;
+        })
+        .await;
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Which plan includes SSO?").await;
+    let newcomer = app.signed_in("newcomer", Role::Member).await;
+    let answer_path = format!("/q/{}/answer", id(&thread));
+    let post = |body: &'static str| {
+        let newcomer = &newcomer;
+        let (thread, answer_path) = (thread.clone(), answer_path.clone());
+        async move { newcomer.act(&thread, &answer_path, &[("body", body)]).await }
+    };
+
+    let too_many = post("See https://a.example, https://b.example and www.c.example").await;
+    assert_eq!(too_many.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = too_many.text().await.unwrap_or_default();
+    assert!(
+        page.contains("at most 2 links (this one has 3)") && page.contains("www.c.example"),
+        "refused with the reason, the text kept"
+    );
+
+    let held = post("The Business plan has it: https://a.example/pricing").await;
+    assert_eq!(held.status(), StatusCode::SEE_OTHER);
+    let guest_page = text(&app.browser(), &thread).await;
+    assert!(
+        !guest_page.contains("a.example/pricing"),
+        "held from readers"
+    );
+    let own_view = text(&newcomer, &thread).await;
+    assert!(own_view.contains("checked by a moderator before others see them"));
+
+    let again = post("And the Enterprise plan has it too, of course.").await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("at least 30 seconds apart")
+    );
+
+    let queue = text(&owner, "/review").await;
+    assert!(
+        queue.contains("first post, held until approved") && queue.contains("a.example/pricing")
+    );
+    let items = queued_items(&owner).await;
+    assert_eq!(
+        decide(&owner, &items[0], "approve", "").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        text(&app.browser(), &thread)
+            .await
+            .contains("a.example/pricing"),
+        "approved: out for everyone"
+    );
+
+    // Staff are not limited, and the same text twice is refused for members.
+    let staff = app.signed_in("staffer", Role::Staff).await;
+    staff
+        .answer(&thread, "Both plans: https://a.example/sso")
+        .await;
+    staff
+        .answer(&thread, "Also the Team plan: https://a.example/team")
+        .await;
+    let regular = app.another(|s| s.post_gap_seconds = [0; 4]).await;
+    let (owner2, category2) = regular.with_category().await;
+    let thread2 = owner2.ask(&category2, "Is there an API?").await;
+    let member = regular.signed_in("member", Role::Member).await;
+    member
+        .answer(&thread2, "Yes, a REST API for everything.")
+        .await;
+    let repeat = member
+        .act(
+            &thread2,
+            &format!("/q/{}/answer", id(&thread2)),
+            &[("body", "Yes, a REST API for everything.")],
+        )
+        .await;
+    assert_eq!(repeat.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        repeat
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("You posted this same text a few minutes ago")
+    );
+}
+
+async fn trust_levels_grow_with_activity_and_grant_privileges(app: TestApp) {
+    let app = app
+        .another(|s| {
+            s.trust_visit_days = [1, 1, 1];
+            s.trust_posts = [1, 2, 3];
+            s.trust_accepted = [0, 1, 1];
+        })
+        .await;
+    let (owner, category) = app.with_category().await;
+    let member = app.signed_in("member", Role::Member).await;
+    let member_id = user_id(&app, "member").await;
+    let level = |page: String| {
+        between(&page, "<p>Level ", ",")
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let account = format!("/admin/users/{member_id}");
+    assert_eq!(level(text(&owner, &account).await), "0");
+
+    let first = owner.ask(&category, "How do refunds work?").await;
+    let answer = member
+        .answer(&first, "Within 30 days, from the billing page.")
+        .await;
+    assert_eq!(
+        level(text(&owner, &account).await),
+        "1",
+        "a day visited and a post"
+    );
+    let second = owner.ask(&category, "Can I change my username?").await;
+    member.answer(&second, "Yes, on your account page.").await;
+    assert_eq!(
+        level(text(&owner, &account).await),
+        "1",
+        "level 2 needs an accepted answer"
+    );
+    owner
+        .act(
+            &first,
+            &format!("/q/{}/accept", id(&first)),
+            &[("answer", answer.as_str())],
+        )
+        .await;
+    assert_eq!(level(text(&owner, &account).await), "2");
+
+    // Level 3 may edit others' posts: before it, refused.
+    let owners_question = member.question_post(&second).await;
+    assert_eq!(
+        member
+            .get(&format!("/posts/{owners_question}/edit"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let third = owner.ask(&category, "Where are invoices?").await;
+    member.answer(&third, "Under billing, then history.").await;
+    assert_eq!(level(text(&owner, &account).await), "3");
+    assert_eq!(
+        member
+            .get(&format!("/posts/{owners_question}/edit"))
+            .await
+            .status(),
+        StatusCode::OK,
+        "trust level 3 edits others' posts"
+    );
+
+    // A level set by hand stays: activity no longer moves it.
+    act_on(
+        &owner,
+        &member_id,
+        &[
+            ("action", "set_trust"),
+            ("term", "0"),
+            ("reason", "Reset after complaints"),
+        ],
+    )
+    .await;
+    let fourth = owner.ask(&category, "Is there a mobile app?").await;
+    member.answer(&fourth, "Yes, for iOS and Android.").await;
+    let page = text(&owner, &account).await;
+    assert_eq!(level(page.clone()), "0");
+    assert!(page.contains("set by a moderator"));
+    let log = text(&owner, "/admin/audit").await;
+    assert!(
+        logged(&log, "Set a trust level") > 0 && log.contains("level 0: Reset after complaints")
+    );
 }
