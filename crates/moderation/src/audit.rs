@@ -28,12 +28,13 @@ pub enum AuditAction {
     LiftSilence,
     DeleteSpammer,
     SetTrustLevel,
+    ChangeRole,
     CreateCategory,
 }
 
 impl AuditAction {
     /// Every action, in the order the log's filter offers them.
-    pub const ALL: [AuditAction; 18] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::LockThread,
         AuditAction::UnlockThread,
         AuditAction::CloseThread,
@@ -51,6 +52,7 @@ impl AuditAction {
         AuditAction::LiftSilence,
         AuditAction::DeleteSpammer,
         AuditAction::SetTrustLevel,
+        AuditAction::ChangeRole,
         AuditAction::CreateCategory,
     ];
 
@@ -73,6 +75,7 @@ impl AuditAction {
             AuditAction::LiftSilence => "lift_silence",
             AuditAction::DeleteSpammer => "delete_spammer",
             AuditAction::SetTrustLevel => "set_trust_level",
+            AuditAction::ChangeRole => "change_role",
             AuditAction::CreateCategory => "create_category",
         }
     }
@@ -97,6 +100,7 @@ impl AuditAction {
             AuditAction::LiftSilence => "Lifted a silence",
             AuditAction::DeleteSpammer => "Deleted a spammer",
             AuditAction::SetTrustLevel => "Set a trust level",
+            AuditAction::ChangeRole => "Changed a role",
             AuditAction::CreateCategory => "Created a category",
         }
     }

@@ -69,6 +69,8 @@ pub enum Action {
     ManageUser { target: Role },
     /// Read the audit log.
     ReadAuditLog,
+    /// Appoint an account as member, staff or moderator; `target` is its role now.
+    ChangeRole { target: Role },
 }
 
 /// Why an action is refused.
@@ -238,6 +240,15 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::ManageUser { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only moderators and the owner can suspend or silence accounts.",
         )),
+        (
+            Action::ChangeRole { target },
+            Actor::Member {
+                role: Role::Owner, ..
+            },
+        ) if target < Role::Owner => Ok(()),
+        (Action::ChangeRole { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only the owner appoints staff and moderators, and the owner's own role stays.",
+        )),
     }
 }
 
@@ -258,7 +269,7 @@ mod tests {
         closed: true,
     };
 
-    const ACTIONS: [Action; 34] = [
+    const ACTIONS: [Action; 36] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer { thread: OPEN },
@@ -323,6 +334,12 @@ mod tests {
             target: Role::Owner,
         },
         Action::ReadAuditLog,
+        Action::ChangeRole {
+            target: Role::Moderator,
+        },
+        Action::ChangeRole {
+            target: Role::Owner,
+        },
     ];
 
     fn member(role: Role) -> Actor {
@@ -345,7 +362,8 @@ mod tests {
     /// (open, locked), create tag (member, staff minimum), describe tag, edit (own, other),
     /// delete (own, own protected, other), restore (self-deleted, by a moderator, other's),
     /// close as duplicate, see deleted, flag (own, other), moderate thread, review, manage
-    /// user (member, staff, moderator, owner), audit log.
+    /// user (member, staff, moderator, owner), audit log, change role (of a moderator, of the
+    /// owner).
     #[test]
     fn the_whole_table() {
         let silenced = Actor::Member {
@@ -357,27 +375,39 @@ mod tests {
         let table = [
             (
                 Actor::Guest,
-                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S",
+                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S SS",
             ),
             (
                 member(Role::Member),
-                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F",
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF",
+            ),
+            (
+                trusted(Role::Member, 1),
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF",
+            ),
+            (
+                trusted(Role::Member, 2),
+                "A A AFF F FA AF AF AA F AF AFF AFF F F FA F F FFFF F FF",
+            ),
+            (
+                trusted(Role::Member, 3),
+                "A A AFF F FA AF AF AA F AA AFF AFF A F FA F F FFFF F FF",
             ),
             (
                 silenced,
-                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F",
+                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F FF",
             ),
             (
                 member(Role::Staff),
-                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F",
+                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F FF",
             ),
             (
                 member(Role::Moderator),
-                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A",
+                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A FF",
             ),
             (
                 member(Role::Owner),
-                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A",
+                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A AF",
             ),
         ];
         for (actor, expected) in table {

@@ -203,6 +203,44 @@ pub fn lift_silence(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool,
     Ok(true)
 }
 
+/// Makes `user` a member, staff or moderator (the owner's decision, logged). Returns whether
+/// the role changed. Call inside a write transaction.
+pub fn set_role(conn: &mut DbConn, by: UserId, user: UserId, role: Role) -> Result<bool, Error> {
+    if role == Role::Owner {
+        return Err(Error::Invalid(
+            "A community has one owner; appoint staff or moderators.".into(),
+        ));
+    }
+    let target = account(conn, user)?;
+    if target.role == Role::Owner {
+        return Err(Error::Invalid("The owner's role does not change.".into()));
+    }
+    if target.role == role {
+        return Ok(false);
+    }
+    diesel::update(users::table.find(user))
+        .set(users::role.eq(role.as_str()))
+        .execute(conn)?;
+    let change = format!("{} to {}", target.role.as_str(), role.as_str());
+    log(conn, by, AuditAction::ChangeRole, &target, &change)?;
+    Ok(true)
+}
+
+/// The community's team: every account above member, owner first, then by username.
+pub fn team(conn: &mut DbConn) -> Result<Vec<(UserId, String, String, Role)>, Error> {
+    let rows: Vec<(UserId, String, String, String)> = users::table
+        .filter(users::role.ne(Role::Member.as_str()))
+        .order(users::username.asc())
+        .select((users::id, users::username, users::display_name, users::role))
+        .load(conn)?;
+    let mut team: Vec<_> = rows
+        .into_iter()
+        .map(|(id, username, name, role)| (id, username, name, Role::from_stored(&role)))
+        .collect();
+    team.sort_by_key(|member| std::cmp::Reverse(member.3));
+    Ok(team)
+}
+
 /// How many posts of `user` readers still see (the spammer confirmation step says it).
 pub fn live_posts(conn: &mut DbConn, user: UserId) -> Result<i64, Error> {
     Ok(posts::table

@@ -39,7 +39,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/review/{item}", web::post().to(decide))
         .route("/admin/users/{id}", web::get().to(account_page))
         .route("/admin/users/{id}", web::post().to(act_on_account))
-        .route("/admin/audit", web::get().to(audit_log));
+        .route("/admin/audit", web::get().to(audit_log))
+        .route("/admin/team", web::get().to(team_page))
+        .route("/admin/team", web::post().to(appoint));
 }
 
 /// A moderation form: its CSRF token and whichever of the other fields it has.
@@ -407,7 +409,17 @@ struct AccountPage {
     error: Option<String>,
     /// The spammer deletion's confirmation step: the posts it will delete, the reason given.
     confirm_spammer: Option<(i64, String)>,
+    /// The owner sees the role form.
+    can_change_role: bool,
+    roles: [(&'static str, &'static str); 3],
 }
+
+/// The roles the owner appoints: `(stored value, label)`.
+const APPOINTABLE: [(&str, &str); 3] = [
+    ("member", "Member"),
+    ("staff", "Staff (answers as the company)"),
+    ("moderator", "Moderator"),
+];
 
 /// When a suspension or silence ends, as the page says it, and why it was given.
 fn term_shown(standing: Option<&(time::PrimitiveDateTime, String)>) -> Option<(String, String)> {
@@ -459,6 +471,7 @@ async fn show_account(
         }
         None => None,
     };
+    let can_change_role = may_appoint(user, account.role);
     let page = AccountPage {
         layout: Layout::new(
             state,
@@ -472,6 +485,8 @@ async fn show_account(
         account,
         error,
         confirm_spammer,
+        can_change_role,
+        roles: APPOINTABLE,
     };
     render(&page, status, &page.layout, None)
 }
@@ -494,6 +509,7 @@ enum AccountAction {
     /// Confirmed on the second step only.
     DeleteSpammer(Reason),
     SetTrust(u8, Reason),
+    SetRole(Role),
 }
 
 impl AccountAction {
@@ -508,6 +524,7 @@ impl AccountAction {
             "lift_suspension" => AccountAction::LiftSuspension,
             "lift_silence" => AccountAction::LiftSilence,
             "delete_spammer" => AccountAction::DeleteSpammer(Reason::parse(&form.reason)?),
+            "set_role" => AccountAction::SetRole(appointable(&form.term)?),
             "set_trust" => AccountAction::SetTrust(
                 form.term
                     .parse()
@@ -534,6 +551,16 @@ async fn act_on_account(
     let by = user.user.id;
     let form = form.0;
     let done = match AccountAction::parse(&form) {
+        Ok(AccountAction::SetRole(_))
+            if let Err(denied) = policy::decide(
+                user.viewer.actor(),
+                Action::ChangeRole {
+                    target: account.role,
+                },
+            ) =>
+        {
+            return Err(denied.into());
+        }
         Ok(AccountAction::DeleteSpammer(reason)) if form.confirm != "yes" => {
             let reason = reason.as_str().to_owned();
             return show_account(&state, &user, account, None, Some(reason)).await;
@@ -561,6 +588,9 @@ async fn act_on_account(
                         AccountAction::SetTrust(level, reason) => {
                             trust::set_level(conn, by, id, *level, reason)
                         }
+                        AccountAction::SetRole(role) => {
+                            standing::set_role(conn, by, id, *role).map(drop)
+                        }
                     })
                 })
                 .await
@@ -574,6 +604,116 @@ async fn act_on_account(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Reads an appointable role from a form.
+fn appointable(value: &str) -> Result<Role, ModerationError> {
+    APPOINTABLE
+        .iter()
+        .find(|(stored, _)| *stored == value)
+        .map(|(stored, _)| Role::from_stored(stored))
+        .ok_or_else(|| ModerationError::Invalid("Choose member, staff or moderator.".into()))
+}
+
+fn may_appoint(user: &SignedIn, target: Role) -> bool {
+    policy::decide(user.viewer.actor(), Action::ChangeRole { target }).is_ok()
+}
+
+// ----- the team ----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "moderation/team.html")]
+struct TeamPage {
+    layout: Layout,
+    /// `(account page, username, display name, role)`.
+    team: Vec<(String, String, String, &'static str)>,
+    roles: [(&'static str, &'static str); 3],
+    username: String,
+    error: Option<String>,
+}
+
+async fn show_team(
+    state: &AppState,
+    user: &SignedIn,
+    username: String,
+    error: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let team = state
+        .db
+        .run(|conn| standing::team(conn).map_err(AppError::from))
+        .await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = TeamPage {
+        layout: Layout::new(state, &user.viewer, "Team"),
+        team: team
+            .into_iter()
+            .map(|(id, username, name, role)| {
+                (format!("/admin/users/{id}"), username, name, role.as_str())
+            })
+            .collect(),
+        roles: APPOINTABLE,
+        username,
+        error,
+    };
+    render(&page, status, &page.layout, None)
+}
+
+async fn team_page(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
+    policy::decide(
+        user.viewer.actor(),
+        Action::ChangeRole {
+            target: Role::Member,
+        },
+    )?;
+    show_team(&state, &user, String::new(), None).await
+}
+
+/// Appoints the account the form names to the role it chooses.
+async fn appoint(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    form: Checked<ModerationForm>,
+) -> Result<HttpResponse, AppError> {
+    policy::decide(
+        user.viewer.actor(),
+        Action::ChangeRole {
+            target: Role::Member,
+        },
+    )?;
+    let form = form.0;
+    let username = form.note.trim().trim_start_matches('@').to_owned();
+    let role = match appointable(&form.term) {
+        Ok(role) => role,
+        Err(e) => return show_team(&state, &user, username, Some(e.to_string())).await,
+    };
+    let lookup = username.clone();
+    let found = state
+        .db
+        .run(move |conn| {
+            stoa_accounts::users::find_by_username(conn, &lookup).map_err(AppError::from)
+        })
+        .await?;
+    let Some(account) = found else {
+        let error = Some(format!("Nobody is called @{username}."));
+        return show_team(&state, &user, username, error).await;
+    };
+    if !may_appoint(&user, account.role.0) {
+        let error = Some("The owner's role does not change.".to_owned());
+        return show_team(&state, &user, username, error).await;
+    }
+    let by = user.user.id;
+    state
+        .db
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| standing::set_role(conn, by, account.id, role))
+                .map_err(AppError::from)
+        })
+        .await?;
+    Ok(see_other("/admin/team"))
 }
 
 // ----- the audit log -----------------------------------------------------------------------

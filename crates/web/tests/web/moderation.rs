@@ -21,6 +21,8 @@ on_both_backends!(
     deleting_a_spammer_takes_their_posts_and_their_address,
     new_members_posts_are_limited_and_first_links_wait_for_approval,
     trust_levels_grow_with_activity_and_grant_privileges,
+    the_owner_appoints_staff_and_moderators,
+    forms_cannot_assign_what_they_do_not_offer,
 );
 
 fn id(url: &str) -> &str {
@@ -1066,4 +1068,151 @@ async fn trust_levels_grow_with_activity_and_grant_privileges(app: TestApp) {
     assert!(
         logged(&log, "Set a trust level") > 0 && log.contains("level 0: Reset after complaints")
     );
+}
+
+async fn the_owner_appoints_staff_and_moderators(app: TestApp) {
+    let (owner, _category) = app.with_category().await;
+    let helper = app.signed_in("helper", Role::Member).await;
+    assert_eq!(helper.get("/review").await.status(), StatusCode::FORBIDDEN);
+    let appointed = owner
+        .act(
+            "/admin/team",
+            "/admin/team",
+            &[("note", "@helper"), ("term", "moderator")],
+        )
+        .await;
+    assert_eq!(appointed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        helper.get("/review").await.status(),
+        StatusCode::OK,
+        "a moderator at once, on the next request"
+    );
+    let team = text(&owner, "/admin/team").await;
+    assert!(team.contains("@helper") && team.contains("moderator"));
+    let unknown = owner
+        .act(
+            "/admin/team",
+            "/admin/team",
+            &[("note", "nobody"), ("term", "staff")],
+        )
+        .await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unknown
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Nobody is called @nobody.")
+    );
+    let owner_id = user_id(&app, "owner").await;
+    let demote_owner = owner
+        .act(
+            "/admin/team",
+            "/admin/team",
+            &[("note", "owner"), ("term", "member")],
+        )
+        .await;
+    assert_eq!(demote_owner.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        owner
+            .get(&format!("/admin/users/{owner_id}"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN,
+        "nobody moderates the owner's account"
+    );
+
+    // A moderator does not appoint.
+    let member = app.signed_in("member", Role::Member).await;
+    let member_id = user_id(&app, "member").await;
+    assert_eq!(
+        helper.get("/admin/team").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let refused = act_on(
+        &helper,
+        &member_id,
+        &[("action", "set_role"), ("term", "moderator")],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(member.get("/review").await.status(), StatusCode::FORBIDDEN);
+
+    let log = text(&owner, "/admin/audit?action=change_role").await;
+    assert_eq!(logged(&log, "Changed a role"), 1);
+    assert!(log.contains("member to moderator"));
+}
+
+async fn forms_cannot_assign_what_they_do_not_offer(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let browser = app.browser();
+    let signed_up = browser
+        .submit(
+            "/register",
+            "/register",
+            &[
+                ("username", "mallory"),
+                ("email", "mallory@example.com"),
+                ("password", crate::common::PASSWORD),
+                ("role", "owner"),
+                ("trust_level", "3"),
+                ("email_verified_at", "2026-01-01T00:00:00"),
+            ],
+        )
+        .await;
+    assert_eq!(signed_up.status(), StatusCode::SEE_OTHER);
+    assert_eq!(browser.get("/review").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/admin/categories").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let mallory = user_id(&app, "mallory").await;
+    let account = text(&owner, &format!("/admin/users/{mallory}")).await;
+    assert!(account.contains("<p>Level 0,") && account.contains("(now member)"));
+
+    let owner_id = user_id(&app, "owner").await;
+    let thread = owner.ask(&category, "Do you offer discounts?").await;
+    let answered = browser
+        .submit(
+            &thread,
+            &format!("/q/{}/answer", id(&thread)),
+            &[
+                ("body", "Yes, for non-profits."),
+                ("author_id", owner_id.as_str()),
+                ("score", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status(), StatusCode::SEE_OTHER);
+    let page = text(&app.browser(), &thread).await;
+    let answer = page
+        .split("<article class=\"post answer")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        answer.contains("@mallory") && !answer.contains("@owner"),
+        "the author is who posted"
+    );
+    assert!(
+        between(answer, "<span class=\"score\" title=\"Score\">", "<")
+            .is_some_and(|score| score == "0")
+    );
+    let asked = browser
+        .submit(
+            "/ask",
+            "/ask",
+            &[
+                ("title", "Is my question pinned?"),
+                ("body", "Asked with extra fields in the form."),
+                ("category", category.as_str()),
+                ("pinned", "1"),
+                ("locked", "1"),
+                ("accepted_answer_id", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let page = text(&app.browser(), &location(&asked)).await;
+    assert!(!page.contains("Pinned in") && !page.contains("This thread is locked"));
+    assert!(!page.contains("Solved"));
 }
