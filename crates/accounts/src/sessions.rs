@@ -56,6 +56,8 @@ pub struct SignedInUser {
     silenced_until: Option<PrimitiveDateTime>,
     /// 0 (new) to 3, earned from activity or set by a moderator.
     pub trust_level: i32,
+    /// False while a new account waits for a moderator's approval (it reads, not posts).
+    pub approved: bool,
 }
 
 impl SignedInUser {
@@ -139,6 +141,7 @@ pub fn lookup(
             sessions::last_seen_at,
             users::silenced_until,
             users::trust_level,
+            users::approved,
         ))
         .first::<SignedInUser>(conn)
         .optional()?;

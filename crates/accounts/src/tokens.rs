@@ -14,6 +14,8 @@ pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
     OwnerSetup,
+    /// An invitation to sign up where registration is by invitation only.
+    Invite,
 }
 
 impl TokenPurpose {
@@ -22,6 +24,7 @@ impl TokenPurpose {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
             TokenPurpose::OwnerSetup => "owner_setup",
+            TokenPurpose::Invite => "invite",
         }
     }
 
@@ -31,6 +34,7 @@ impl TokenPurpose {
             TokenPurpose::VerifyEmail => Some(Duration::hours(48)),
             TokenPurpose::ResetPassword => Some(Duration::hours(1)),
             TokenPurpose::OwnerSetup => None,
+            TokenPurpose::Invite => Some(Duration::days(14)),
         }
     }
 }

@@ -100,6 +100,15 @@ pub fn register(conn: &mut DbConn, account: &NewAccount<'_>) -> Result<(User, To
     Ok((user, token))
 }
 
+/// Marks a new account as waiting for a moderator's approval (registration by approval):
+/// it reads, and posts once approved.
+pub fn await_approval(conn: &mut DbConn, id: UserId) -> Result<(), Error> {
+    diesel::update(users::table.find(id))
+        .set(users::approved.eq(false))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The account with this id.
 pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<User>, Error> {
     Ok(users::table

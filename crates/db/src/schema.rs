@@ -20,6 +20,7 @@ diesel::table! {
         trust_level_locked -> Bool,
         visit_days -> Integer,
         last_visit_at -> Nullable<Timestamp>,
+        approved -> Bool,
     }
 }
 
@@ -243,6 +244,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    community_settings (id) {
+        id -> BigInt,
+        registration -> Text,
+        login_required -> Bool,
+        description -> Text,
+        rules_source -> Text,
+        rules_html -> Text,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> BigInt,
         actor_id -> BigInt,
@@ -295,4 +307,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     blocked_emails,
     install_secrets,
+    community_settings,
 );

@@ -29,12 +29,14 @@ pub enum AuditAction {
     DeleteSpammer,
     SetTrustLevel,
     ChangeRole,
+    ChangeSetting,
+    ApproveAccount,
     CreateCategory,
 }
 
 impl AuditAction {
     /// Every action, in the order the log's filter offers them.
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::LockThread,
         AuditAction::UnlockThread,
         AuditAction::CloseThread,
@@ -53,6 +55,8 @@ impl AuditAction {
         AuditAction::DeleteSpammer,
         AuditAction::SetTrustLevel,
         AuditAction::ChangeRole,
+        AuditAction::ChangeSetting,
+        AuditAction::ApproveAccount,
         AuditAction::CreateCategory,
     ];
 
@@ -76,6 +80,8 @@ impl AuditAction {
             AuditAction::DeleteSpammer => "delete_spammer",
             AuditAction::SetTrustLevel => "set_trust_level",
             AuditAction::ChangeRole => "change_role",
+            AuditAction::ChangeSetting => "change_setting",
+            AuditAction::ApproveAccount => "approve_account",
             AuditAction::CreateCategory => "create_category",
         }
     }
@@ -101,6 +107,8 @@ impl AuditAction {
             AuditAction::DeleteSpammer => "Deleted a spammer",
             AuditAction::SetTrustLevel => "Set a trust level",
             AuditAction::ChangeRole => "Changed a role",
+            AuditAction::ChangeSetting => "Changed a setting",
+            AuditAction::ApproveAccount => "Approved an account",
             AuditAction::CreateCategory => "Created a category",
         }
     }
@@ -117,15 +125,18 @@ pub enum Target {
     Post(stoa_db::PostId),
     User(UserId),
     Category(stoa_db::CategoryId),
+    /// A community setting (the label names it).
+    Setting,
 }
 
 impl Target {
-    fn kind_and_id(self) -> (&'static str, i64) {
+    fn kind_and_id(self) -> (&'static str, Option<i64>) {
         match self {
-            Target::Thread(id) => ("thread", id.0),
-            Target::Post(id) => ("post", id.0),
-            Target::User(id) => ("user", id.0),
-            Target::Category(id) => ("category", id.0),
+            Target::Thread(id) => ("thread", Some(id.0)),
+            Target::Post(id) => ("post", Some(id.0)),
+            Target::User(id) => ("user", Some(id.0)),
+            Target::Category(id) => ("category", Some(id.0)),
+            Target::Setting => ("setting", None),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! limits bots run into.
 
 pub mod audit;
+pub mod community;
 mod error;
 pub mod flags;
 pub mod limits;

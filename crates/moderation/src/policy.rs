@@ -8,7 +8,8 @@ use stoa_db::UserId;
 pub enum Actor {
     /// Not signed in.
     Guest,
-    /// Signed in; `silenced` members read but do not post; `trust` is their level, 0–3.
+    /// Signed in; `silenced` members (silenced by a moderator, or new accounts not approved
+    /// yet) read but do not post; `trust` is their level, 0–3.
     Member {
         id: UserId,
         role: Role,
@@ -35,8 +36,8 @@ pub enum Action {
     AskQuestion,
     /// Answer an existing question.
     Answer { thread: ThreadState },
-    /// Create and arrange categories (community settings).
-    ManageCategories,
+    /// Change the community's settings: categories, registration, reading, rules.
+    ManageCommunity,
     /// Vote on a post; `own` when the actor wrote it.
     Vote { own: bool },
     /// Accept (or un-accept) an answer; `asker` when the actor asked the question.
@@ -71,6 +72,8 @@ pub enum Action {
     ReadAuditLog,
     /// Appoint an account as member, staff or moderator; `target` is its role now.
     ChangeRole { target: Role },
+    /// Make an invitation link (for invitation-only registration).
+    Invite,
 }
 
 /// Why an action is refused.
@@ -97,7 +100,7 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
             | Action::CloseAsDuplicate,
             Actor::Member { silenced: true, .. },
         ) => Err(Denial::Forbidden(
-            "A moderator has silenced your account: you can read, but not post, until it is lifted.",
+            "Your account cannot post for now: a moderator silenced it, or has not approved it yet. You can still read.",
         )),
         (
             Action::Answer {
@@ -133,13 +136,13 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
             "Only the asker, staff and moderators can accept an answer.",
         )),
         (
-            Action::ManageCategories,
+            Action::ManageCommunity,
             Actor::Member {
                 role: Role::Owner, ..
             },
         ) => Ok(()),
-        (Action::ManageCategories, Actor::Member { .. }) => Err(Denial::Forbidden(
-            "Only the community owner can change its categories.",
+        (Action::ManageCommunity, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only the community owner can change its settings and categories.",
         )),
         (Action::Comment { .. }, Actor::Member { .. }) => Ok(()),
         (Action::CreateTag { min_role }, Actor::Member { role, trust, .. })
@@ -249,6 +252,10 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::ChangeRole { .. }, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only the owner appoints staff and moderators, and the owner's own role stays.",
         )),
+        (Action::Invite, Actor::Member { role, .. }) if role >= Role::Staff => Ok(()),
+        (Action::Invite, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Staff and moderators send the invitations.",
+        )),
     }
 }
 
@@ -269,13 +276,13 @@ mod tests {
         closed: true,
     };
 
-    const ACTIONS: [Action; 36] = [
+    const ACTIONS: [Action; 37] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer { thread: OPEN },
         Action::Answer { thread: LOCKED },
         Action::Answer { thread: CLOSED },
-        Action::ManageCategories,
+        Action::ManageCommunity,
         Action::Vote { own: true },
         Action::Vote { own: false },
         Action::AcceptAnswer { asker: true },
@@ -340,6 +347,7 @@ mod tests {
         Action::ChangeRole {
             target: Role::Owner,
         },
+        Action::Invite,
     ];
 
     fn member(role: Role) -> Actor {
@@ -363,7 +371,7 @@ mod tests {
     /// delete (own, own protected, other), restore (self-deleted, by a moderator, other's),
     /// close as duplicate, see deleted, flag (own, other), moderate thread, review, manage
     /// user (member, staff, moderator, owner), audit log, change role (of a moderator, of the
-    /// owner).
+    /// owner), invite.
     #[test]
     fn the_whole_table() {
         let silenced = Actor::Member {
@@ -375,39 +383,39 @@ mod tests {
         let table = [
             (
                 Actor::Guest,
-                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S SS",
+                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S SS S",
             ),
             (
                 member(Role::Member),
-                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF",
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F",
             ),
             (
                 trusted(Role::Member, 1),
-                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF",
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F",
             ),
             (
                 trusted(Role::Member, 2),
-                "A A AFF F FA AF AF AA F AF AFF AFF F F FA F F FFFF F FF",
+                "A A AFF F FA AF AF AA F AF AFF AFF F F FA F F FFFF F FF F",
             ),
             (
                 trusted(Role::Member, 3),
-                "A A AFF F FA AF AF AA F AA AFF AFF A F FA F F FFFF F FF",
+                "A A AFF F FA AF AF AA F AA AFF AFF A F FA F F FFFF F FF F",
             ),
             (
                 silenced,
-                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F FF",
+                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F FF F",
             ),
             (
                 member(Role::Staff),
-                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F FF",
+                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F FF A",
             ),
             (
                 member(Role::Moderator),
-                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A FF",
+                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A FF A",
             ),
             (
                 member(Role::Owner),
-                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A AF",
+                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A AF A",
             ),
         ];
         for (actor, expected) in table {

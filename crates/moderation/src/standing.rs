@@ -78,6 +78,8 @@ pub struct Account {
     pub trust_level: i32,
     /// A moderator set the level by hand: activity no longer raises it.
     pub trust_locked: bool,
+    /// False while the account waits for a moderator's approval.
+    pub approved: bool,
 }
 
 /// The account `user` with its standing.
@@ -91,7 +93,7 @@ pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
         String,
         Option<PrimitiveDateTime>,
         String,
-        (i32, bool),
+        (i32, bool, bool),
     );
     let row: Option<Row> = users::table
         .find(user)
@@ -104,7 +106,11 @@ pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
             users::suspension_reason,
             users::silenced_until,
             users::silence_reason,
-            (users::trust_level, users::trust_level_locked),
+            (
+                users::trust_level,
+                users::trust_level_locked,
+                users::approved,
+            ),
         ))
         .first(conn)
         .optional()?;
@@ -122,6 +128,7 @@ pub fn account(conn: &mut DbConn, user: UserId) -> Result<Account, Error> {
         },
         trust_level: trust.0,
         trust_locked: trust.1,
+        approved: trust.2,
     })
 }
 
@@ -201,6 +208,33 @@ pub fn lift_silence(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool,
         .execute(conn)?;
     log(conn, by, AuditAction::LiftSilence, &target, "")?;
     Ok(true)
+}
+
+/// Approves a new account that waits for it (registration by approval): it may post from
+/// now on. Returns whether it was waiting.
+pub fn approve_account(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool, Error> {
+    let target = account(conn, user)?;
+    let approved = diesel::update(users::table.find(user).filter(users::approved.eq(false)))
+        .set(users::approved.eq(true))
+        .execute(conn)?
+        == 1;
+    if approved {
+        log(conn, by, AuditAction::ApproveAccount, &target, "")?;
+    }
+    Ok(approved)
+}
+
+/// Accounts waiting for approval, oldest first, at most `limit`: `(id, username, joined)`.
+pub fn awaiting_approval(
+    conn: &mut DbConn,
+    limit: i64,
+) -> Result<Vec<(UserId, String, PrimitiveDateTime)>, Error> {
+    Ok(users::table
+        .filter(users::approved.eq(false))
+        .order((users::created_at.asc(), users::id.asc()))
+        .limit(limit)
+        .select((users::id, users::username, users::created_at))
+        .load(conn)?)
 }
 
 /// Makes `user` a member, staff or moderator (the owner's decision, logged). Returns whether

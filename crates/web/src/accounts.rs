@@ -20,6 +20,7 @@ use crate::session::{
     Checked, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie, session_cookie,
 };
 use crate::{AppError, AppState, limits};
+use stoa_moderation::community::Registration;
 use stoa_moderation::limits as rate;
 use stoa_moderation::signup;
 use stoa_moderation::standing::{self, Standing};
@@ -62,6 +63,9 @@ pub struct AccountForm {
     /// When the registration form was shown (`stoa_moderation::signup::shown_token`).
     #[serde(default)]
     shown: String,
+    /// The invitation the sign-up came with, where registration is by invitation.
+    #[serde(default)]
+    invite: String,
 }
 
 crate::session::csrf_protected!(AccountForm);
@@ -361,19 +365,52 @@ async fn register_page(
     ))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct InviteQuery {
+    invite: Option<String>,
+}
+
+/// Whether the community takes this sign-up: refused when registration is closed, or by
+/// invitation and `invite` is not a usable invitation. Returns the registration mode.
+async fn may_register(state: &AppState, invite: &str) -> Result<Registration, AppError> {
+    let registration = state.community().await?.registration;
+    match registration {
+        Registration::Closed => Err(AppError::Forbidden(
+            "This community is not taking new sign-ups.".into(),
+        )),
+        Registration::Invite => {
+            let secret = invite.to_owned();
+            let usable = state
+                .db
+                .run(move |conn| {
+                    Ok::<_, AppError>(tokens::peek(conn, TokenPurpose::Invite, &secret).is_ok())
+                })
+                .await?;
+            if usable {
+                Ok(registration)
+            } else {
+                Err(AppError::Forbidden(
+                    "Sign-up here is by invitation: ask the community's staff for a link. A link works once, for 14 days.".into(),
+                ))
+            }
+        }
+        Registration::Open | Registration::Approval => Ok(registration),
+    }
+}
+
 async fn register_form(
     state: web::Data<AppState>,
     viewer: Viewer,
     guest: GuestForm,
+    query: web::Query<InviteQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page = register_page(
-        &state,
-        &viewer,
-        &guest,
-        AccountForm::default(),
-        AccountErrors::default(),
-    )
-    .await?;
+    let invite = query.into_inner().invite.unwrap_or_default();
+    may_register(&state, &invite).await?;
+    let form = AccountForm {
+        invite,
+        ..AccountForm::default()
+    };
+    let page = register_page(&state, &viewer, &guest, form, AccountErrors::default()).await?;
     show(&page, StatusCode::OK, guest)
 }
 
@@ -451,6 +488,7 @@ async fn register(
     )
     .await?;
     let form = form.0;
+    let registration = may_register(&state, &form.invite).await?;
     if let Some(refusal) = screen_sign_up(&state, &form).await? {
         tracing::info!(refusal = ?refusal, "sign-up refused");
         let message = Some(refusal.message().to_owned());
@@ -470,6 +508,7 @@ async fn register(
     }
     let created = match new_account_input(&state, &form).await {
         Ok((username, display_name, email, hash)) => {
+            let invite = form.invite.clone();
             state
                 .db
                 .run(move |conn| {
@@ -480,7 +519,18 @@ async fn register(
                         password_hash: &hash,
                         role: Role::Member,
                     };
-                    dialect::write_transaction(conn, |conn| users::register(conn, &account))
+                    dialect::write_transaction(conn, |conn| {
+                        // An invitation works once: used in the transaction that creates the
+                        // account, so two sign-ups with one link cannot both succeed.
+                        if registration == Registration::Invite {
+                            tokens::consume(conn, TokenPurpose::Invite, &invite)?;
+                        }
+                        let (user, token) = users::register(conn, &account)?;
+                        if registration == Registration::Approval {
+                            users::await_approval(conn, user.id)?;
+                        }
+                        Ok((user, token))
+                    })
                 })
                 .await
         }

@@ -29,7 +29,7 @@ struct CategoriesPage {
 }
 
 async fn list(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse, AppError> {
-    policy::decide(user.viewer.actor(), Action::ManageCategories)?;
+    policy::decide(user.viewer.actor(), Action::ManageCommunity)?;
     show(&state, &user, CategoryForm::default(), None).await
 }
 
@@ -76,7 +76,7 @@ async fn create(
     user: SignedIn,
     form: Checked<CategoryForm>,
 ) -> Result<HttpResponse, AppError> {
-    policy::decide(user.viewer.actor(), Action::ManageCategories)?;
+    policy::decide(user.viewer.actor(), Action::ManageCommunity)?;
     let form = form.0;
     let (name, description) = (form.name.clone(), form.description.clone());
     let by = user.user.id;

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod assets;
+mod community;
 mod edits;
 mod error;
 mod health;
@@ -56,6 +57,8 @@ pub struct AppState {
     related: search::RelatedCache,
     /// The installation's secret key, read from the database on first use.
     server_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The community's settings and the page-cache generation they were read at.
+    community: std::sync::RwLock<Option<(u64, Arc<stoa_moderation::community::Community>)>>,
 }
 
 impl AppState {
@@ -68,6 +71,7 @@ impl AppState {
             search_limits: search::SearchLimits::default(),
             related: search::RelatedCache::default(),
             server_key: tokio::sync::OnceCell::new(),
+            community: std::sync::RwLock::new(None),
             db,
             settings,
             mailer,
@@ -95,6 +99,27 @@ impl AppState {
             })
             .await?;
         Ok(key)
+    }
+
+    /// The community's settings, read again only after content changed (on any node: the
+    /// page cache's generation moves then).
+    pub async fn community(&self) -> Result<Arc<stoa_moderation::community::Community>, AppError> {
+        let generation = self.pages.generation();
+        if let Ok(cached) = self.community.read()
+            && let Some((at, community)) = cached.as_ref()
+            && *at == generation
+        {
+            return Ok(Arc::clone(community));
+        }
+        let community = Arc::new(
+            self.db
+                .run(|conn| stoa_moderation::community::load(conn).map_err(AppError::from))
+                .await?,
+        );
+        if let Ok(mut cached) = self.community.write() {
+            *cached = Some((generation, Arc::clone(&community)));
+        }
+        Ok(community)
     }
 
     /// Runs CPU-heavy work (password hashing) on the blocking pool, a bounded number at once.
@@ -156,6 +181,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(profiles::routes)
     .configure(admin::routes)
     .configure(moderation::routes)
+    .configure(community::routes)
     .configure(search::routes)
     .service(web::scope("/api/v1").configure(api::routes))
     .default_service(web::to(not_found));
@@ -192,6 +218,7 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
         let pages = Arc::clone(&pages);
         App::new()
             .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(community::login_gate))
             // A request that may have written: this node's cached pages are out of date
             // once it is answered (other nodes hear of it from the database).
             .wrap_fn(move |req, srv| {

@@ -321,6 +321,8 @@ impl From<ReviewItem> for QueueItem {
 struct QueuePage {
     layout: Layout,
     items: Vec<QueueItem>,
+    /// New accounts waiting for approval: `(account page, username, joined)`.
+    accounts: Vec<(String, String, String)>,
     /// Items waiting beyond those shown (not held by another moderator).
     more: i64,
     error: Option<String>,
@@ -333,12 +335,14 @@ async fn show_queue(
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let me = user.user.id;
-    let (items, waiting) = state
+    let (items, waiting, accounts) = state
         .db
         .run(move |conn| {
             dialect::write_transaction(conn, |conn| {
                 let items = review::claim(conn, me, REVIEW_BATCH)?;
-                Ok::<_, ModerationError>((items, review::waiting(conn, me)?))
+                let waiting = review::waiting(conn, me)?;
+                let accounts = standing::awaiting_approval(conn, REVIEW_BATCH)?;
+                Ok::<_, ModerationError>((items, waiting, accounts))
             })
             .map_err(AppError::from)
         })
@@ -348,6 +352,12 @@ async fn show_queue(
         layout: Layout::new(state, &user.viewer, "Review queue"),
         more: (waiting - shown).max(0),
         items: items.into_iter().map(QueueItem::from).collect(),
+        accounts: accounts
+            .into_iter()
+            .map(|(id, username, joined)| {
+                (format!("/admin/users/{id}"), username, human_time(joined).0)
+            })
+            .collect(),
         error,
     };
     render(&page, status, &page.layout, None)
@@ -510,6 +520,7 @@ enum AccountAction {
     DeleteSpammer(Reason),
     SetTrust(u8, Reason),
     SetRole(Role),
+    Approve,
 }
 
 impl AccountAction {
@@ -525,6 +536,7 @@ impl AccountAction {
             "lift_silence" => AccountAction::LiftSilence,
             "delete_spammer" => AccountAction::DeleteSpammer(Reason::parse(&form.reason)?),
             "set_role" => AccountAction::SetRole(appointable(&form.term)?),
+            "approve" => AccountAction::Approve,
             "set_trust" => AccountAction::SetTrust(
                 form.term
                     .parse()
@@ -591,6 +603,7 @@ async fn act_on_account(
                         AccountAction::SetRole(role) => {
                             standing::set_role(conn, by, id, *role).map(drop)
                         }
+                        AccountAction::Approve => standing::approve_account(conn, by, id).map(drop),
                     })
                 })
                 .await

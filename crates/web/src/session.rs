@@ -44,7 +44,7 @@ impl Viewer {
             Some(u) => Actor::Member {
                 id: u.id,
                 role: u.role(),
-                silenced: u.is_silenced(),
+                silenced: u.is_silenced() || !u.approved,
                 trust: u8::try_from(u.trust_level.clamp(0, 3)).unwrap_or_default(),
             },
             None => Actor::Guest,

@@ -1,8 +1,10 @@
+DROP TRIGGER community_settings_changed ON community_settings;
 DROP TRIGGER flags_changed ON flags;
 DROP TRIGGER audit_log_append_only ON audit_log;
 DROP FUNCTION stoa_audit_log_append_only();
 DROP TABLE audit_log;
 DROP TABLE blocked_emails;
+DROP TABLE community_settings;
 DROP TABLE install_secrets;
 DROP TABLE review_items;
 DROP TABLE flags;
@@ -12,6 +14,7 @@ ALTER TABLE threads DROP COLUMN close_reason;
 ALTER TABLE threads DROP COLUMN pinned_at;
 ALTER TABLE threads DROP COLUMN locked_at;
 ALTER TABLE users DROP COLUMN last_visit_at;
+ALTER TABLE users DROP COLUMN approved;
 ALTER TABLE users DROP COLUMN visit_days;
 ALTER TABLE users DROP COLUMN trust_level_locked;
 ALTER TABLE users DROP COLUMN trust_level;

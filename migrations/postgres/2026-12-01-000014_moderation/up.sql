@@ -8,6 +8,10 @@ ALTER TABLE users ADD COLUMN suspension_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN silenced_until TIMESTAMP;
 ALTER TABLE users ADD COLUMN silence_reason TEXT NOT NULL DEFAULT '';
 
+-- In "approval required" registration, a new account reads but does not post until a
+-- moderator approves it.
+ALTER TABLE users ADD COLUMN approved BOOLEAN NOT NULL DEFAULT TRUE;
+
 -- Trust levels 0-3, earned from activity (days visited, posts, accepted answers) unless a
 -- moderator set the level by hand (trust_level_locked).
 ALTER TABLE users ADD COLUMN trust_level INTEGER NOT NULL DEFAULT 0;
@@ -71,6 +75,18 @@ CREATE TABLE install_secrets (
     value TEXT NOT NULL
 );
 
+-- What the owner sets for the community (one row): who may register, whether reading needs
+-- an account, the description and the rules page.
+CREATE TABLE community_settings (
+    id BIGINT PRIMARY KEY,                  -- always 1
+    registration TEXT NOT NULL DEFAULT 'open', -- open | approval | invite | closed
+    login_required BOOLEAN NOT NULL DEFAULT FALSE,
+    description TEXT NOT NULL DEFAULT '',
+    rules_source TEXT NOT NULL DEFAULT '',  -- Markdown
+    rules_html TEXT NOT NULL DEFAULT ''     -- rendered and sanitized, as posts are
+);
+INSERT INTO community_settings (id) VALUES (1);
+
 -- Who did what to whom, and why. Rows are only ever added.
 CREATE TABLE audit_log (
     id BIGSERIAL PRIMARY KEY,
@@ -93,4 +109,6 @@ $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION stoa_audit_log_append_only();
 CREATE TRIGGER flags_changed AFTER INSERT OR UPDATE OR DELETE ON flags
+    FOR EACH STATEMENT EXECUTE FUNCTION stoa_content_changed();
+CREATE TRIGGER community_settings_changed AFTER INSERT OR UPDATE OR DELETE ON community_settings
     FOR EACH STATEMENT EXECUTE FUNCTION stoa_content_changed();

@@ -23,6 +23,7 @@ on_both_backends!(
     trust_levels_grow_with_activity_and_grant_privileges,
     the_owner_appoints_staff_and_moderators,
     forms_cannot_assign_what_they_do_not_offer,
+    the_owner_decides_who_signs_up_and_who_reads,
 );
 
 fn id(url: &str) -> &str {
@@ -535,7 +536,9 @@ async fn a_silenced_member_reads_but_cannot_post(app: TestApp) {
         .await;
     assert_eq!(answer.status(), StatusCode::CONFLICT);
     let page = answer.text().await.unwrap_or_default();
-    assert!(page.contains("silenced your account") && page.contains("Yes, from the billing page."));
+    assert!(
+        page.contains("a moderator silenced it") && page.contains("Yes, from the billing page.")
+    );
     let ask = member.get("/ask").await;
     assert_eq!(ask.status(), StatusCode::FORBIDDEN);
     let standing = text(&owner, &format!("/admin/users/{member_id}")).await;
@@ -1215,4 +1218,155 @@ async fn forms_cannot_assign_what_they_do_not_offer(app: TestApp) {
     let page = text(&app.browser(), &location(&asked)).await;
     assert!(!page.contains("Pinned in") && !page.contains("This thread is locked"));
     assert!(!page.contains("Solved"));
+}
+
+async fn set_community(owner: &Browser, registration: &str, login_required: bool) {
+    let mut fields = vec![
+        ("registration", registration),
+        ("description", "Help for Acme customers"),
+        ("rules", "1. Be kind.\n2. **No adverts.**"),
+    ];
+    if login_required {
+        fields.push(("login_required", "on"));
+    }
+    let saved = owner
+        .act("/admin/community", "/admin/community", &fields)
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER, "{registration}");
+}
+
+async fn the_owner_decides_who_signs_up_and_who_reads(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "What are your opening hours?").await;
+    let member = app.signed_in("member", Role::Member).await;
+    assert_eq!(
+        member.get("/admin/community").await.status(),
+        StatusCode::FORBIDDEN,
+        "only the owner changes the settings"
+    );
+
+    set_community(&owner, "closed", false).await;
+    let closed = app.browser().get("/register").await;
+    assert_eq!(closed.status(), StatusCode::FORBIDDEN);
+    assert!(
+        closed
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("not taking new sign-ups")
+    );
+
+    set_community(&owner, "invite", false).await;
+    assert_eq!(
+        app.browser().get("/register").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let staff = app.signed_in("staffer", Role::Staff).await;
+    assert_eq!(
+        member.get("/admin/invites").await.status(),
+        StatusCode::FORBIDDEN,
+        "members do not invite"
+    );
+    let made = staff.act("/admin/invites", "/admin/invites", &[]).await;
+    assert_eq!(made.status(), StatusCode::OK);
+    let page = made.text().await.unwrap_or_default();
+    let link = between(&page, "<code class=\"invite-link\">", "</code>")
+        .unwrap_or_default()
+        .replace("&#x3D;", "=")
+        .replace("&amp;", "&");
+    let path = link.trim_start_matches(&app.base).to_owned();
+    assert!(path.starts_with("/register?invite="), "{link}");
+    let invited = app.browser();
+    assert_eq!(
+        sign_up(&invited, "invited", &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let invite = path.trim_start_matches("/register?invite=").to_owned();
+    let signed_up = invited
+        .submit(
+            &path,
+            "/register",
+            &[
+                ("invite", invite.as_str()),
+                ("username", "invited"),
+                ("email", "invited@example.com"),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        signed_up.status(),
+        StatusCode::SEE_OTHER,
+        "the invitation works"
+    );
+    assert_eq!(
+        app.browser().get(&path).await.status(),
+        StatusCode::FORBIDDEN,
+        "once"
+    );
+
+    set_community(&owner, "approval", false).await;
+    let newbie = app.browser();
+    assert_eq!(
+        sign_up(&newbie, "newbie", &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let answer = newbie
+        .act(
+            &thread,
+            &format!("/q/{}/answer", id(&thread)),
+            &[("body", "Nine to five, Monday to Friday.")],
+        )
+        .await;
+    assert_eq!(answer.status(), StatusCode::CONFLICT);
+    assert!(
+        answer
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("has not approved it yet")
+    );
+    let queue = text(&owner, "/review").await;
+    assert!(queue.contains("New accounts waiting for approval") && queue.contains("@newbie"));
+    let newbie_id = user_id(&app, "newbie").await;
+    assert_eq!(
+        act_on(&owner, &newbie_id, &[("action", "approve")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    newbie
+        .answer(&thread, "Nine to five, Monday to Friday.")
+        .await;
+
+    // Reading needs an account: guests reach only the log-in page and the rules, even for a
+    // page cached while it was public.
+    let guest = app.browser();
+    assert_eq!(guest.get(&thread).await.status(), StatusCode::OK);
+    set_community(&owner, "open", true).await;
+    for path in [thread.as_str(), "/", "/search?q=hours", "/tags/billing"] {
+        let response = guest.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(location(&response).starts_with("/login?next="), "{path}");
+    }
+    let api = guest.get("/api/v1/similar?title=opening+hours").await;
+    assert_ne!(api.status(), StatusCode::OK, "nor the API");
+    assert_eq!(guest.get("/login").await.status(), StatusCode::OK);
+    let rules = text(&guest, "/rules").await;
+    assert!(rules.contains("<strong>No adverts.</strong>"), "{rules}");
+    assert_eq!(
+        member.get(&thread).await.status(),
+        StatusCode::OK,
+        "members read on"
+    );
+
+    let log = text(&owner, "/admin/audit?action=change_setting").await;
+    assert!(logged(&log, "Changed a setting") >= 5);
+    assert!(log.contains("login required to read") && log.contains("approval"));
+    assert!(
+        logged(
+            &text(&owner, "/admin/audit?action=approve_account").await,
+            "Approved an account"
+        ) == 1
+    );
 }
