@@ -76,8 +76,10 @@ pub struct Poster {
 
 /// Applies the rules to `post`, just written by `poster` with `body`, in the transaction
 /// that wrote it: an error refuses it (the transaction then rolls the post back, and the
-/// rate limits count nothing); a first post with links is held for approval; the author's
-/// trust level is raised if their activity now earns it. Returns whether the post is out.
+/// rate limits count nothing); `form_check` is what the form's honeypot and fill time said,
+/// which refuses a member's first post; a first post with links is held for approval; the
+/// author's trust level is raised if their activity now earns it. Returns whether the post
+/// is out.
 pub fn settle(
     conn: &mut DbConn,
     poster: Poster,
@@ -85,7 +87,15 @@ pub fn settle(
     body: &str,
     rules: &PostingRules,
     thresholds: &crate::trust::Thresholds,
+    form_check: Option<crate::signup::Refusal>,
 ) -> Result<Release, Error> {
+    // A member's very first post carries the sign-up form's honeypot and fill time too.
+    if let Some(refusal) = form_check
+        && !poster.staff
+        && earlier_posts(conn, poster.id, post)? == 0
+    {
+        return Err(Error::Invalid(refusal.message().to_owned()));
+    }
     let release = admit(conn, poster, post, body, rules)?;
     if release == Release::AfterApproval {
         hold(conn, post)?;
@@ -160,13 +170,7 @@ fn admit(
     if trust > 0 || rules.approval_posts == 0 {
         return Ok(Release::Now);
     }
-    let earlier: i64 = posts::table
-        .filter(posts::author_id.eq(author))
-        .filter(posts::id.ne(post))
-        .filter(posts::deleted_at.is_null())
-        .count()
-        .get_result(conn)?;
-    let among_first = earlier < i64::from(rules.approval_posts);
+    let among_first = earlier_posts(conn, author, post)? < i64::from(rules.approval_posts);
     Ok(
         if among_first && (rules.approve_all_first_posts || links > 0) {
             Release::AfterApproval
@@ -174,6 +178,16 @@ fn admit(
             Release::Now
         },
     )
+}
+
+/// How many posts `author` has up besides `post`.
+fn earlier_posts(conn: &mut DbConn, author: UserId, post: PostId) -> Result<i64, Error> {
+    Ok(posts::table
+        .filter(posts::author_id.eq(author))
+        .filter(posts::id.ne(post))
+        .filter(posts::deleted_at.is_null())
+        .count()
+        .get_result(conn)?)
 }
 
 /// What a post waiting for approval tells its author.

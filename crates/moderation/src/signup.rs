@@ -1,4 +1,5 @@
-//! Screening a registration without any outside service: a honeypot field people never see,
+//! Screening a registration (and a new member's first post) without any outside service: a
+//! honeypot field people never see,
 //! a minimum time between showing the form and sending it (signed, so a bot cannot claim it
 //! waited), disposable mail services (the `mailchecker` list) and the addresses of accounts
 //! deleted as spammers. Each refusal says what a person should do.
@@ -63,6 +64,19 @@ pub fn shown_ago(key: &[u8], token: &str, now: OffsetDateTime) -> Option<Duratio
     Some(now - shown)
 }
 
+/// Checks a form's honeypot and the time it took to fill in (a sign-up, or a new member's
+/// first post): `Some` when it looks automated.
+pub fn screen_form(key: &[u8], honeypot: &str, shown: &str, min_fill: Duration) -> Option<Refusal> {
+    if !honeypot.trim().is_empty() {
+        return Some(Refusal::Automated);
+    }
+    match shown_ago(key, shown, OffsetDateTime::now_utc()) {
+        None => Some(Refusal::Automated),
+        Some(ago) if ago < min_fill => Some(Refusal::TooFast),
+        Some(_) => None,
+    }
+}
+
 /// What a registration form sent, besides the account itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Submission<'a> {
@@ -82,13 +96,8 @@ pub fn screen(
     submission: Submission<'_>,
     min_fill: Duration,
 ) -> Result<Result<(), Refusal>, Error> {
-    if !submission.honeypot.trim().is_empty() {
-        return Ok(Err(Refusal::Automated));
-    }
-    match shown_ago(key, submission.shown, OffsetDateTime::now_utc()) {
-        None => return Ok(Err(Refusal::Automated)),
-        Some(ago) if ago < min_fill => return Ok(Err(Refusal::TooFast)),
-        Some(_) => {}
+    if let Some(refusal) = screen_form(key, submission.honeypot, submission.shown, min_fill) {
+        return Ok(Err(refusal));
     }
     let Some(email) = submission.email else {
         return Ok(Ok(()));

@@ -12,6 +12,7 @@ use stoa_moderation::Error as ModerationError;
 use stoa_moderation::audit::{self, AuditAction};
 use stoa_moderation::policy::{self, Action};
 use stoa_moderation::posting::{self, Poster, PostingRules};
+use stoa_moderation::signup;
 use stoa_moderation::trust::Thresholds;
 use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
@@ -91,6 +92,8 @@ struct AskPage {
     preview_html: Option<String>,
     /// Questions like the one being asked, shown before it is posted.
     similar: Vec<Suggestion>,
+    /// For a new member, the form's signed time (their first post is screened as a sign-up).
+    first_post_token: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,6 +117,11 @@ pub struct AskForm {
     /// script sets it to "1" once it showed them as the title was typed; without the script,
     /// the first submission shows them and posts nothing.
     similar: Option<String>,
+    /// The honeypot and the form's shown time (see `first_post_token`).
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    shown: String,
 }
 
 crate::session::csrf_protected!(AskForm);
@@ -173,6 +181,7 @@ async fn show_ask_with(
     let layout = Layout::new(state, &user.viewer, "Ask a question");
     let popular_tags = popular.into_iter().map(|t| t.name).collect();
     let page = AskPage {
+        first_post_token: first_post_token(state, &user.viewer).await?,
         layout,
         categories,
         popular_tags,
@@ -224,6 +233,7 @@ async fn ask(
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
             let (poster, rules, thresholds) = posting_context(&state, &user);
+            let checked = form_check(&state, &user, &form.website, &form.shown).await?;
             state
                 .db
                 .run(move |conn| {
@@ -246,6 +256,7 @@ async fn ask(
                                 body.as_str(),
                                 &rules,
                                 &thresholds,
+                                checked,
                             )?;
                         }
                         Ok::<_, ModerationError>(posted)
@@ -455,6 +466,8 @@ struct ThreadView {
     category_id: CategoryId,
     /// A refused moderation form's message.
     moderate_error: Option<String>,
+    /// For a new member, the answer form's signed time (see `first_post_token`).
+    first_post_token: String,
     view_count: i64,
     /// `(url, title)` of the question this one duplicates.
     original: Option<(String, String)>,
@@ -522,6 +535,7 @@ impl ThreadView {
             categories: std::mem::take(&mut loaded.categories),
             category_id: head.category_id,
             moderate_error: None,
+            first_post_token: String::new(),
             layout: Layout::new(state, viewer, head.title.clone()),
             next_answers: next
                 .map(|c| format!("{thread_url}?{sort_param}after={}#answers", c.encode())),
@@ -702,6 +716,7 @@ async fn show_again(
     )
     .await?;
     let mut page = ThreadView::new(state, viewer, loaded);
+    page.first_post_token = first_post_token(state, viewer).await?;
     adjust(&mut page);
     render(&page, status, &page.layout, None)
 }
@@ -753,13 +768,14 @@ async fn show(
             .finish());
     }
     count_view(&state, &req, thread.page.head.id);
-    let page = ThreadView::new(&state, &viewer, thread);
+    let mut page = ThreadView::new(&state, &viewer, thread);
     if guest {
         let page = Page::new(Bytes::from(page.render()?));
         let response = page.respond(&req);
         state.pages.put(cache_key, generation, page);
         return Ok(response);
     }
+    page.first_post_token = first_post_token(&state, &viewer).await?;
     render(&page, StatusCode::OK, &page.layout, None)
 }
 
@@ -782,6 +798,34 @@ async fn show_without_slug(
     Ok(HttpResponse::MovedPermanently()
         .insert_header(("Location", format!("/q/{id}/{slug}")))
         .finish())
+}
+
+/// A new member (trust level 0, not staff) gets a signed time on the posting forms: their
+/// first post is screened like a sign-up (honeypot, fill time). Empty for everyone else.
+async fn first_post_token(state: &AppState, viewer: &Viewer) -> Result<String, AppError> {
+    match &viewer.user {
+        Some(u) if u.trust_level == 0 && u.role() < stoa_accounts::Role::Staff => {
+            let key = state.server_key().await?;
+            Ok(signup::shown_token(key, time::OffsetDateTime::now_utc()))
+        }
+        _ => Ok(String::new()),
+    }
+}
+
+/// What a post form's honeypot and fill time say, for a new member (`None` for others, and
+/// when all is well).
+async fn form_check(
+    state: &AppState,
+    user: &SignedIn,
+    honeypot: &str,
+    shown: &str,
+) -> Result<Option<signup::Refusal>, AppError> {
+    if first_post_token(state, &user.viewer).await?.is_empty() {
+        return Ok(None);
+    }
+    let key = state.server_key().await?;
+    let min_fill = time::Duration::seconds(i64::from(state.settings.min_fill_seconds));
+    Ok(signup::screen_form(key, honeypot, shown, min_fill))
 }
 
 /// The author of a new post as the posting rules see them, and the rules.
@@ -827,6 +871,11 @@ async fn thread_state(state: &AppState, thread: ThreadId) -> Result<policy::Thre
 pub struct TextForm {
     #[serde(default)]
     csrf: String,
+    /// The honeypot and the form's shown time (answers; see `first_post_token`).
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    shown: String,
     #[serde(default)]
     body: String,
     #[serde(default)]
@@ -879,6 +928,7 @@ async fn answer(
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
             let (poster, rules, thresholds) = posting_context(&state, &user);
+            let checked = form_check(&state, &user, &form.website, &form.shown).await?;
             state
                 .db
                 .run(move |conn| {
@@ -892,6 +942,7 @@ async fn answer(
                                 body.as_str(),
                                 &rules,
                                 &thresholds,
+                                checked,
                             )?;
                         }
                         Ok::<_, ModerationError>(posted)

@@ -406,11 +406,13 @@ impl Browser {
             .to_owned()
     }
 
-    /// Posts a form found on `page_path` (its CSRF token) to `action` with `fields`.
+    /// Posts a form found on `page_path` (its CSRF token and shown time) to `action` with
+    /// `fields`.
     pub async fn act(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Response {
         let page = self.get(page_path).await.text().await.unwrap_or_default();
         let csrf = hidden(&page, "csrf");
-        let mut form = vec![("csrf", csrf.as_str())];
+        let shown = hidden(&page, "shown");
+        let mut form = vec![("csrf", csrf.as_str()), ("shown", shown.as_str())];
         form.extend_from_slice(fields);
         self.post(action, &form).await
     }

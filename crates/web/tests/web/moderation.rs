@@ -24,6 +24,7 @@ on_both_backends!(
     the_owner_appoints_staff_and_moderators,
     forms_cannot_assign_what_they_do_not_offer,
     the_owner_decides_who_signs_up_and_who_reads,
+    a_new_members_first_post_is_screened_like_a_sign_up,
 );
 
 fn id(url: &str) -> &str {
@@ -1368,5 +1369,69 @@ async fn the_owner_decides_who_signs_up_and_who_reads(app: TestApp) {
             &text(&owner, "/admin/audit?action=approve_account").await,
             "Approved an account"
         ) == 1
+    );
+}
+
+async fn a_new_members_first_post_is_screened_like_a_sign_up(app: TestApp) {
+    let app = app.another(|s| s.min_fill_seconds = 2).await;
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Can I export to CSV?").await;
+    let answer_path = format!("/q/{}/answer", id(&thread));
+    let newcomer = app.signed_in("newcomer", Role::Member).await;
+    let page = text(&newcomer, &thread).await;
+    assert!(
+        page.contains("name=\"website\""),
+        "the honeypot is on a new member's form"
+    );
+    assert!(
+        !text(&owner, &thread).await.contains("name=\"website\""),
+        "and not on the owner's"
+    );
+    let hasty = newcomer
+        .act(
+            &thread,
+            &answer_path,
+            &[("body", "Yes, from the reports page.")],
+        )
+        .await;
+    assert_eq!(hasty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = hasty.text().await.unwrap_or_default();
+    assert!(
+        refused.contains("faster than a person") && refused.contains("Yes, from the reports page."),
+        "refused, the text kept"
+    );
+    let bot = newcomer
+        .act(
+            &thread,
+            &answer_path,
+            &[("body", "Cheap watches here."), ("website", "spam.example")],
+        )
+        .await;
+    assert_eq!(bot.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let form = text(&newcomer, &thread).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let posted = newcomer
+        .post(
+            &answer_path,
+            &[
+                ("csrf", crate::common::hidden(&form, "csrf").as_str()),
+                ("shown", crate::common::hidden(&form, "shown").as_str()),
+                ("key", crate::common::hidden(&form, "key").as_str()),
+                ("body", "Yes, from the reports page."),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER, "a person's pace");
+    let second = newcomer
+        .act(
+            &thread,
+            &answer_path,
+            &[("body", "Also as Excel, since last month.")],
+        )
+        .await;
+    assert_eq!(
+        second.status(),
+        StatusCode::SEE_OTHER,
+        "only the first post is screened"
     );
 }
