@@ -197,8 +197,10 @@ stoa_env() {
         STOA_BIND="127.0.0.1:$PORT" STOA_BASE_URL="$BASE"
         STOA_TRUST_PROXY_HEADERS="${TRUST_PROXY:-false}" RUST_LOG=warn
         # The write path is measured, not new members' posting limits (a new member may
-        # post every 30 seconds and 20 times a day by default).
-        STOA_POST_GAP_SECONDS="[0, 0, 0, 0]" STOA_POSTS_PER_DAY="[0, 0, 0, 0]")
+        # post every 30 seconds and 20 times a day by default, and their first post must
+        # have taken a person's time to type).
+        STOA_POST_GAP_SECONDS="[0, 0, 0, 0]" STOA_POSTS_PER_DAY="[0, 0, 0, 0]"
+        STOA_MIN_FILL_SECONDS=0 STOA_APPROVAL_POSTS=0)
     if [[ -n "$DB_URL" ]]; then STOA_ENV+=(DATABASE_URL="$DB_URL"); fi
 }
 
@@ -357,8 +359,6 @@ sign_in_member() {
     local jar="$RUN_DIR/member.jar" page="$RUN_DIR/form.html" status
     rm -f "$jar"
     curl -s -b "$jar" -c "$jar" "$BASE/register" -o "$page"
-    # The sign-up form refuses what is sent sooner than a person could fill it in.
-    sleep "${STOA_MIN_FILL_SECONDS:-3}"
     status=$(post_form "$jar" --data-urlencode "csrf=$(csrf_from "$page")" -d "username=$MEMBER" \
         --data-urlencode "shown=$(hidden_from "$page" shown)" \
         -d "email=$MEMBER_EMAIL" --data-urlencode "password=$PASSWORD" "$BASE/register")
@@ -701,7 +701,7 @@ header() {
     printf -- '- %s cores, %s; wrk and the server share them, so figures are lower bounds\n' \
         "$(nproc)" "$(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
     local passed
-    passed=$(compgen -e | grep '^STOA_' | grep -vxE 'STOA_(DATA_DIR|BIND|BASE_URL|TRUST_PROXY_HEADERS|CONFIG|SMTP_URL|POST_GAP_SECONDS|POSTS_PER_DAY)' | paste -sd' ' - || true)
+    passed=$(compgen -e | grep '^STOA_' | grep -vxE 'STOA_(DATA_DIR|BIND|BASE_URL|TRUST_PROXY_HEADERS|CONFIG|SMTP_URL|POST_GAP_SECONDS|POSTS_PER_DAY|MIN_FILL_SECONDS|APPROVAL_POSTS)' | paste -sd' ' - || true)
     if [[ -n "$passed" ]]; then printf -- '- settings from the environment: %s\n' "$passed"; fi
     if $SMOKE; then printf -- '- smoke run: the small fixture, not a measurement\n'; fi
 }

@@ -10,11 +10,12 @@ local csrf, nonce
 local thread_ids = {}
 local counter = 0
 
--- About 400 bytes of Markdown, like a real answer; %d makes every body different.
+-- About 400 bytes of Markdown, like a real answer; the wrk thread and the counter make every
+-- body different (the server refuses a member's same text twice within minutes).
 local text = "Check the **best before** date first, then the storage.\n\n" ..
    "1. Keep it cold and dark.\n2. Pour it gently into a clean glass.\n\n" ..
    "```\nserving temperature: 8-12 C\n```\n\n" ..
-   "More in [the style guidelines](https://example.com/styles). Answer number %d of this run."
+   "More in [the style guidelines](https://example.com/styles). Answer %d-%d of this run."
 
 function init(args)
    csrf, nonce = args[1], args[3]
@@ -31,6 +32,6 @@ function request()
    local thread_id = thread_ids[(counter % #thread_ids) + 1]
    local key = string.format("bench-%s-%d-%010d", nonce, thread_no, counter)
    local body = "csrf=" .. urlencode(csrf) .. "&key=" .. key ..
-      "&body=" .. urlencode(string.format(text, counter))
+      "&body=" .. urlencode(string.format(text, thread_no, counter))
    return wrk.format("POST", "/q/" .. thread_id .. "/answer", nil, body)
 end

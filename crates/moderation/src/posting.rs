@@ -11,8 +11,10 @@ use time::Duration;
 use crate::limits::{self, Limit, Outcome};
 use crate::{Error, flags};
 
-/// The same text by the same member within this long is refused as a repeat.
+/// The same text by the same member within this long is refused as a repeat…
 pub const REPEAT_WINDOW: Duration = Duration::minutes(10);
+/// …when it repeats one of their latest this-many posts.
+const REPEATS_COMPARED: i64 = 3;
 
 /// The rules, from the settings. Arrays are indexed by trust level (0–3); 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +94,7 @@ pub fn settle(
     // A member's very first post carries the sign-up form's honeypot and fill time too.
     if let Some(refusal) = form_check
         && !poster.staff
-        && earlier_posts(conn, poster.id, post)? == 0
+        && !has_other_posts(conn, poster.id, post, 1)?
     {
         return Err(Error::Invalid(refusal.message().to_owned()));
     }
@@ -124,14 +126,17 @@ fn admit(
             "At your trust level a post can carry at most {max_links} links (this one has {links}). Remove some; members earn more as they take part."
         )));
     }
-    let repeated: i64 = posts::table
+    // The member's latest few posts, newest first along their index: however fast they
+    // post, this reads a handful of rows.
+    let latest: Vec<String> = posts::table
         .filter(posts::author_id.eq(author))
         .filter(posts::id.ne(post))
         .filter(posts::created_at.gt(now() - REPEAT_WINDOW))
-        .filter(posts::body_source.eq(body))
-        .count()
-        .get_result(conn)?;
-    if repeated > 0 {
+        .order((posts::created_at.desc(), posts::id.desc()))
+        .limit(REPEATS_COMPARED)
+        .select(posts::body_source)
+        .load(conn)?;
+    if latest.iter().any(|earlier| earlier == body) {
         return Err(Error::Invalid(
             "You posted this same text a few minutes ago. Say something new, or edit the earlier post."
                 .into(),
@@ -170,7 +175,7 @@ fn admit(
     if trust > 0 || rules.approval_posts == 0 {
         return Ok(Release::Now);
     }
-    let among_first = earlier_posts(conn, author, post)? < i64::from(rules.approval_posts);
+    let among_first = !has_other_posts(conn, author, post, rules.approval_posts)?;
     Ok(
         if among_first && (rules.approve_all_first_posts || links > 0) {
             Release::AfterApproval
@@ -180,14 +185,16 @@ fn admit(
     )
 }
 
-/// How many posts `author` has up besides `post`.
-fn earlier_posts(conn: &mut DbConn, author: UserId, post: PostId) -> Result<i64, Error> {
-    Ok(posts::table
+/// Whether `author` has at least `n` posts up besides `post` (reads at most `n` rows).
+fn has_other_posts(conn: &mut DbConn, author: UserId, post: PostId, n: u32) -> Result<bool, Error> {
+    let found: Vec<PostId> = posts::table
         .filter(posts::author_id.eq(author))
         .filter(posts::id.ne(post))
         .filter(posts::deleted_at.is_null())
-        .count()
-        .get_result(conn)?)
+        .select(posts::id)
+        .limit(i64::from(n))
+        .load(conn)?;
+    Ok(found.len() >= usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// What a post waiting for approval tells its author.

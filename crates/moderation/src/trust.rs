@@ -3,7 +3,6 @@
 //! and flags moderators upheld against them hold promotion back. A moderator can set a level
 //! by hand, which then stays until they change it. The policy grants privileges by level.
 
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 use stoa_db::schema::{flags, posts, threads, users};
 use stoa_db::{DbConn, UserId};
@@ -67,60 +66,91 @@ impl Thresholds {
     }
 }
 
-fn count(n: i64) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+/// How many of `ids` there are, read no further than `cap` rows: counting a member's posts
+/// stops at the threshold, however many they wrote.
+fn capped(cap: u32, load: impl FnOnce(i64) -> QueryResult<Vec<i64>>) -> Result<u32, Error> {
+    if cap == 0 {
+        return Ok(0);
+    }
+    let rows = load(i64::from(cap))?;
+    Ok(u32::try_from(rows.len()).unwrap_or(cap))
 }
 
-/// `user`'s activity: four small queries on indexed columns.
-pub fn activity(conn: &mut DbConn, user: UserId) -> Result<Activity, Error> {
-    let visit_days: i32 = users::table
-        .find(user)
-        .select(users::visit_days)
-        .first(conn)
-        .optional()?
-        .ok_or(Error::UserNotFound)?;
-    let written: i64 = posts::table
-        .filter(posts::author_id.eq(user))
-        .filter(posts::deleted_at.is_null())
-        .select(count_star())
-        .first(conn)?;
-    let accepted: i64 = threads::table
-        .inner_join(posts::table.on(posts::id.nullable().eq(threads::accepted_answer_id)))
-        .filter(posts::author_id.eq(user))
-        .filter(threads::deleted_at.is_null())
-        .select(count_star())
-        .first(conn)?;
-    let upheld: i64 = flags::table
-        .inner_join(posts::table)
-        .filter(posts::author_id.eq(user))
-        .filter(flags::outcome.eq("upheld"))
-        .select(count_star())
-        .first(conn)?;
+/// `user`'s activity, each count read up to `caps` (posts, accepted answers, upheld flags).
+fn activity(
+    conn: &mut DbConn,
+    user: UserId,
+    visit_days: u32,
+    caps: (u32, u32, u32),
+) -> Result<Activity, Error> {
+    let posts = capped(caps.0, |cap| {
+        posts::table
+            .filter(posts::author_id.eq(user))
+            .filter(posts::deleted_at.is_null())
+            .select(posts::id)
+            .limit(cap)
+            .load::<stoa_db::PostId>(conn)
+            .map(|ids| ids.into_iter().map(|id| id.0).collect())
+    })?;
+    let accepted = capped(caps.1, |cap| {
+        threads::table
+            .inner_join(posts::table.on(posts::id.nullable().eq(threads::accepted_answer_id)))
+            .filter(posts::author_id.eq(user))
+            .filter(threads::deleted_at.is_null())
+            .select(threads::id)
+            .limit(cap)
+            .load::<stoa_db::ThreadId>(conn)
+            .map(|ids| ids.into_iter().map(|id| id.0).collect())
+    })?;
+    let upheld_flags = capped(caps.2, |cap| {
+        flags::table
+            .inner_join(posts::table)
+            .filter(posts::author_id.eq(user))
+            .filter(flags::outcome.eq("upheld"))
+            .select(flags::id)
+            .limit(cap)
+            .load::<i64>(conn)
+    })?;
     Ok(Activity {
-        visit_days: u32::try_from(visit_days).unwrap_or_default(),
-        posts: count(written),
-        accepted: count(accepted),
-        upheld_flags: count(upheld),
+        visit_days,
+        posts,
+        accepted,
+        upheld_flags,
     })
 }
 
 /// Raises `user` to the level their activity earns, unless a moderator set it by hand.
-/// Never lowers it. Returns the new level when it rose. Call inside a write transaction.
-pub fn promote(
-    conn: &mut DbConn,
-    user: UserId,
-    thresholds: &Thresholds,
-) -> Result<Option<u8>, Error> {
-    let (current, locked): (i32, bool) = users::table
+/// Never lowers it. Returns the new level when it rose. Runs after every post, so it stays
+/// cheap: one query when the days visited allow no higher level, and otherwise counts that
+/// stop at the thresholds. Call inside a write transaction.
+pub fn promote(conn: &mut DbConn, user: UserId, thresholds: &Thresholds) -> Result<Option<u8>, Error> {
+    let (current, locked, visit_days): (i32, bool, i32) = users::table
         .find(user)
-        .select((users::trust_level, users::trust_level_locked))
+        .select((
+            users::trust_level,
+            users::trust_level_locked,
+            users::visit_days,
+        ))
         .first(conn)
         .optional()?
         .ok_or(Error::UserNotFound)?;
-    if locked || current >= i32::from(MAX_LEVEL) {
+    let visit_days = u32::try_from(visit_days).unwrap_or_default();
+    // Levels are climbed in order, and each needs its days visited first.
+    let reachable = thresholds
+        .visit_days
+        .iter()
+        .take_while(|needed| visit_days >= **needed)
+        .count();
+    if locked || i32::try_from(reachable).unwrap_or_default() <= current {
         return Ok(None);
     }
-    let earned = thresholds.level_for(activity(conn, user)?);
+    let top = reachable - 1;
+    let caps = (
+        thresholds.posts[top],
+        thresholds.accepted[top],
+        thresholds.max_upheld_flags + 1,
+    );
+    let earned = thresholds.level_for(activity(conn, user, visit_days, caps)?);
     if i32::from(earned) <= current {
         return Ok(None);
     }

@@ -18,6 +18,9 @@ ALTER TABLE users ADD COLUMN trust_level INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN trust_level_locked BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE users ADD COLUMN visit_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_visit_at TIMESTAMP;
+-- Promotion counts a member's accepted answers from the threads that accepted them.
+CREATE INDEX threads_accepted_answer ON threads (accepted_answer_id) WHERE accepted_answer_id IS NOT NULL;
+CREATE INDEX users_awaiting_approval ON users (created_at, id) WHERE NOT approved;
 
 -- A locked thread takes no new answers or comments; a closed one (closed_at, already there
 -- for duplicates) takes no answers, and close_reason says why when it is not a duplicate.

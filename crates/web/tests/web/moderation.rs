@@ -727,22 +727,6 @@ async fn sign_up_refuses_bots_and_disposable_addresses(app: TestApp) {
             .unwrap_or_default()
             .contains("Your sign-up could not be accepted.")
     );
-    // A time token not signed by this installation.
-    let forged = app.browser();
-    let csrf = forged.guest_token().await;
-    let response = forged
-        .post(
-            "/register",
-            &[
-                ("csrf", csrf.as_str()),
-                ("shown", "1000000000.forged"),
-                ("username", "forger"),
-                ("email", "forger@example.com"),
-                ("password", crate::common::PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let throwaway = app.browser();
     let email = "someone@mailinator.com";
     let response = throwaway
@@ -766,6 +750,22 @@ async fn sign_up_refuses_bots_and_disposable_addresses(app: TestApp) {
     );
 
     let patient = app.another(|s| s.min_fill_seconds = 2).await;
+    // A time token not signed by this installation.
+    let forged = patient.browser();
+    let csrf = forged.guest_token().await;
+    let response = forged
+        .post(
+            "/register",
+            &[
+                ("csrf", csrf.as_str()),
+                ("shown", "1000000000.forged"),
+                ("username", "forger"),
+                ("email", "forger@example.com"),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let hasty = sign_up(&patient.browser(), "hasty", &[]).await;
     assert_eq!(hasty.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
