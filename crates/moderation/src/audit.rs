@@ -32,11 +32,12 @@ pub enum AuditAction {
     ChangeSetting,
     ApproveAccount,
     CreateCategory,
+    ChangeCategory,
 }
 
 impl AuditAction {
     /// Every action, in the order the log's filter offers them.
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::LockThread,
         AuditAction::UnlockThread,
         AuditAction::CloseThread,
@@ -58,6 +59,7 @@ impl AuditAction {
         AuditAction::ChangeSetting,
         AuditAction::ApproveAccount,
         AuditAction::CreateCategory,
+        AuditAction::ChangeCategory,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +85,7 @@ impl AuditAction {
             AuditAction::ChangeSetting => "change_setting",
             AuditAction::ApproveAccount => "approve_account",
             AuditAction::CreateCategory => "create_category",
+            AuditAction::ChangeCategory => "change_category",
         }
     }
 
@@ -110,6 +113,7 @@ impl AuditAction {
             AuditAction::ChangeSetting => "Changed a setting",
             AuditAction::ApproveAccount => "Approved an account",
             AuditAction::CreateCategory => "Created a category",
+            AuditAction::ChangeCategory => "Changed a category",
         }
     }
 

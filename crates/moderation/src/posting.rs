@@ -21,6 +21,8 @@ const REPEATS_COMPARED: i64 = 3;
 pub struct PostingRules {
     /// Links (and images, and bare addresses) a post may carry at each level.
     pub max_links: [u32; 4],
+    /// `@username` mentions a post may carry at each level.
+    pub max_mentions: [u32; 4],
     /// Seconds between two posts of one member at each level.
     pub gap_seconds: [u32; 4],
     /// Posts a day at each level.
@@ -35,6 +37,7 @@ impl Default for PostingRules {
     fn default() -> Self {
         PostingRules {
             max_links: [2, 10, 0, 0],
+            max_mentions: [2, 10, 0, 0],
             gap_seconds: [30, 10, 0, 0],
             per_day: [20, 100, 0, 0],
             approval_posts: 2,
@@ -60,6 +63,40 @@ pub fn links_in(source: &str) -> usize {
         .filter(|word| word.starts_with("www."))
         .count();
     schemes + bare_www
+}
+
+/// How many `@username` mentions `source` carries, outside code (fenced blocks and inline
+/// spans) and not inside an email address.
+pub fn mentions_in(source: &str) -> usize {
+    let mut in_fence = false;
+    let mut count = 0;
+    for line in source.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        // Outside inline code: the even-numbered pieces between backticks.
+        for (i, piece) in line.split('`').enumerate() {
+            if i % 2 == 1 {
+                continue;
+            }
+            let chars: Vec<char> = piece.chars().collect();
+            for (at, c) in chars.iter().enumerate() {
+                let after_word =
+                    at > 0 && (chars[at - 1].is_alphanumeric() || chars[at - 1] == '.');
+                let name_follows = chars
+                    .get(at + 1)
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '_');
+                if *c == '@' && !after_word && name_follows {
+                    count += 1;
+                }
+            }
+        }
+    }
+    count
 }
 
 fn level_index(trust: u8) -> usize {
@@ -124,6 +161,13 @@ fn admit(
     if max_links > 0 && links > usize::try_from(max_links).unwrap_or(usize::MAX) {
         return Err(Error::Invalid(format!(
             "At your trust level a post can carry at most {max_links} links (this one has {links}). Remove some; members earn more as they take part."
+        )));
+    }
+    let mentions = mentions_in(body);
+    let max_mentions = rules.max_mentions[level];
+    if max_mentions > 0 && mentions > usize::try_from(max_mentions).unwrap_or(usize::MAX) {
+        return Err(Error::Invalid(format!(
+            "At your trust level a post can mention at most {max_mentions} people (this one mentions {mentions}). Mention fewer; members earn more as they take part."
         )));
     }
     // The member's latest few posts, newest first along their index: however fast they
@@ -211,6 +255,16 @@ fn hold(conn: &mut DbConn, post: PostId) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::links_in;
+
+    #[test]
+    fn mentions_outside_code_and_addresses_count() {
+        use super::mentions_in;
+        assert_eq!(mentions_in("thanks @alice and @bob_2!"), 2);
+        assert_eq!(mentions_in("mail me at me@example.com"), 0);
+        assert_eq!(mentions_in("`@not_this` but @this"), 1);
+        assert_eq!(mentions_in("```\n@in_code\n```\n@outside"), 1);
+        assert_eq!(mentions_in("a lone @ sign"), 0);
+    }
 
     #[test]
     fn links_are_counted_however_they_are_written() {

@@ -61,6 +61,79 @@ pub struct FlagLine {
     pub flagger: String,
 }
 
+/// Why an item looks like spam, each reason with its weight, and their sum: the review
+/// queue shows them so the moderator sees what the rules saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signals {
+    pub score: u32,
+    pub reasons: Vec<(u32, String)>,
+}
+
+/// What the signals are computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence {
+    pub account_age: Duration,
+    pub trust_level: i32,
+    pub links: usize,
+    pub flags: usize,
+    pub flags_upheld_before: i64,
+    pub deleted_posts: i64,
+    pub held_first_post: bool,
+}
+
+impl Signals {
+    /// Weighs `evidence`: a day-old account 2, trust level 0 1, each link 1 (up to 3), each
+    /// flag 1 (up to 3), each earlier upheld flag 2 (up to 3 of them), deleted posts 1, a
+    /// first post held by the rules 1.
+    pub fn weigh(evidence: Evidence) -> Signals {
+        let mut reasons = Vec::new();
+        let capped = |n: usize, cap: u32| u32::try_from(n).unwrap_or(cap).min(cap);
+        if evidence.account_age < Duration::days(1) {
+            let hours = evidence.account_age.whole_hours();
+            let age = if hours == 0 {
+                format!("{} minutes", evidence.account_age.whole_minutes())
+            } else {
+                format!("{hours} hours")
+            };
+            reasons.push((2, format!("account made {age} ago")));
+        }
+        if evidence.trust_level == 0 {
+            reasons.push((1, "trust level 0".to_owned()));
+        }
+        if evidence.links > 0 {
+            let n = evidence.links;
+            reasons.push((
+                capped(n, 3),
+                format!("{n} link{}", if n == 1 { "" } else { "s" }),
+            ));
+        }
+        if evidence.flags > 0 {
+            let n = evidence.flags;
+            reasons.push((
+                capped(n, 3),
+                format!("{n} flag{} waiting", if n == 1 { "" } else { "s" }),
+            ));
+        }
+        if evidence.flags_upheld_before > 0 {
+            let n = usize::try_from(evidence.flags_upheld_before).unwrap_or(usize::MAX);
+            reasons.push((
+                2 * capped(n, 3),
+                format!("{n} earlier flags upheld against them"),
+            ));
+        }
+        if evidence.deleted_posts > 0 {
+            reasons.push((1, format!("{} deleted posts", evidence.deleted_posts)));
+        }
+        if evidence.held_first_post {
+            reasons.push((1, "a first post with links".to_owned()));
+        }
+        Signals {
+            score: reasons.iter().map(|(weight, _)| weight).sum(),
+            reasons,
+        }
+    }
+}
+
 /// An item of the queue with all a moderator needs to decide.
 #[derive(Debug, Clone)]
 pub struct ReviewItem {
@@ -77,6 +150,7 @@ pub struct ReviewItem {
     pub hidden: bool,
     pub author: AuthorHistory,
     pub flags: Vec<FlagLine>,
+    pub signals: Signals,
 }
 
 /// An item nobody else holds: unclaimed, its claim run out, or claimed by `moderator`.
@@ -130,8 +204,8 @@ pub fn claim(conn: &mut DbConn, moderator: UserId, limit: i64) -> Result<Vec<Rev
 type ItemRow = (
     (i64, String, PrimitiveDateTime, PostId),
     (ThreadId, String, String),
-    (bool, String, bool, bool),
-    (UserId, String, String, PrimitiveDateTime),
+    (bool, String, String, bool, bool),
+    (UserId, String, String, PrimitiveDateTime, i32),
 );
 
 fn load(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReviewItem>, Error> {
@@ -154,6 +228,7 @@ fn load(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReviewItem>, Error> {
             (
                 posts::is_question,
                 posts::body_html,
+                posts::body_source,
                 posts::deleted_at.is_not_null(),
                 posts::hidden_reason.is_not_null(),
             ),
@@ -162,6 +237,7 @@ fn load(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReviewItem>, Error> {
                 users::username,
                 users::display_name,
                 users::created_at,
+                users::trust_level,
             ),
         ))
         .load(conn)?;
@@ -185,11 +261,21 @@ fn load(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReviewItem>, Error> {
             |(
                 (id, kind, created_at, post),
                 (thread, thread_title, thread_slug),
-                (is_question, body_html, deleted, hidden),
-                (author, username, display_name, joined),
+                (is_question, body_html, body_source, deleted, hidden),
+                (author, username, display_name, joined, trust_level),
             )| {
                 let (posts, deleted_posts, flags_upheld) =
                     history.get(&author).copied().unwrap_or_default();
+                let flags = flags_by_post.remove(&post).unwrap_or_default();
+                let signals = Signals::weigh(Evidence {
+                    account_age: now() - joined,
+                    trust_level,
+                    links: crate::posting::links_in(&body_source),
+                    flags: flags.len(),
+                    flags_upheld_before: flags_upheld,
+                    deleted_posts: deleted_posts - i64::from(deleted && hidden),
+                    held_first_post: kind == "first_post",
+                });
                 ReviewItem {
                     id,
                     kind,
@@ -210,7 +296,8 @@ fn load(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<ReviewItem>, Error> {
                         deleted_posts,
                         flags_upheld,
                     },
-                    flags: flags_by_post.remove(&post).unwrap_or_default(),
+                    flags,
+                    signals,
                 }
             },
         )
@@ -336,4 +423,44 @@ pub fn decide(
         },
     )?;
     Ok(thread)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_add_up_with_their_reasons() {
+        let fresh = Signals::weigh(Evidence {
+            account_age: Duration::minutes(20),
+            trust_level: 0,
+            links: 5,
+            flags: 1,
+            flags_upheld_before: 0,
+            deleted_posts: 0,
+            held_first_post: true,
+        });
+        assert_eq!(fresh.score, 2 + 1 + 3 + 1 + 1);
+        let reasons: Vec<&str> = fresh.reasons.iter().map(|(_, r)| r.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "account made 20 minutes ago",
+                "trust level 0",
+                "5 links",
+                "1 flag waiting",
+                "a first post with links"
+            ]
+        );
+        let regular = Signals::weigh(Evidence {
+            account_age: Duration::days(400),
+            trust_level: 2,
+            links: 0,
+            flags: 1,
+            flags_upheld_before: 0,
+            deleted_posts: 0,
+            held_first_post: false,
+        });
+        assert_eq!(regular.score, 1);
+    }
 }

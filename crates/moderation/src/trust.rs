@@ -123,7 +123,11 @@ fn activity(
 /// Never lowers it. Returns the new level when it rose. Runs after every post, so it stays
 /// cheap: one query when the days visited allow no higher level, and otherwise counts that
 /// stop at the thresholds. Call inside a write transaction.
-pub fn promote(conn: &mut DbConn, user: UserId, thresholds: &Thresholds) -> Result<Option<u8>, Error> {
+pub fn promote(
+    conn: &mut DbConn,
+    user: UserId,
+    thresholds: &Thresholds,
+) -> Result<Option<u8>, Error> {
     let (current, locked, visit_days): (i32, bool, i32) = users::table
         .find(user)
         .select((

@@ -64,6 +64,8 @@ pub struct Settings {
     pub login_per_hour: u32,
     /// Links a post may carry at trust levels 0, 1, 2, 3 (0: no limit).
     pub max_links: [u32; 4],
+    /// `@username` mentions a post may carry at levels 0–3 (0: no limit).
+    pub max_mentions: [u32; 4],
     /// Seconds between two posts of one member at levels 0–3 (0: no limit).
     pub post_gap_seconds: [u32; 4],
     /// Posts a day at levels 0–3 (0: no limit).
@@ -108,6 +110,7 @@ impl Default for Settings {
             login_per_minute: 6,
             login_per_hour: 30,
             max_links: PostingRules::default().max_links,
+            max_mentions: PostingRules::default().max_mentions,
             post_gap_seconds: PostingRules::default().gap_seconds,
             posts_per_day: PostingRules::default().per_day,
             approval_posts: PostingRules::default().approval_posts,
@@ -263,6 +266,7 @@ impl Settings {
     pub fn posting_rules(&self) -> PostingRules {
         PostingRules {
             max_links: self.max_links,
+            max_mentions: self.max_mentions,
             gap_seconds: self.post_gap_seconds,
             per_day: self.posts_per_day,
             approval_posts: self.approval_posts,

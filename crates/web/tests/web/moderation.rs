@@ -25,6 +25,7 @@ on_both_backends!(
     forms_cannot_assign_what_they_do_not_offer,
     the_owner_decides_who_signs_up_and_who_reads,
     a_new_members_first_post_is_screened_like_a_sign_up,
+    the_owner_renames_describes_and_reorders_categories,
 );
 
 fn id(url: &str) -> &str {
@@ -584,14 +585,32 @@ async fn moderation_routes_refuse_everyone_else(app: TestApp) {
         ("staff", &staff),
         ("silenced", &silenced),
     ] {
-        for path in ["/review", "/admin/audit", user_page.as_str()] {
+        for path in [
+            "/review",
+            "/admin/audit",
+            user_page.as_str(),
+            "/admin/team",
+            "/admin/community",
+        ] {
             assert_eq!(
                 browser.get(path).await.status(),
                 StatusCode::FORBIDDEN,
                 "{who} GET {path}"
             );
         }
-        let posts: [(&str, Vec<(&str, &str)>); 3] = [
+        let posts: [(&str, Vec<(&str, &str)>); 5] = [
+            (
+                "/admin/team",
+                vec![("note", "member"), ("term", "moderator")],
+            ),
+            (
+                "/admin/community",
+                vec![
+                    ("registration", "closed"),
+                    ("description", "x"),
+                    ("rules", "x"),
+                ],
+            ),
             ("/review/1", vec![("action", "delete"), ("reason", "x")]),
             (
                 thread_moderation.as_str(),
@@ -655,6 +674,26 @@ async fn moderation_routes_refuse_everyone_else(app: TestApp) {
         .post(&format!("/posts/{answer}/flag"), &[("reason", "spam")])
         .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    for (path, fields) in [
+        (
+            "/admin/team",
+            vec![("note", "member"), ("term", "moderator")],
+        ),
+        ("/admin/community", vec![("registration", "closed")]),
+        ("/admin/invites", vec![]),
+    ] {
+        assert_eq!(
+            owner.post(path, &fields).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path} without its CSRF token"
+        );
+    }
+    assert_eq!(
+        app.browser().get("/register").await.status(),
+        StatusCode::OK,
+        "registration stayed open"
+    );
+    assert_eq!(member.get("/review").await.status(), StatusCode::FORBIDDEN);
     assert!(text(&app.browser(), &thread).await.contains("spam.example"));
     assert!(!text(&owner, "/admin/audit").await.contains("forged"));
 }
@@ -1434,4 +1473,74 @@ async fn a_new_members_first_post_is_screened_like_a_sign_up(app: TestApp) {
         StatusCode::SEE_OTHER,
         "only the first post is screened"
     );
+}
+
+async fn the_owner_renames_describes_and_reorders_categories(app: TestApp) {
+    let (owner, billing) = app.with_category().await;
+    owner
+        .act(
+            "/admin/categories",
+            "/admin/categories",
+            &[("name", "Shipping"), ("description", "Parcels")],
+        )
+        .await;
+    let options = |page: String| -> Vec<String> {
+        page.split("<option value=\"")
+            .skip(2)
+            .filter_map(|o| between(o, ">", "<").map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(options(text(&owner, "/ask").await), ["Billing", "Shipping"]);
+
+    let path = format!("/admin/categories/{billing}");
+    let renamed = owner
+        .act(
+            "/admin/categories",
+            &path,
+            &[
+                ("action", "save"),
+                ("name", "Invoices"),
+                ("description", "Invoices, receipts and refunds"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::SEE_OTHER);
+    let taken = owner
+        .act(
+            "/admin/categories",
+            &path,
+            &[
+                ("action", "save"),
+                ("name", "Shipping"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        taken
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("already exists")
+    );
+    owner
+        .act("/admin/categories", &path, &[("action", "down")])
+        .await;
+    assert_eq!(
+        options(text(&owner, "/ask").await),
+        ["Shipping", "Invoices"]
+    );
+    let settings = text(&owner, "/admin/categories").await;
+    assert!(
+        settings.contains("Invoices, receipts and refunds")
+            && settings.contains("<code>invoices</code>")
+    );
+
+    let member = app.signed_in("member", Role::Member).await;
+    let refused = member.act("/ask", &path, &[("action", "up")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let log = text(&owner, "/admin/audit?action=change_category").await;
+    assert_eq!(logged(&log, "Changed a category"), 2);
+    assert!(log.contains("was Billing; now Invoices") && log.contains("moved down"));
 }
