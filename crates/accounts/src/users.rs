@@ -100,6 +100,17 @@ pub fn register(conn: &mut DbConn, account: &NewAccount<'_>) -> Result<(User, To
     Ok((user, token))
 }
 
+/// Adds posts read to members' counts: `(member, posts)` pairs.
+pub fn add_posts_read(conn: &mut DbConn, reads: &[(UserId, i64)]) -> Result<(), Error> {
+    for (member, posts) in reads {
+        let posts = i32::try_from(*posts).unwrap_or(i32::MAX);
+        diesel::update(users::table.find(*member))
+            .set(users::posts_read.eq(users::posts_read + posts))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Marks a new account as waiting for a moderator's approval (registration by approval):
 /// it reads, and posts once approved.
 pub fn await_approval(conn: &mut DbConn, id: UserId) -> Result<(), Error> {

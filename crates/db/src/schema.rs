@@ -21,6 +21,7 @@ diesel::table! {
         visit_days -> Integer,
         last_visit_at -> Nullable<Timestamp>,
         approved -> Bool,
+        posts_read -> Integer,
     }
 }
 

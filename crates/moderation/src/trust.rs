@@ -1,5 +1,6 @@
-//! Trust levels, 0 to 3. A new member starts at 0; coming back on more days, writing posts
-//! that stay and having answers accepted earn the next levels (thresholds in the settings),
+//! Trust levels, 0 to 3. A new member starts at 0; coming back on more days, reading posts,
+//! writing posts that stay and having answers accepted earn the next levels (thresholds in
+//! the settings),
 //! and flags moderators upheld against them hold promotion back. A moderator can set a level
 //! by hand, which then stays until they change it. The policy grants privileges by level.
 
@@ -18,6 +19,8 @@ pub const MAX_LEVEL: u8 = 3;
 pub struct Thresholds {
     /// Days on which the member came back (logged in or used the site signed in).
     pub visit_days: [u32; 3],
+    /// Posts read (on thread pages, once a thread a day).
+    pub posts_read: [u32; 3],
     /// Posts (questions and answers) that are not deleted.
     pub posts: [u32; 3],
     /// Their answers accepted by askers.
@@ -30,6 +33,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             visit_days: [2, 10, 50],
+            posts_read: [20, 100, 500],
             posts: [1, 10, 50],
             accepted: [0, 1, 10],
             max_upheld_flags: 2,
@@ -41,6 +45,7 @@ impl Default for Thresholds {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Activity {
     pub visit_days: u32,
+    pub posts_read: u32,
     pub posts: u32,
     pub accepted: u32,
     pub upheld_flags: u32,
@@ -55,6 +60,7 @@ impl Thresholds {
         let mut level = 0;
         for i in 0..3 {
             let earned = activity.visit_days >= self.visit_days[i]
+                && activity.posts_read >= self.posts_read[i]
                 && activity.posts >= self.posts[i]
                 && activity.accepted >= self.accepted[i];
             if !earned {
@@ -80,7 +86,7 @@ fn capped(cap: u32, load: impl FnOnce(i64) -> QueryResult<Vec<i64>>) -> Result<u
 fn activity(
     conn: &mut DbConn,
     user: UserId,
-    visit_days: u32,
+    (visit_days, posts_read): (u32, u32),
     caps: (u32, u32, u32),
 ) -> Result<Activity, Error> {
     let posts = capped(caps.0, |cap| {
@@ -113,6 +119,7 @@ fn activity(
     })?;
     Ok(Activity {
         visit_days,
+        posts_read,
         posts,
         accepted,
         upheld_flags,
@@ -128,22 +135,25 @@ pub fn promote(
     user: UserId,
     thresholds: &Thresholds,
 ) -> Result<Option<u8>, Error> {
-    let (current, locked, visit_days): (i32, bool, i32) = users::table
+    let (current, locked, visit_days, posts_read): (i32, bool, i32, i32) = users::table
         .find(user)
         .select((
             users::trust_level,
             users::trust_level_locked,
             users::visit_days,
+            users::posts_read,
         ))
         .first(conn)
         .optional()?
         .ok_or(Error::UserNotFound)?;
     let visit_days = u32::try_from(visit_days).unwrap_or_default();
-    // Levels are climbed in order, and each needs its days visited first.
+    let posts_read = u32::try_from(posts_read).unwrap_or_default();
+    // Levels are climbed in order, and each needs its days visited and posts read first.
     let reachable = thresholds
         .visit_days
         .iter()
-        .take_while(|needed| visit_days >= **needed)
+        .zip(thresholds.posts_read)
+        .take_while(|(days, read)| visit_days >= **days && posts_read >= *read)
         .count();
     if locked || i32::try_from(reachable).unwrap_or_default() <= current {
         return Ok(None);
@@ -154,7 +164,7 @@ pub fn promote(
         thresholds.accepted[top],
         thresholds.max_upheld_flags + 1,
     );
-    let earned = thresholds.level_for(activity(conn, user, visit_days, caps)?);
+    let earned = thresholds.level_for(activity(conn, user, (visit_days, posts_read), caps)?);
     if i32::from(earned) <= current {
         return Ok(None);
     }
@@ -215,6 +225,7 @@ mod tests {
         let t = Thresholds::default();
         let a = |visit_days, posts, accepted, upheld_flags| Activity {
             visit_days,
+            posts_read: 1000,
             posts,
             accepted,
             upheld_flags,

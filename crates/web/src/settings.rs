@@ -76,6 +76,8 @@ pub struct Settings {
     pub approve_all_first_posts: bool,
     /// Days visited that levels 1, 2, 3 take.
     pub trust_visit_days: [u32; 3],
+    /// Posts read that levels 1, 2, 3 take.
+    pub trust_posts_read: [u32; 3],
     /// Posts (not deleted) that levels 1, 2, 3 take.
     pub trust_posts: [u32; 3],
     /// Accepted answers that levels 1, 2, 3 take.
@@ -116,6 +118,7 @@ impl Default for Settings {
             approval_posts: PostingRules::default().approval_posts,
             approve_all_first_posts: PostingRules::default().approve_all_first_posts,
             trust_visit_days: Thresholds::default().visit_days,
+            trust_posts_read: Thresholds::default().posts_read,
             trust_posts: Thresholds::default().posts,
             trust_accepted: Thresholds::default().accepted,
             trust_max_upheld_flags: Thresholds::default().max_upheld_flags,
@@ -278,6 +281,7 @@ impl Settings {
     pub fn trust_thresholds(&self) -> Thresholds {
         Thresholds {
             visit_days: self.trust_visit_days,
+            posts_read: self.trust_posts_read,
             posts: self.trust_posts,
             accepted: self.trust_accepted,
             max_upheld_flags: self.trust_max_upheld_flags,

@@ -768,6 +768,14 @@ async fn show(
             .finish());
     }
     count_view(&state, &req, thread.page.head.id);
+    if let Some(member) = &viewer.user {
+        let shown = 1 + thread.page.accepted.iter().count() + thread.page.answers.items.len();
+        state.views.read_by(
+            member.id,
+            thread.page.head.id,
+            i64::try_from(shown).unwrap_or_default(),
+        );
+    }
     let mut page = ThreadView::new(&state, &viewer, thread);
     if guest {
         let page = Page::new(Bytes::from(page.render()?));

@@ -1,6 +1,9 @@
 //! Counting readers of a thread without cookies and without keeping addresses. A reader is a
 //! keyed hash of (address, thread) in memory; the key is random and replaced every day, so
 //! yesterday's hashes cannot be matched to anyone. Counts reach the database in batches.
+//! Members' reading counts the same way toward their trust level: the posts on a thread
+//! page, once a thread a day, added to their `posts_read` (no list of what they read is
+//! kept).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
@@ -8,7 +11,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stoa_db::{Db, ThreadId, dialect};
+use stoa_db::{Db, ThreadId, UserId, dialect};
 
 use crate::page_cache::PageCache;
 use time::{Date, OffsetDateTime};
@@ -31,6 +34,8 @@ struct State {
     key: RandomState,
     seen: HashSet<u64>,
     pending: HashMap<ThreadId, i64>,
+    /// Posts read per member since the last flush.
+    reads: HashMap<UserId, i64>,
 }
 
 impl State {
@@ -40,6 +45,7 @@ impl State {
             key: RandomState::new(),
             seen: HashSet::new(),
             pending: HashMap::new(),
+            reads: HashMap::new(),
         }
     }
 }
@@ -55,37 +61,60 @@ impl ViewCounter {
 
     /// Notes that `reader` opened `thread`; only their first visit of the day counts.
     pub fn saw(&self, reader: IpAddr, thread: ThreadId) {
+        self.first_today(&(reader, thread), |state| {
+            *state.pending.entry(thread).or_default() += 1;
+        });
+    }
+
+    /// Notes that `member` read `posts` posts of `thread`; counted once a thread a day.
+    pub fn read_by(&self, member: UserId, thread: ThreadId, posts: i64) {
+        self.first_today(&("member", member, thread), |state| {
+            *state.reads.entry(member).or_default() += posts;
+        });
+    }
+
+    /// Runs `count` if `what` was not seen today.
+    fn first_today(&self, what: &impl std::hash::Hash, count: impl FnOnce(&mut State)) {
         let Ok(mut state) = self.inner.lock() else {
             return;
         };
         let today = OffsetDateTime::now_utc().date();
         if state.day != today || state.seen.len() >= MAX_REMEMBERED {
             let pending = std::mem::take(&mut state.pending);
+            let reads = std::mem::take(&mut state.reads);
             *state = State::new(today);
             state.pending = pending;
+            state.reads = reads;
         }
-        let fingerprint = state.key.hash_one((reader, thread));
+        let fingerprint = state.key.hash_one(what);
         if state.seen.insert(fingerprint) {
-            *state.pending.entry(thread).or_default() += 1;
+            count(&mut state);
         }
     }
 
     /// Writes the counts gathered since the last flush to the database, in one transaction.
     /// On failure they are kept for the next try.
     pub async fn flush(&self, db: &Db) -> Result<(), stoa_db::Error> {
-        let counted: Vec<(ThreadId, i64)> = match self.inner.lock() {
-            Ok(mut state) => state.pending.drain().collect(),
+        let (counted, reads): (Vec<(ThreadId, i64)>, Vec<(UserId, i64)>) = match self.inner.lock() {
+            Ok(mut state) => (
+                state.pending.drain().collect(),
+                state.reads.drain().collect(),
+            ),
             Err(_) => return Ok(()),
         };
-        if counted.is_empty() {
+        if counted.is_empty() && reads.is_empty() {
             return Ok(());
         }
-        let batch = counted.clone();
+        let (views, read) = (counted.clone(), reads.clone());
         let written = db
             .run(move |conn| {
                 dialect::write_transaction(conn, |conn| {
-                    stoa_threads::views::add_views(conn, &batch).map_err(|e| match e {
+                    stoa_threads::views::add_views(conn, &views).map_err(|e| match e {
                         stoa_threads::Error::Db(db) => db,
+                        other => stoa_db::Error::Worker(other.to_string()),
+                    })?;
+                    stoa_accounts::users::add_posts_read(conn, &read).map_err(|e| match e {
+                        stoa_accounts::Error::Db(db) => db,
                         other => stoa_db::Error::Worker(other.to_string()),
                     })
                 })
@@ -96,6 +125,9 @@ impl ViewCounter {
         } else if let Ok(mut state) = self.inner.lock() {
             for (thread, views) in counted {
                 *state.pending.entry(thread).or_default() += views;
+            }
+            for (member, posts) in reads {
+                *state.reads.entry(member).or_default() += posts;
             }
         }
         written

@@ -18,6 +18,7 @@ ALTER TABLE users ADD COLUMN trust_level INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN trust_level_locked BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE users ADD COLUMN visit_days INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_visit_at TIMESTAMP;
+ALTER TABLE users ADD COLUMN posts_read INTEGER NOT NULL DEFAULT 0; -- posts on thread pages opened, once a thread a day
 -- Promotion counts a member's accepted answers from the threads that accepted them.
 CREATE INDEX threads_accepted_answer ON threads (accepted_answer_id) WHERE accepted_answer_id IS NOT NULL;
 CREATE INDEX users_awaiting_approval ON users (created_at, id) WHERE NOT approved;

@@ -13,6 +13,7 @@ ALTER TABLE threads DROP COLUMN pinned_at;
 ALTER TABLE threads DROP COLUMN locked_at;
 DROP INDEX users_awaiting_approval;
 DROP INDEX threads_accepted_answer;
+ALTER TABLE users DROP COLUMN posts_read;
 ALTER TABLE users DROP COLUMN last_visit_at;
 ALTER TABLE users DROP COLUMN approved;
 ALTER TABLE users DROP COLUMN visit_days;

@@ -35,6 +35,17 @@ async fn a_duplicate_points_to_its_original_and_takes_no_answers(app: TestApp) {
         )
         .await;
     assert_eq!(closed.status(), StatusCode::SEE_OTHER);
+    let log = owner
+        .get("/admin/audit")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        log.contains("<td>Closed as a duplicate</td>")
+            && log.contains(&format!("duplicate of question {}", id(&original))),
+        "logged: {log}"
+    );
 
     let page = app
         .browser()

@@ -548,6 +548,10 @@ async fn a_silenced_member_reads_but_cannot_post(app: TestApp) {
 
     act_on(&owner, &member_id, &[("action", "lift_silence")]).await;
     member.answer(&thread, "Yes, from the billing page.").await;
+    let log = text(&owner, "/admin/audit").await;
+    assert_eq!(logged(&log, "Silenced an account"), 1);
+    assert_eq!(logged(&log, "Lifted a silence"), 1);
+    assert!(log.contains("Cooling off"));
 }
 
 async fn moderation_routes_refuse_everyone_else(app: TestApp) {
@@ -681,6 +685,8 @@ async fn moderation_routes_refuse_everyone_else(app: TestApp) {
         ),
         ("/admin/community", vec![("registration", "closed")]),
         ("/admin/invites", vec![]),
+        ("/admin/categories", vec![("name", "Forged"), ("description", "")]),
+        ("/admin/categories/1", vec![("action", "down")]),
     ] {
         assert_eq!(
             owner.post(path, &fields).await.status(),
@@ -1030,6 +1036,7 @@ async fn trust_levels_grow_with_activity_and_grant_privileges(app: TestApp) {
     let app = app
         .another(|s| {
             s.trust_visit_days = [1, 1, 1];
+            s.trust_posts_read = [1, 1, 1];
             s.trust_posts = [1, 2, 3];
             s.trust_accepted = [0, 1, 1];
         })
@@ -1051,15 +1058,20 @@ async fn trust_levels_grow_with_activity_and_grant_privileges(app: TestApp) {
         .await;
     assert_eq!(
         level(text(&owner, &account).await),
-        "1",
-        "a day visited and a post"
+        "0",
+        "a day visited and a post, but no posts read yet"
     );
+    // Reading counts once the node writes its counts (every 30 seconds; here at once).
+    app.views
+        .flush(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let second = owner.ask(&category, "Can I change my username?").await;
     member.answer(&second, "Yes, on your account page.").await;
     assert_eq!(
         level(text(&owner, &account).await),
         "1",
-        "level 2 needs an accepted answer"
+        "read, visited, posted; level 2 needs an accepted answer"
     );
     owner
         .act(
