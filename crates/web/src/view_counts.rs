@@ -95,12 +95,14 @@ impl ViewCounter {
     /// Writes the counts gathered since the last flush to the database, in one transaction.
     /// On failure they are kept for the next try.
     pub async fn flush(&self, db: &Db) -> Result<(), stoa_db::Error> {
-        let (counted, reads): (Vec<(ThreadId, i64)>, Vec<(UserId, i64)>) = match self.inner.lock() {
-            Ok(mut state) => (
-                state.pending.drain().collect(),
-                state.reads.drain().collect(),
-            ),
-            Err(_) => return Ok(()),
+        // The lock is released before the database is awaited.
+        let (counted, reads) = {
+            let Ok(mut state) = self.inner.lock() else {
+                return Ok(());
+            };
+            let counted: Vec<(ThreadId, i64)> = state.pending.drain().collect();
+            let reads: Vec<(UserId, i64)> = state.reads.drain().collect();
+            (counted, reads)
         };
         if counted.is_empty() && reads.is_empty() {
             return Ok(());

@@ -685,7 +685,10 @@ async fn moderation_routes_refuse_everyone_else(app: TestApp) {
         ),
         ("/admin/community", vec![("registration", "closed")]),
         ("/admin/invites", vec![]),
-        ("/admin/categories", vec![("name", "Forged"), ("description", "")]),
+        (
+            "/admin/categories",
+            vec![("name", "Forged"), ("description", "")],
+        ),
         ("/admin/categories/1", vec![("action", "down")]),
     ] {
         assert_eq!(
