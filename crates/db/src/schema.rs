@@ -249,6 +249,7 @@ diesel::table! {
         id -> BigInt,
         registration -> Text,
         login_required -> Bool,
+        name -> Text,
         description -> Text,
         rules_source -> Text,
         rules_html -> Text,

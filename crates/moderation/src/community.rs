@@ -64,20 +64,24 @@ impl Registration {
 pub struct Community {
     pub registration: Registration,
     pub login_required: bool,
+    /// The name the owner gave the community; empty: the configured one.
+    pub name: String,
     pub description: String,
     pub rules_source: String,
     pub rules_html: String,
 }
 
-/// The longest description and rules.
+/// The longest name, description and rules.
+pub const NAME_MAX_CHARS: usize = 60;
 pub const DESCRIPTION_MAX_CHARS: usize = 500;
 pub const RULES_MAX_CHARS: usize = 20_000;
 
 /// The settings as stored.
 pub fn load(conn: &mut DbConn) -> Result<Community, Error> {
-    let (registration, login_required, description, rules_source, rules_html): (
+    let (registration, login_required, name, description, rules_source, rules_html): (
         String,
         bool,
+        String,
         String,
         String,
         String,
@@ -86,6 +90,7 @@ pub fn load(conn: &mut DbConn) -> Result<Community, Error> {
         .select((
             community_settings::registration,
             community_settings::login_required,
+            community_settings::name,
             community_settings::description,
             community_settings::rules_source,
             community_settings::rules_html,
@@ -96,23 +101,40 @@ pub fn load(conn: &mut DbConn) -> Result<Community, Error> {
     Ok(Community {
         registration: Registration::parse(&registration).unwrap_or_default(),
         login_required,
+        name,
         description,
         rules_source,
         rules_html,
     })
 }
 
-/// Saves the owner's changes: registration, reading, description and rules (Markdown,
+/// What the owner's settings form sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Changes<'a> {
+    pub registration: Registration,
+    pub login_required: bool,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub rules_source: &'a str,
+}
+
+/// Saves the owner's changes: registration, reading, name, description and rules (Markdown,
 /// rendered through the same sanitizer as posts). Each setting that changed is logged.
 /// Call inside a write transaction.
-pub fn save(
-    conn: &mut DbConn,
-    by: UserId,
-    registration: Registration,
-    login_required: bool,
-    description: &str,
-    rules_source: &str,
-) -> Result<(), Error> {
+pub fn save(conn: &mut DbConn, by: UserId, changes: Changes<'_>) -> Result<(), Error> {
+    let Changes {
+        registration,
+        login_required,
+        name,
+        description,
+        rules_source,
+    } = changes;
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(Error::Invalid(format!(
+            "Keep the name under {NAME_MAX_CHARS} characters."
+        )));
+    }
     let description = description.trim();
     if description.chars().count() > DESCRIPTION_MAX_CHARS {
         return Err(Error::Invalid(format!(
@@ -130,6 +152,7 @@ pub fn save(
         .set((
             community_settings::registration.eq(registration.as_str()),
             community_settings::login_required.eq(login_required),
+            community_settings::name.eq(&name),
             community_settings::description.eq(description),
             community_settings::rules_source.eq(rules_source),
             community_settings::rules_html.eq(stoa_threads::markdown::render(rules_source)),
@@ -146,6 +169,7 @@ pub fn save(
             "login required to read",
             if login_required { "on" } else { "off" }.to_owned(),
         ),
+        (before.name != name, "name", name.clone()),
         (
             before.description != description,
             "description",

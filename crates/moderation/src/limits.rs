@@ -37,10 +37,15 @@ pub const LOGIN_FAILURES_PER_ACCOUNT: Limit = Limit {
     max: 10,
     window: Duration::minutes(15),
 };
-/// New accounts from one network address: 10 an hour.
+/// New accounts from one network address: 10 an hour…
 pub const REGISTER_PER_ADDRESS: Limit = Limit {
     max: 10,
     window: Duration::hours(1),
+};
+/// …and 20 a day (an office or a school shares one address; a bot farm does too).
+pub const REGISTER_PER_ADDRESS_DAILY: Limit = Limit {
+    max: 20,
+    window: Duration::days(1),
 };
 /// Password-reset requests from one network address: 5 an hour.
 pub const RESET_PER_ADDRESS: Limit = Limit {

@@ -222,7 +222,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// At start and hourly: lets the database refresh its planner statistics, and drops the
-/// counters of rate-limit windows that ended long ago (windows last an hour at most).
+/// counters of rate-limit windows that ended long ago (none lasts longer than a day).
 async fn hourly_upkeep(db: Db) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {

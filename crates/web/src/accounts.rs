@@ -466,9 +466,9 @@ pub(crate) async fn mail_verification(state: &AppState, email: &str, token: &Tok
     );
     let body = format!(
         "Welcome to {community}!\n\nConfirm your email address by opening this link and pressing the button:\n\n{link}\n\nThe link works once and for 48 hours. If you did not sign up, ignore this mail.\n",
-        community = state.settings.community_name
+        community = state.community_name()
     );
-    let subject = format!("Confirm your address for {}", state.settings.community_name);
+    let subject = format!("Confirm your address for {}", state.community_name());
     if let Err(e) = state.mailer.send(email, &subject, body).await {
         tracing::error!(error = %e, "verification mail failed");
     }
@@ -485,6 +485,12 @@ async fn register(
         &state,
         limits::per_address("register", &req, &state).await?,
         rate::REGISTER_PER_ADDRESS,
+    )
+    .await?;
+    limits::count(
+        &state,
+        limits::per_address("register-daily", &req, &state).await?,
+        rate::REGISTER_PER_ADDRESS_DAILY,
     )
     .await?;
     let form = form.0;
@@ -761,9 +767,9 @@ async fn send_reset(state: &AppState, email: Email) -> Result<(), AppError> {
     );
     let body = format!(
         "Someone asked to reset the password of your {community} account.\n\nChoose a new password here:\n\n{link}\n\nThe link works once and for one hour. If it was not you, ignore this mail: your password stays as it is.\n",
-        community = state.settings.community_name
+        community = state.community_name()
     );
-    let subject = format!("Reset your {} password", state.settings.community_name);
+    let subject = format!("Reset your {} password", state.community_name());
     state
         .mailer
         .send(email.as_str(), &subject, body)

@@ -32,6 +32,7 @@ struct SettingsPage {
     registrations: Vec<(&'static str, &'static str)>,
     registration: &'static str,
     login_required: bool,
+    name: String,
     description: String,
     rules_source: String,
     error: Option<String>,
@@ -46,6 +47,8 @@ pub struct SettingsForm {
     registration: String,
     /// Present (`on`) when the box is ticked.
     login_required: Option<String>,
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -74,6 +77,7 @@ async fn settings_page(
             .collect(),
         registration: current.registration.as_str(),
         login_required: current.login_required,
+        name: current.name.clone(),
         description: current.description.clone(),
         rules_source: current.rules_source.clone(),
         error: None,
@@ -96,19 +100,23 @@ async fn save(
         )),
         Some(registration) => {
             let login_required = form.login_required.is_some();
-            let (description, rules) = (form.description.clone(), form.rules.clone());
+            let (name, description, rules) = (
+                form.name.clone(),
+                form.description.clone(),
+                form.rules.clone(),
+            );
             state
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
-                        community::save(
-                            conn,
-                            by,
+                        let changes = community::Changes {
                             registration,
                             login_required,
-                            &description,
-                            &rules,
-                        )
+                            name: &name,
+                            description: &description,
+                            rules_source: &rules,
+                        };
+                        community::save(conn, by, changes)
                     })
                 })
                 .await
@@ -127,6 +135,7 @@ async fn save(
                     .unwrap_or_default()
                     .as_str(),
                 login_required: form.login_required.is_some(),
+                name: form.name,
                 description: form.description,
                 rules_source: form.rules,
                 error: Some(why),

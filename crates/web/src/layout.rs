@@ -33,7 +33,7 @@ pub struct Layout {
 impl Layout {
     pub fn new(state: &AppState, viewer: &Viewer, title: impl Into<String>) -> Layout {
         Layout {
-            community: state.settings.community_name.clone(),
+            community: state.community_name(),
             signed_in: viewer
                 .user
                 .as_ref()

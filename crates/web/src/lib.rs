@@ -122,6 +122,17 @@ impl AppState {
         Ok(community)
     }
 
+    /// The community's name: the owner's, or the configured one. Read from the settings
+    /// last loaded (the login gate loads them before every request).
+    pub fn community_name(&self) -> String {
+        self.community
+            .read()
+            .ok()
+            .and_then(|cached| cached.as_ref().map(|(_, c)| c.name.clone()))
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| self.settings.community_name.clone())
+    }
+
     /// Runs CPU-heavy work (password hashing) on the blocking pool, a bounded number at once.
     pub async fn cpu<T: Send + 'static>(
         &self,

@@ -80,11 +80,12 @@ CREATE TABLE install_secrets (
 );
 
 -- What the owner sets for the community (one row): who may register, whether reading needs
--- an account, the description and the rules page.
+-- an account, its name, the description and the rules page.
 CREATE TABLE community_settings (
     id BIGINT PRIMARY KEY,                  -- always 1
     registration TEXT NOT NULL DEFAULT 'open', -- open | approval | invite | closed
     login_required BOOLEAN NOT NULL DEFAULT FALSE,
+    name TEXT NOT NULL DEFAULT '',          -- empty: the configured community_name
     description TEXT NOT NULL DEFAULT '',
     rules_source TEXT NOT NULL DEFAULT '',  -- Markdown
     rules_html TEXT NOT NULL DEFAULT ''     -- rendered and sanitized, as posts are

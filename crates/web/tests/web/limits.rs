@@ -16,6 +16,7 @@ on_both_backends!(
     concurrent_hits_on_a_new_bucket_all_count,
     forwarded_for_counts_only_from_a_trusted_proxy,
     thirty_logins_an_hour_from_one_address,
+    twenty_sign_ups_a_day_from_one_address,
 );
 
 /// Posts the login form with a claimed client address.
@@ -309,4 +310,44 @@ async fn thirty_logins_an_hour_from_one_address(app: TestApp) {
         StatusCode::SEE_OTHER,
         "other addresses go on"
     );
+}
+
+async fn twenty_sign_ups_a_day_from_one_address(app: TestApp) {
+    let sign_up = |name: &'static str| {
+        let browser = app.browser();
+        async move {
+            let email = format!("{name}@example.com");
+            browser
+                .submit(
+                    "/register",
+                    "/register",
+                    &[
+                        ("username", name),
+                        ("email", &email),
+                        ("password", PASSWORD),
+                    ],
+                )
+                .await
+                .status()
+        }
+    };
+    assert_eq!(sign_up("first").await, StatusCode::SEE_OTHER);
+    // Nineteen more came from this address earlier today.
+    app.db
+        .run(|conn| {
+            use stoa_db::diesel::prelude::*;
+            use stoa_db::schema::rate_limits;
+            stoa_db::diesel::update(
+                rate_limits::table.filter(rate_limits::bucket.like("register-daily:ip:%")),
+            )
+            .set((
+                rate_limits::hits.eq(20),
+                rate_limits::window_start.eq(stoa_db::time::now() - time::Duration::hours(5)),
+            ))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sign_up("twenty_first").await, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -1278,6 +1278,7 @@ async fn forms_cannot_assign_what_they_do_not_offer(app: TestApp) {
 async fn set_community(owner: &Browser, registration: &str, login_required: bool) {
     let mut fields = vec![
         ("registration", registration),
+        ("name", "Acme Help Centre"),
         ("description", "Help for Acme customers"),
         ("rules", "1. Be kind.\n2. **No adverts.**"),
     ];
@@ -1409,6 +1410,10 @@ async fn the_owner_decides_who_signs_up_and_who_reads(app: TestApp) {
     assert_eq!(guest.get("/login").await.status(), StatusCode::OK);
     let rules = text(&guest, "/rules").await;
     assert!(rules.contains("<strong>No adverts.</strong>"), "{rules}");
+    assert!(
+        rules.contains("<a class=\"brand\" href=\"/\">Acme Help Centre</a>"),
+        "the owner's name for the community is in the header"
+    );
     assert_eq!(
         member.get(&thread).await.status(),
         StatusCode::OK,
