@@ -58,6 +58,9 @@ pub struct SignedInUser {
     pub trust_level: i32,
     /// False while a new account waits for a moderator's approval (it reads, not posts).
     pub approved: bool,
+    /// What trust levels are earned from, as of this request.
+    pub visit_days: i32,
+    pub posts_read: i32,
 }
 
 impl SignedInUser {
@@ -142,6 +145,8 @@ pub fn lookup(
             users::silenced_until,
             users::trust_level,
             users::approved,
+            users::visit_days,
+            users::posts_read,
         ))
         .first::<SignedInUser>(conn)
         .optional()?;

@@ -111,6 +111,10 @@ pub struct Poster {
     pub trust: u8,
     /// Staff, moderators and the owner are not limited.
     pub staff: bool,
+    /// Days visited and posts read, as their session read them: a post by someone whose
+    /// visits and reading allow no higher level costs no promotion query.
+    pub visit_days: u32,
+    pub posts_read: u32,
 }
 
 /// Applies the rules to `post`, just written by `poster` with `body`, in the transaction
@@ -139,7 +143,9 @@ pub fn settle(
     if release == Release::AfterApproval {
         hold(conn, post)?;
     }
-    crate::trust::promote(conn, poster.id, thresholds)?;
+    if thresholds.reachable(poster.visit_days, poster.posts_read) > poster.trust {
+        crate::trust::promote(conn, poster.id, thresholds)?;
+    }
     Ok(release)
 }
 

@@ -52,6 +52,18 @@ pub struct Activity {
 }
 
 impl Thresholds {
+    /// The highest level that `visit_days` and `posts_read` allow (levels are climbed in
+    /// order, and each needs its days visited and posts read first).
+    pub fn reachable(&self, visit_days: u32, posts_read: u32) -> u8 {
+        let levels = self
+            .visit_days
+            .iter()
+            .zip(self.posts_read)
+            .take_while(|(days, read)| visit_days >= **days && posts_read >= *read)
+            .count();
+        u8::try_from(levels).unwrap_or(MAX_LEVEL)
+    }
+
     /// The level `activity` earns.
     pub fn level_for(&self, activity: Activity) -> u8 {
         if activity.upheld_flags > self.max_upheld_flags {
@@ -148,17 +160,11 @@ pub fn promote(
         .ok_or(Error::UserNotFound)?;
     let visit_days = u32::try_from(visit_days).unwrap_or_default();
     let posts_read = u32::try_from(posts_read).unwrap_or_default();
-    // Levels are climbed in order, and each needs its days visited and posts read first.
-    let reachable = thresholds
-        .visit_days
-        .iter()
-        .zip(thresholds.posts_read)
-        .take_while(|(days, read)| visit_days >= **days && posts_read >= *read)
-        .count();
-    if locked || i32::try_from(reachable).unwrap_or_default() <= current {
+    let reachable = thresholds.reachable(visit_days, posts_read);
+    if locked || i32::from(reachable) <= current {
         return Ok(None);
     }
-    let top = reachable - 1;
+    let top = usize::from(reachable) - 1;
     let caps = (
         thresholds.posts[top],
         thresholds.accepted[top],

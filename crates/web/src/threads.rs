@@ -842,6 +842,8 @@ fn posting_context(state: &AppState, user: &SignedIn) -> (Poster, PostingRules, 
         id: user.user.id,
         trust: u8::try_from(user.user.trust_level.clamp(0, 3)).unwrap_or_default(),
         staff: user.user.role() >= stoa_accounts::Role::Staff,
+        visit_days: u32::try_from(user.user.visit_days).unwrap_or_default(),
+        posts_read: u32::try_from(user.user.posts_read).unwrap_or_default(),
     };
     (
         poster,
