@@ -137,9 +137,14 @@ impl Db {
             }
         }
         let pool_size = pool_size.max(1);
+        // No idle minimum: with one, the pool opens a replacement in a background thread
+        // whenever the idle connection is taken, and a command that ends meanwhile exits
+        // while that thread is in libpq's TLS handshake: OpenSSL's exit-time cleanup then
+        // crashes the process (seen as `stoa search status` dying with SIGSEGV about one
+        // run in ten on a loaded machine). Connections open when asked for and stay open.
         let pool = Pool::builder()
             .max_size(pool_size)
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(5))
             .build(Manager {
                 backend,
