@@ -26,6 +26,7 @@ on_both_backends!(
     the_owner_decides_who_signs_up_and_who_reads,
     a_new_members_first_post_is_screened_like_a_sign_up,
     the_owner_renames_describes_and_reorders_categories,
+    hidden_and_held_posts_stay_out_of_search,
 );
 
 fn id(url: &str) -> &str {
@@ -1563,4 +1564,55 @@ async fn the_owner_renames_describes_and_reorders_categories(app: TestApp) {
     let log = text(&owner, "/admin/audit?action=change_category").await;
     assert_eq!(logged(&log, "Changed a category"), 2);
     assert!(log.contains("was Billing; now Invoices") && log.contains("moved down"));
+}
+
+/// Whether a guest's search for `word` lists `thread`.
+async fn found(app: &TestApp, word: &str, thread: &str) -> bool {
+    let page = text(&app.browser(), &format!("/search?q={word}")).await;
+    page.contains(&format!("href=\"{thread}\""))
+}
+
+async fn hidden_and_held_posts_stay_out_of_search(app: TestApp) {
+    let app = app.another(|s| s.approval_posts = 1).await;
+    let author = app.signed_in("author", Role::Member).await;
+    let (owner, thread, answer) = answered_thread(&app, &author).await;
+    assert!(
+        found(&app, "watches", &thread).await,
+        "the answer's words find the thread"
+    );
+    let member = app.signed_in("member", Role::Member).await;
+    flag(&member, &answer, "spam", "").await;
+    let items = queued_items(&owner).await;
+    decide(&owner, &items[0], "hide", "Advertising").await;
+    assert!(
+        !found(&app, "watches", &thread).await,
+        "a hidden answer is out of the index"
+    );
+
+    // A new member's first post with a link waits, and is not searchable meanwhile.
+    let newcomer = app.signed_in("newcomer", Role::Member).await;
+    let held = newcomer
+        .ask(
+            &id_of_category(&owner).await,
+            "Marmalade subscription via https://shop.example",
+        )
+        .await;
+    assert!(!found(&app, "marmalade", &held).await, "held for approval");
+    let items = queued_items(&owner).await;
+    decide(&owner, &items[0], "approve", "").await;
+    assert!(
+        found(&app, "marmalade", &held).await,
+        "approved: searchable"
+    );
+}
+
+/// The first category's id, from the ask page.
+async fn id_of_category(browser: &Browser) -> String {
+    text(browser, "/ask")
+        .await
+        .split("<option value=\"")
+        .nth(2)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
 }
