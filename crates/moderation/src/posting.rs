@@ -117,21 +117,34 @@ pub struct Poster {
     pub posts_read: u32,
 }
 
-/// Applies the rules to `post`, just written by `poster` with `body`, in the transaction
-/// that wrote it: an error refuses it (the transaction then rolls the post back, and the
-/// rate limits count nothing); `form_check` is what the form's honeypot and fill time said,
-/// which refuses a member's first post; a first post with links is held for approval; the
-/// author's trust level is raised if their activity now earns it. Returns whether the post
-/// is out.
+/// Everything the rules need to know about a post being written, gathered before its
+/// transaction: who writes it, the rules and trust thresholds in force, and what the form's
+/// honeypot and fill time said (`None`: nothing wrong, or not a new member).
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub poster: Poster,
+    pub rules: PostingRules,
+    pub thresholds: crate::trust::Thresholds,
+    pub form_check: Option<crate::signup::Refusal>,
+}
+
+/// Applies the rules to `post`, just written with `body`, in the transaction that wrote it:
+/// an error refuses it (the transaction then rolls the post back, and the rate limits count
+/// nothing); a form that looked automated refuses a member's first post; a first post with
+/// links is held for approval; the author's trust level is raised if their activity now
+/// earns it. Returns whether the post is out.
 pub fn settle(
     conn: &mut DbConn,
-    poster: Poster,
+    context: &Context,
     post: PostId,
     body: &str,
-    rules: &PostingRules,
-    thresholds: &crate::trust::Thresholds,
-    form_check: Option<crate::signup::Refusal>,
 ) -> Result<Release, Error> {
+    let Context {
+        poster,
+        rules,
+        thresholds,
+        form_check,
+    } = context;
     // A member's very first post carries the sign-up form's honeypot and fill time too.
     if let Some(refusal) = form_check
         && !poster.staff
@@ -139,7 +152,7 @@ pub fn settle(
     {
         return Err(Error::Invalid(refusal.message().to_owned()));
     }
-    let release = admit(conn, poster, post, body, rules)?;
+    let release = admit(conn, *poster, post, body, rules)?;
     if release == Release::AfterApproval {
         hold(conn, post)?;
     }

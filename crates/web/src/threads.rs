@@ -11,9 +11,8 @@ use stoa_db::{CategoryId, CommentId, PostId, ThreadId, dialect};
 use stoa_moderation::Error as ModerationError;
 use stoa_moderation::audit::{self, AuditAction};
 use stoa_moderation::policy::{self, Action};
-use stoa_moderation::posting::{self, Poster, PostingRules};
+use stoa_moderation::posting::{self, Poster};
 use stoa_moderation::signup;
-use stoa_moderation::trust::Thresholds;
 use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
 use stoa_threads::duplicates::{self, LinkedThread};
@@ -232,8 +231,7 @@ async fn ask(
         Ok((title, body, category, tag_names)) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
-            let (poster, rules, thresholds) = posting_context(&state, &user);
-            let checked = form_check(&state, &user, &form.website, &form.shown).await?;
+            let context = posting_context(&state, &user, &form.website, &form.shown).await?;
             state
                 .db
                 .run(move |conn| {
@@ -248,18 +246,7 @@ async fn ask(
                             key: key.as_ref(),
                         };
                         let posted = posts::ask(conn, question)?;
-                        if posted.created {
-                            posting::settle(
-                                conn,
-                                poster,
-                                posted.post_id,
-                                body.as_str(),
-                                &rules,
-                                &thresholds,
-                                checked,
-                            )?;
-                        }
-                        Ok::<_, ModerationError>(posted)
+                        settle_new(conn, &context, posted, &body)
                     })
                 })
                 .await
@@ -808,36 +795,39 @@ async fn show_without_slug(
         .finish())
 }
 
-/// A new member (trust level 0, not staff) gets a signed time on the posting forms: their
-/// first post is screened like a sign-up (honeypot, fill time). Empty for everyone else.
-async fn first_post_token(state: &AppState, viewer: &Viewer) -> Result<String, AppError> {
-    match &viewer.user {
-        Some(u) if u.trust_level == 0 && u.role() < stoa_accounts::Role::Staff => {
-            let key = state.server_key().await?;
-            Ok(signup::shown_token(key, time::OffsetDateTime::now_utc()))
-        }
-        _ => Ok(String::new()),
-    }
+/// A new member: trust level 0 and not staff. Their first post is screened like a sign-up.
+fn is_new_member(viewer: &Viewer) -> bool {
+    viewer
+        .user
+        .as_ref()
+        .is_some_and(|u| u.trust_level == 0 && u.role() < stoa_accounts::Role::Staff)
 }
 
-/// What a post form's honeypot and fill time say, for a new member (`None` for others, and
-/// when all is well).
-async fn form_check(
+/// A new member gets a signed time on the posting forms (honeypot and fill time, as on
+/// sign-up). Empty for everyone else.
+async fn first_post_token(state: &AppState, viewer: &Viewer) -> Result<String, AppError> {
+    if !is_new_member(viewer) {
+        return Ok(String::new());
+    }
+    let key = state.server_key().await?;
+    Ok(signup::shown_token(key, time::OffsetDateTime::now_utc()))
+}
+
+/// What the posting rules need for a post `user` writes with a form carrying `honeypot`
+/// and `shown`.
+async fn posting_context(
     state: &AppState,
     user: &SignedIn,
     honeypot: &str,
     shown: &str,
-) -> Result<Option<signup::Refusal>, AppError> {
-    if first_post_token(state, &user.viewer).await?.is_empty() {
-        return Ok(None);
-    }
-    let key = state.server_key().await?;
-    let min_fill = time::Duration::seconds(i64::from(state.settings.min_fill_seconds));
-    Ok(signup::screen_form(key, honeypot, shown, min_fill))
-}
-
-/// The author of a new post as the posting rules see them, and the rules.
-fn posting_context(state: &AppState, user: &SignedIn) -> (Poster, PostingRules, Thresholds) {
+) -> Result<posting::Context, AppError> {
+    let form_check = if is_new_member(&user.viewer) {
+        let key = state.server_key().await?;
+        let min_fill = time::Duration::seconds(i64::from(state.settings.min_fill_seconds));
+        signup::screen_form(key, honeypot, shown, min_fill)
+    } else {
+        None
+    };
     let poster = Poster {
         id: user.user.id,
         trust: u8::try_from(user.user.trust_level.clamp(0, 3)).unwrap_or_default(),
@@ -845,11 +835,26 @@ fn posting_context(state: &AppState, user: &SignedIn) -> (Poster, PostingRules, 
         visit_days: u32::try_from(user.user.visit_days).unwrap_or_default(),
         posts_read: u32::try_from(user.user.posts_read).unwrap_or_default(),
     };
-    (
+    Ok(posting::Context {
         poster,
-        state.settings.posting_rules(),
-        state.settings.trust_thresholds(),
-    )
+        rules: state.settings.posting_rules(),
+        thresholds: state.settings.trust_thresholds(),
+        form_check,
+    })
+}
+
+/// Applies the posting rules to what was just posted, unless it is an earlier submission of
+/// the same form (a double click lands on the first post, never on a "repeat").
+fn settle_new(
+    conn: &mut stoa_db::DbConn,
+    context: &posting::Context,
+    posted: posts::Posted,
+    body: &Body,
+) -> Result<posts::Posted, ModerationError> {
+    if posted.created {
+        posting::settle(conn, context, posted.post_id, body.as_str())?;
+    }
+    Ok(posted)
 }
 
 /// An answer refused for something the author can fix (or a close that came first): the
@@ -937,25 +942,13 @@ async fn answer(
         Ok(body) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
-            let (poster, rules, thresholds) = posting_context(&state, &user);
-            let checked = form_check(&state, &user, &form.website, &form.shown).await?;
+            let context = posting_context(&state, &user, &form.website, &form.shown).await?;
             state
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
                         let posted = posts::answer(conn, author, thread_id, &body, key.as_ref())?;
-                        if posted.created {
-                            posting::settle(
-                                conn,
-                                poster,
-                                posted.post_id,
-                                body.as_str(),
-                                &rules,
-                                &thresholds,
-                                checked,
-                            )?;
-                        }
-                        Ok::<_, ModerationError>(posted)
+                        settle_new(conn, &context, posted, &body)
                     })
                 })
                 .await
