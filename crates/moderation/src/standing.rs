@@ -140,73 +140,89 @@ pub fn suspension(
     Ok(account(conn, user)?.standing.suspended)
 }
 
-/// Suspends `user` for `term`: they cannot log in, and every session of theirs ends now.
-/// Call inside a write transaction.
-pub fn suspend(
+/// What a moderator restricts: logging in (a suspension) or posting (a silence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restriction {
+    /// Cannot log in; every session ends at once.
+    Suspension,
+    /// Reads but cannot post.
+    Silence,
+}
+
+impl Restriction {
+    /// Sets (or with `None`, clears) the restriction's end and reason on `user`.
+    fn store(
+        self,
+        conn: &mut DbConn,
+        user: UserId,
+        until: Option<PrimitiveDateTime>,
+        reason: &str,
+    ) -> Result<(), Error> {
+        let row = users::table.find(user);
+        match self {
+            Restriction::Suspension => diesel::update(row)
+                .set((
+                    users::suspended_until.eq(until),
+                    users::suspension_reason.eq(reason),
+                ))
+                .execute(conn)?,
+            Restriction::Silence => diesel::update(row)
+                .set((
+                    users::silenced_until.eq(until),
+                    users::silence_reason.eq(reason),
+                ))
+                .execute(conn)?,
+        };
+        Ok(())
+    }
+
+    fn in_force(self, standing: &Standing) -> bool {
+        match self {
+            Restriction::Suspension => standing.suspended.is_some(),
+            Restriction::Silence => standing.silenced.is_some(),
+        }
+    }
+}
+
+/// Restricts `user` for `term`, with the reason they are shown; a suspension ends every
+/// session of theirs now. Call inside a write transaction.
+pub fn restrict(
     conn: &mut DbConn,
     by: UserId,
     user: UserId,
+    restriction: Restriction,
     term: Term,
     reason: &Reason,
 ) -> Result<(), Error> {
     let target = account(conn, user)?;
-    diesel::update(users::table.find(user))
-        .set((
-            users::suspended_until.eq(term.ends(now())),
-            users::suspension_reason.eq(reason.as_str()),
-        ))
-        .execute(conn)?;
-    sessions::end_all(conn, user)?;
-    log(conn, by, AuditAction::SuspendUser, &target, reason.as_str())
+    restriction.store(conn, user, Some(term.ends(now())), reason.as_str())?;
+    let logged = match restriction {
+        Restriction::Suspension => {
+            sessions::end_all(conn, user)?;
+            AuditAction::SuspendUser
+        }
+        Restriction::Silence => AuditAction::SilenceUser,
+    };
+    log(conn, by, logged, &target, reason.as_str())
 }
 
-/// Silences `user` for `term`: they read but cannot post. Call inside a write transaction.
-pub fn silence(
+/// Ends `user`'s suspension or silence now. Returns whether there was one.
+pub fn lift(
     conn: &mut DbConn,
     by: UserId,
     user: UserId,
-    term: Term,
-    reason: &Reason,
-) -> Result<(), Error> {
+    restriction: Restriction,
+) -> Result<bool, Error> {
     let target = account(conn, user)?;
-    diesel::update(users::table.find(user))
-        .set((
-            users::silenced_until.eq(term.ends(now())),
-            users::silence_reason.eq(reason.as_str()),
-        ))
-        .execute(conn)?;
-    log(conn, by, AuditAction::SilenceUser, &target, reason.as_str())
-}
-
-/// Ends `user`'s suspension now. Returns whether there was one.
-pub fn lift_suspension(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool, Error> {
-    let target = account(conn, user)?;
-    if target.standing.suspended.is_none() {
+    if !restriction.in_force(&target.standing) {
         return Ok(false);
     }
-    diesel::update(users::table.find(user))
-        .set((
-            users::suspended_until.eq(None::<PrimitiveDateTime>),
-            users::suspension_reason.eq(""),
-        ))
-        .execute(conn)?;
-    log(conn, by, AuditAction::LiftSuspension, &target, "")?;
-    Ok(true)
-}
-
-/// Ends `user`'s silence now. Returns whether there was one.
-pub fn lift_silence(conn: &mut DbConn, by: UserId, user: UserId) -> Result<bool, Error> {
-    let target = account(conn, user)?;
-    if target.standing.silenced.is_none() {
-        return Ok(false);
-    }
-    diesel::update(users::table.find(user))
-        .set((
-            users::silenced_until.eq(None::<PrimitiveDateTime>),
-            users::silence_reason.eq(""),
-        ))
-        .execute(conn)?;
-    log(conn, by, AuditAction::LiftSilence, &target, "")?;
+    restriction.store(conn, user, None, "")?;
+    let logged = match restriction {
+        Restriction::Suspension => AuditAction::LiftSuspension,
+        Restriction::Silence => AuditAction::LiftSilence,
+    };
+    log(conn, by, logged, &target, "")?;
     Ok(true)
 }
 
@@ -340,7 +356,14 @@ pub fn delete_as_spammer(
             ))
             .execute(conn)?;
     }
-    suspend(conn, by, user, Term::Indefinite, reason)?;
+    restrict(
+        conn,
+        by,
+        user,
+        Restriction::Suspension,
+        Term::Indefinite,
+        reason,
+    )?;
     let target = account(conn, user)?;
     log(
         conn,

@@ -13,7 +13,7 @@ use stoa_moderation::audit::{self, AuditAction, AuditFilter, AuditRow};
 use stoa_moderation::flags::{self, FlagReason, OwnFlag};
 use stoa_moderation::policy::{self, Action};
 use stoa_moderation::review::{self, Decision, ReviewItem};
-use stoa_moderation::standing::{self, Account, Standing, Term};
+use stoa_moderation::standing::{self, Account, Restriction, Standing, Term};
 use stoa_moderation::thread_actions::{self, ThreadAction};
 use stoa_moderation::trust;
 use stoa_moderation::{Error as ModerationError, Reason};
@@ -59,6 +59,13 @@ pub struct ModerationForm {
     category: String,
     #[serde(default)]
     term: String,
+    /// An account's username (appointing) and the role or trust level it gets.
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    level: String,
     /// `yes` once the spammer deletion is confirmed.
     #[serde(default)]
     confirm: String,
@@ -512,10 +519,8 @@ async fn account_page(
 
 /// What the account form asks for.
 enum AccountAction {
-    Suspend(Term, Reason),
-    Silence(Term, Reason),
-    LiftSuspension,
-    LiftSilence,
+    Restrict(Restriction, Term, Reason),
+    Lift(Restriction),
     /// Confirmed on the second step only.
     DeleteSpammer(Reason),
     SetTrust(u8, Reason),
@@ -526,19 +531,23 @@ enum AccountAction {
 impl AccountAction {
     fn parse(form: &ModerationForm) -> Result<AccountAction, ModerationError> {
         Ok(match form.action.as_str() {
-            "suspend" => {
-                AccountAction::Suspend(Term::parse(&form.term)?, Reason::parse(&form.reason)?)
-            }
-            "silence" => {
-                AccountAction::Silence(Term::parse(&form.term)?, Reason::parse(&form.reason)?)
-            }
-            "lift_suspension" => AccountAction::LiftSuspension,
-            "lift_silence" => AccountAction::LiftSilence,
+            "suspend" => AccountAction::Restrict(
+                Restriction::Suspension,
+                Term::parse(&form.term)?,
+                Reason::parse(&form.reason)?,
+            ),
+            "silence" => AccountAction::Restrict(
+                Restriction::Silence,
+                Term::parse(&form.term)?,
+                Reason::parse(&form.reason)?,
+            ),
+            "lift_suspension" => AccountAction::Lift(Restriction::Suspension),
+            "lift_silence" => AccountAction::Lift(Restriction::Silence),
             "delete_spammer" => AccountAction::DeleteSpammer(Reason::parse(&form.reason)?),
-            "set_role" => AccountAction::SetRole(appointable(&form.term)?),
+            "set_role" => AccountAction::SetRole(appointable(&form.role)?),
             "approve" => AccountAction::Approve,
             "set_trust" => AccountAction::SetTrust(
-                form.term
+                form.level
                     .parse()
                     .ok()
                     .filter(|l| *l <= trust::MAX_LEVEL)
@@ -582,17 +591,11 @@ async fn act_on_account(
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| match &action {
-                        AccountAction::Suspend(term, reason) => {
-                            standing::suspend(conn, by, id, *term, reason)
+                        AccountAction::Restrict(restriction, term, reason) => {
+                            standing::restrict(conn, by, id, *restriction, *term, reason)
                         }
-                        AccountAction::Silence(term, reason) => {
-                            standing::silence(conn, by, id, *term, reason)
-                        }
-                        AccountAction::LiftSuspension => {
-                            standing::lift_suspension(conn, by, id).map(drop)
-                        }
-                        AccountAction::LiftSilence => {
-                            standing::lift_silence(conn, by, id).map(drop)
+                        AccountAction::Lift(restriction) => {
+                            standing::lift(conn, by, id, *restriction).map(drop)
                         }
                         AccountAction::DeleteSpammer(reason) => {
                             standing::delete_as_spammer(conn, by, id, reason).map(drop)
@@ -698,8 +701,8 @@ async fn appoint(
         },
     )?;
     let form = form.0;
-    let username = form.note.trim().trim_start_matches('@').to_owned();
-    let role = match appointable(&form.term) {
+    let username = form.username.trim().trim_start_matches('@').to_owned();
+    let role = match appointable(&form.role) {
         Ok(role) => role,
         Err(e) => return show_team(&state, &user, username, Some(e.to_string())).await,
     };

@@ -94,7 +94,7 @@ async fn enough_flags_hide_a_post_until_a_moderator_approves_it(app: TestApp) {
             &id,
             &[
                 ("action", "set_trust"),
-                ("term", "1"),
+                ("level", "1"),
                 ("reason", "Known customer"),
             ],
         )
@@ -606,7 +606,7 @@ async fn moderation_routes_refuse_everyone_else(app: TestApp) {
         let posts: [(&str, Vec<(&str, &str)>); 5] = [
             (
                 "/admin/team",
-                vec![("note", "member"), ("term", "moderator")],
+                vec![("username", "member"), ("role", "moderator")],
             ),
             (
                 "/admin/community",
@@ -682,7 +682,7 @@ async fn moderation_routes_refuse_everyone_else(app: TestApp) {
     for (path, fields) in [
         (
             "/admin/team",
-            vec![("note", "member"), ("term", "moderator")],
+            vec![("username", "member"), ("role", "moderator")],
         ),
         ("/admin/community", vec![("registration", "closed")]),
         ("/admin/invites", vec![]),
@@ -1113,7 +1113,7 @@ async fn trust_levels_grow_with_activity_and_grant_privileges(app: TestApp) {
         &member_id,
         &[
             ("action", "set_trust"),
-            ("term", "0"),
+            ("level", "0"),
             ("reason", "Reset after complaints"),
         ],
     )
@@ -1137,7 +1137,7 @@ async fn the_owner_appoints_staff_and_moderators(app: TestApp) {
         .act(
             "/admin/team",
             "/admin/team",
-            &[("note", "@helper"), ("term", "moderator")],
+            &[("username", "@helper"), ("role", "moderator")],
         )
         .await;
     assert_eq!(appointed.status(), StatusCode::SEE_OTHER);
@@ -1152,7 +1152,7 @@ async fn the_owner_appoints_staff_and_moderators(app: TestApp) {
         .act(
             "/admin/team",
             "/admin/team",
-            &[("note", "nobody"), ("term", "staff")],
+            &[("username", "nobody"), ("role", "staff")],
         )
         .await;
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -1168,7 +1168,7 @@ async fn the_owner_appoints_staff_and_moderators(app: TestApp) {
         .act(
             "/admin/team",
             "/admin/team",
-            &[("note", "owner"), ("term", "member")],
+            &[("username", "owner"), ("role", "member")],
         )
         .await;
     assert_eq!(demote_owner.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -1191,7 +1191,7 @@ async fn the_owner_appoints_staff_and_moderators(app: TestApp) {
     let refused = act_on(
         &helper,
         &member_id,
-        &[("action", "set_role"), ("term", "moderator")],
+        &[("action", "set_role"), ("role", "moderator")],
     )
     .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
