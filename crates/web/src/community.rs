@@ -123,7 +123,10 @@ async fn save(
         }
     };
     match saved {
-        Ok(()) => Ok(see_other("/admin/community?done=saved")),
+        Ok(()) => {
+            state.forget_community();
+            Ok(see_other("/admin/community?done=saved"))
+        }
         Err(stoa_moderation::Error::Invalid(why)) => {
             let page = SettingsPage {
                 layout: Layout::new(&state, &user.viewer, "Community settings"),
@@ -247,8 +250,7 @@ pub async fn login_gate<B: MessageBody + 'static>(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    let path = req.path().to_owned();
-    if open_to_guests(&path) || !state.community().await?.login_required {
+    if open_to_guests(req.path()) || !state.community().await?.login_required {
         return next
             .call(req)
             .await
@@ -269,7 +271,7 @@ pub async fn login_gate<B: MessageBody + 'static>(
             next: req
                 .uri()
                 .path_and_query()
-                .map_or_else(|| path.clone(), |p| p.as_str().to_owned()),
+                .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned()),
         },
     );
     Ok(req.error_response(refusal).map_into_right_body())

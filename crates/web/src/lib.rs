@@ -57,8 +57,13 @@ pub struct AppState {
     related: search::RelatedCache,
     /// The installation's secret key, read from the database on first use.
     server_key: tokio::sync::OnceCell<Vec<u8>>,
-    /// The community's settings and the page-cache generation they were read at.
-    community: std::sync::RwLock<Option<(u64, Arc<stoa_moderation::community::Community>)>>,
+    /// The community's settings and when they were read.
+    community: std::sync::RwLock<
+        Option<(
+            std::time::Instant,
+            Arc<stoa_moderation::community::Community>,
+        )>,
+    >,
 }
 
 impl AppState {
@@ -101,13 +106,13 @@ impl AppState {
         Ok(key)
     }
 
-    /// The community's settings, read again only after content changed (on any node: the
-    /// page cache's generation moves then).
+    /// The community's settings, read from the database at most every
+    /// [`COMMUNITY_SETTINGS_TTL`] (every request asks, through the login gate); this node
+    /// reads them again at once after the owner saves, other nodes within that time.
     pub async fn community(&self) -> Result<Arc<stoa_moderation::community::Community>, AppError> {
-        let generation = self.pages.generation();
         if let Ok(cached) = self.community.read()
-            && let Some((at, community)) = cached.as_ref()
-            && *at == generation
+            && let Some((read_at, community)) = cached.as_ref()
+            && read_at.elapsed() < COMMUNITY_SETTINGS_TTL
         {
             return Ok(Arc::clone(community));
         }
@@ -117,9 +122,16 @@ impl AppState {
                 .await?,
         );
         if let Ok(mut cached) = self.community.write() {
-            *cached = Some((generation, Arc::clone(&community)));
+            *cached = Some((std::time::Instant::now(), Arc::clone(&community)));
         }
         Ok(community)
+    }
+
+    /// Forgets the cached community settings (the owner just changed them).
+    pub fn forget_community(&self) {
+        if let Ok(mut cached) = self.community.write() {
+            *cached = None;
+        }
     }
 
     /// The community's name: the owner's, or the configured one. Read from the settings
@@ -148,6 +160,9 @@ impl AppState {
             .map_err(|e| AppError::Internal(e.to_string()))
     }
 }
+
+/// How long a node keeps the community settings before reading them again.
+const COMMUNITY_SETTINGS_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How often counted views are written to the database.
 const VIEW_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
