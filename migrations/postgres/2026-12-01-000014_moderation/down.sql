@@ -1,5 +1,4 @@
 DROP TRIGGER community_settings_changed ON community_settings;
-DROP TRIGGER flags_changed ON flags;
 DROP TRIGGER audit_log_append_only ON audit_log;
 DROP FUNCTION stoa_audit_log_append_only();
 DROP TABLE audit_log;

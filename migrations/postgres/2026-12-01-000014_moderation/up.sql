@@ -113,7 +113,5 @@ END
 $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION stoa_audit_log_append_only();
-CREATE TRIGGER flags_changed AFTER INSERT OR UPDATE OR DELETE ON flags
-    FOR EACH STATEMENT EXECUTE FUNCTION stoa_content_changed();
 CREATE TRIGGER community_settings_changed AFTER INSERT OR UPDATE OR DELETE ON community_settings
     FOR EACH STATEMENT EXECUTE FUNCTION stoa_content_changed();
