@@ -4,20 +4,22 @@
 //! an allow-list of tags, attributes and URL schemes. SVG and MathML are not in the list
 //! (the source of ammonia's mXSS advisories), and every link gets
 //! `rel="nofollow ugc noopener"` so posts pass no ranking and cannot reach `window.opener`.
+//!
+//! Images become links to where they are hosted ("Image: <alt text>"), and raw `<img>` tags
+//! are dropped: a page of posts then makes no request to another site, so no image host
+//! learns who reads what. The reader follows the link if they want the picture.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("nofollow ugc noopener"))
-        .rm_tags(["svg", "math"])
-        .add_tag_attributes("img", ["loading"])
-        .set_tag_attribute_value("img", "loading", "lazy");
+        .rm_tags(["svg", "math", "img"]);
     builder
 });
 
@@ -49,8 +51,47 @@ pub fn render_inline(source: &str) -> String {
 pub fn render(source: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, Parser::new_ext(source, options));
+    html::push_html(
+        &mut unsafe_html,
+        images_as_links(Parser::new_ext(source, options)),
+    );
     SANITIZER.clean(&unsafe_html).to_string()
+}
+
+/// Turns each image into a link to it whose text is "Image" and the image's alt text.
+fn images_as_links<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    let mut after_image_start = false;
+    events.flat_map(move |event| {
+        let mut out = Vec::with_capacity(2);
+        match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                out.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+                out.push(Event::Text(CowStr::Borrowed("Image")));
+                after_image_start = true;
+            }
+            Event::End(TagEnd::Image) => {
+                after_image_start = false;
+                out.push(Event::End(TagEnd::Link));
+            }
+            other => {
+                if std::mem::take(&mut after_image_start) {
+                    out.push(Event::Text(CowStr::Borrowed(": ")));
+                }
+                out.push(other);
+            }
+        }
+        out
+    })
 }
 
 #[cfg(test)]
@@ -100,6 +141,27 @@ mod tests {
         assert!(
             !evil.contains("javascript:") && !evil.contains("onerror"),
             "{evil}"
+        );
+    }
+
+    #[test]
+    fn images_become_links_and_fetch_nothing() {
+        let html = render(
+            "![a pale ale](https://i.example.com/ale.png \"Ale\") and ![](https://i.example.com/x.png)\n\n<img src=\"https://tracker.example/p.gif\">",
+        );
+        assert!(
+            html.contains(r#"<a href="https://i.example.com/ale.png" title="Ale" rel="nofollow ugc noopener">Image: a pale ale</a>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                r#"<a href="https://i.example.com/x.png" rel="nofollow ugc noopener">Image</a>"#
+            ),
+            "{html}"
+        );
+        assert!(
+            !html.contains("<img") && !html.contains("tracker.example"),
+            "{html}"
         );
     }
 

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod assets;
+mod avatar;
 mod community;
 mod edits;
 mod error;
@@ -171,12 +172,13 @@ const VIEW_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30)
 const FORM_LIMIT: usize = 512 * 1024;
 
 /// Security headers on every response. The Content-Security-Policy allows no inline script
-/// and no framing; images may come from other HTTPS hosts because posts may embed them.
+/// and no framing; nothing loads from another site (posts show images as links, see
+/// `stoa_threads::markdown`), so a reader's browser talks to this server only.
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((
             "Content-Security-Policy",
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
         ))
         .add(("X-Content-Type-Options", "nosniff"))
