@@ -56,6 +56,7 @@ struct ErrorPage<'a> {
     status: u16,
     title: &'a str,
     message: String,
+    stylesheet: &'static str,
 }
 
 impl ResponseError for AppError {
@@ -88,6 +89,7 @@ impl ResponseError for AppError {
             status: status.as_u16(),
             title: self.title(),
             message: self.to_string(),
+            stylesheet: crate::assets::stylesheet_url(),
         };
         let body = page.render().unwrap_or_else(|_| self.to_string());
         let mut response = HttpResponse::build(status);

@@ -9,6 +9,7 @@ use stoa_db::page::Cursor;
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::profiles::{self, Contributions};
 
+use crate::avatar::Avatar;
 use crate::layout::{Layout, human_time, render};
 use crate::session::Viewer;
 use crate::{AppError, AppState};
@@ -40,6 +41,7 @@ struct ProfilePage {
     display_name: String,
     bio: String,
     role_badge: Option<&'static str>,
+    avatar: Avatar,
     member_since: String,
     counts: Contributions,
     posts: Vec<PostRow>,
@@ -106,14 +108,10 @@ async fn show(
         )
         .then(|| format!("/admin/users/{id}")),
         username: profile.username,
+        avatar: Avatar::new(id, &profile.display_name),
         display_name: profile.display_name,
         bio: profile.bio,
-        role_badge: match profile.role.as_str() {
-            "owner" => Some("owner"),
-            "moderator" => Some("moderator"),
-            "staff" => Some("staff"),
-            _ => None,
-        },
+        role_badge: crate::threads::role_badge(&profile.role),
         member_since: human_time(profile.created_at).0,
         counts,
         posts: page

@@ -19,11 +19,12 @@ use stoa_threads::duplicates::{self, LinkedThread};
 use stoa_threads::posts::NewQuestion;
 use stoa_threads::tags::{self, TagName};
 use stoa_threads::views::{
-    self, AnswerCursor, AnswerOrder, Author, Origin, PostView, SeeDeleted, ThreadPage,
+    self, AnswerCursor, AnswerOrder, Origin, PostView, SeeDeleted, ThreadPage,
 };
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
+use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
 use crate::page_cache::Page;
 use crate::search::{self, Suggestion};
@@ -289,6 +290,7 @@ pub struct PostCard {
     pub author_username: String,
     pub author_url: String,
     pub role_badge: Option<&'static str>,
+    pub avatar: Avatar,
     pub time_shown: String,
     pub time_iso: String,
     /// The viewer may vote on it (signed in, not its author).
@@ -318,8 +320,9 @@ pub struct PostCard {
     pub origin: Option<Origin>,
 }
 
-fn role_badge(author: &Author) -> Option<&'static str> {
-    match author.role.as_str() {
+/// The badge shown beside a name for the roles that speak for the community.
+pub(crate) fn role_badge(role: &str) -> Option<&'static str> {
+    match role {
         "owner" => Some("owner"),
         "moderator" => Some("moderator"),
         "staff" => Some("staff"),
@@ -347,7 +350,8 @@ impl PostCard {
             id: p.id,
             body_html: p.body_html,
             score: p.score,
-            role_badge: role_badge(&p.author),
+            role_badge: role_badge(&p.author.role),
+            avatar: Avatar::new(p.author.id, &p.author.display_name),
             author_url: format!("/u/{}/{}", p.author.id, p.author.username),
             author: p.author.display_name,
             author_username: p.author.username,

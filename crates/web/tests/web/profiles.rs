@@ -71,7 +71,11 @@ async fn a_profile_counts_what_a_member_contributed(app: TestApp) {
         .text()
         .await
         .unwrap_or_default();
-    assert!(page.contains("<h1>helper") && page.contains("member since"));
+    assert!(
+        page.contains(r#"aria-hidden="true">H</span> helper</h1>"#)
+            && page.contains("member since"),
+        "the name under its initials avatar: {page}"
+    );
     for count in [
         "<strong>1</strong> question",
         "<strong>2</strong> answers",
