@@ -61,6 +61,8 @@ pub struct SignedInUser {
     /// What trust levels are earned from, as of this request.
     pub visit_days: i32,
     pub posts_read: i32,
+    /// Notifications not yet read: the number on the bell.
+    pub unread_notifications: i32,
 }
 
 impl SignedInUser {
@@ -147,6 +149,7 @@ pub fn lookup(
             users::approved,
             users::visit_days,
             users::posts_read,
+            users::unread_notifications,
         ))
         .first::<SignedInUser>(conn)
         .optional()?;

@@ -22,6 +22,7 @@ diesel::table! {
         last_visit_at -> Nullable<Timestamp>,
         approved -> Bool,
         posts_read -> Integer,
+        unread_notifications -> Integer,
     }
 }
 
@@ -269,7 +270,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subscriptions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        target_kind -> Text,
+        target_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        subject_id -> BigInt,
+        thread_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(notifications -> threads (thread_id));
+diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(flags -> posts (post_id));
 diesel::joinable!(review_items -> posts (post_id));
 diesel::joinable!(email_tokens -> users (user_id));
@@ -310,4 +336,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     blocked_emails,
     install_secrets,
     community_settings,
+    subscriptions,
+    notifications,
 );

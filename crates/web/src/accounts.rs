@@ -169,7 +169,7 @@ fn show(
 }
 
 /// Only a path on this site is a safe place to return to (no `//host`, no `/\host`).
-fn safe_next(next: &str) -> &str {
+pub(crate) fn safe_next(next: &str) -> &str {
     // Browsers drop tabs and newlines inside URLs and read `\` as `/`, so `/\t/evil` would
     // become `//evil`: refuse any of them anywhere, not just at the start.
     let safe = next.starts_with('/')

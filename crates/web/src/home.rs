@@ -8,11 +8,13 @@ use std::collections::HashMap;
 use stoa_db::page::Cursor;
 use stoa_db::{ThreadId, dialect};
 use stoa_moderation::policy::{self, Action};
+use stoa_notify::watching::{self, Target};
 use stoa_threads::categories;
 use stoa_threads::tags::{self, TagView};
 use stoa_threads::views::{self, ListFilter, ListKind, ThreadSummary};
 
 use crate::layout::{Layout, human_time, render, see_other};
+use crate::notifications::WatchButton;
 use crate::session::Viewer;
 use crate::session::{Checked, SignedIn};
 use crate::{AppError, AppState};
@@ -104,6 +106,8 @@ struct ListPage {
     first_page: Option<String>,
     next_page: Option<String>,
     notice: Option<&'static str>,
+    /// On a tag's or a category's list, the signed-in viewer's watch button.
+    watch: Option<WatchButton>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,12 +207,24 @@ async fn list_page(
     let wanted = query.category.clone();
     let tag_id = tag.as_ref().map(|t| t.id);
     let first_page = cursor.is_none() && tag_id.is_none();
-    let (categories, category, page, pinned, mut row_tags) = state
+    let member = viewer.user.as_ref().map(|u| u.id);
+    let (categories, category, page, pinned, mut row_tags, watched) = state
         .db
         .run(move |conn| {
             let categories = categories::list(conn)?;
             let category =
                 wanted.and_then(|slug| categories.iter().find(|c| c.slug == slug).cloned());
+            let watchable = match (tag_id, &category) {
+                (Some(tag), _) => Some(Target::Tag(tag)),
+                (None, Some(c)) => Some(Target::Category(c.id)),
+                (None, None) => None,
+            };
+            let watched = match (member, watchable) {
+                (Some(member), Some(target)) => {
+                    Some((target, watching::is_watching(conn, member, target)?))
+                }
+                _ => None,
+            };
             let filter = ListFilter {
                 category: category.as_ref().map(|c| c.id),
                 tag: tag_id,
@@ -220,7 +236,7 @@ async fn list_page(
             };
             let ids: Vec<ThreadId> = page.items.iter().chain(&pinned).map(|t| t.id).collect();
             let row_tags = tags::for_threads(conn, &ids)?;
-            Ok::<_, stoa_threads::Error>((categories, category, page, pinned, row_tags))
+            Ok::<_, stoa_threads::Error>((categories, category, page, pinned, row_tags, watched))
         })
         .await?;
     let path = tag.as_ref().map_or_else(
@@ -280,6 +296,7 @@ async fn list_page(
             .next
             .map(|c| format!("{base}{join}after={}", c.encode())),
         notice: notice(query.done.as_deref()),
+        watch: watched.map(|(target, on)| WatchButton::new(target, on, base.clone())),
     };
     render(&page, StatusCode::OK, &page.layout, None)
 }

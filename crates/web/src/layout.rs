@@ -21,6 +21,8 @@ pub struct Layout {
     pub is_owner: bool,
     /// Moderators and the owner: the header links the review queue and the audit log.
     pub is_moderator: bool,
+    /// Unread notifications of the signed-in member (the bell's number).
+    pub unread: i32,
     /// CSRF token for the header's log-out form.
     pub csrf: String,
     pub stylesheet: &'static str,
@@ -38,6 +40,7 @@ impl Layout {
                 .user
                 .as_ref()
                 .map(|u| (u.username.clone(), u.display_name.clone())),
+            unread: viewer.user.as_ref().map_or(0, |u| u.unread_notifications),
             is_owner: viewer.is_owner(),
             is_moderator: stoa_moderation::policy::decide(
                 viewer.actor(),

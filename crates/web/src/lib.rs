@@ -16,6 +16,7 @@ mod layout;
 mod limits;
 mod logging;
 mod moderation;
+mod notifications;
 pub mod page_cache;
 mod profiles;
 pub mod search;
@@ -203,6 +204,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(home::routes)
     .configure(accounts::routes)
     .configure(account::routes)
+    .configure(notifications::routes)
     .configure(threads::routes)
     .configure(votes::routes)
     .configure(edits::routes)

@@ -24,8 +24,12 @@ use stoa_threads::views::{
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
+use stoa_notify::notifications;
+use stoa_notify::watching::{self, Target};
+
 use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
+use crate::notifications::WatchButton;
 use crate::page_cache::Page;
 use crate::search::{self, Suggestion};
 use crate::session::{Checked, CsrfOnly, SignedIn, Viewer};
@@ -247,7 +251,15 @@ async fn ask(
                             key: key.as_ref(),
                         };
                         let posted = posts::ask(conn, question)?;
-                        settle_new(conn, &context, posted, &body)
+                        if settle_new(conn, &context, &posted, &body)? {
+                            notifications::question_asked(
+                                conn,
+                                posted.thread_id,
+                                posted.post_id,
+                                author,
+                            )?;
+                        }
+                        Ok(posted)
                     })
                 })
                 .await
@@ -474,6 +486,8 @@ struct ThreadView {
     answer_preview: Option<String>,
     /// Questions like this one ("Related questions").
     similar: Vec<Suggestion>,
+    /// The signed-in viewer's watch button (`None` for guests).
+    watch: Option<WatchButton>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -580,6 +594,9 @@ impl ThreadView {
             answer_error: None,
             answer_preview: None,
             similar: std::mem::take(&mut loaded.related),
+            watch: loaded
+                .watching
+                .map(|on| WatchButton::new(Target::Thread(head.id), on, String::new())),
         }
     }
 
@@ -604,6 +621,8 @@ pub struct LoadedThread {
     related: Vec<Suggestion>,
     /// For moderators, the categories a thread can move to; empty for others.
     categories: Vec<Category>,
+    /// Whether the signed-in viewer watches the thread (`None` for guests).
+    watching: Option<bool>,
 }
 
 impl LoadedThread {
@@ -636,16 +655,19 @@ async fn load_thread(
     let voter = viewer.user.as_ref().map(|u| u.id);
     let see = see_deleted(viewer);
     let moderator = policy::decide(viewer.actor(), Action::ModerateThread).is_ok();
-    let (page, votes, mut tags, comments, original, linked, categories) = state
+    let (page, (votes, watching), mut tags, comments, original, linked, categories) = state
         .db
         .run(move |conn| {
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
                 return Ok(None);
             };
             let posts = page.post_ids();
-            let votes = match voter {
-                Some(voter) => votes::of_viewer(conn, voter, &posts)?,
-                None => HashMap::new(),
+            let (votes, watching) = match voter {
+                Some(voter) => (
+                    votes::of_viewer(conn, voter, &posts)?,
+                    Some(watching::is_watching(conn, voter, Target::Thread(id))?),
+                ),
+                None => (HashMap::new(), None),
             };
             let tags = tags::for_threads(conn, &[id])?;
             let comments = comments::for_posts(conn, &page.commented_post_ids(), expanded)?;
@@ -661,7 +683,13 @@ async fn load_thread(
                 Vec::new()
             };
             Ok::<_, stoa_threads::Error>(Some((
-                page, votes, tags, comments, original, linked, categories,
+                page,
+                (votes, watching),
+                tags,
+                comments,
+                original,
+                linked,
+                categories,
             )))
         })
         .await?
@@ -676,6 +704,7 @@ async fn load_thread(
         });
     Ok(LoadedThread {
         categories,
+        watching,
         related,
         page,
         votes,
@@ -849,16 +878,27 @@ async fn posting_context(
 
 /// Applies the posting rules to what was just posted, unless it is an earlier submission of
 /// the same form (a double click lands on the first post, never on a "repeat").
+/// Returns whether the post is new and out now (not a repeated submission, not held for
+/// approval): only then is it announced to those who watch.
 fn settle_new(
     conn: &mut stoa_db::DbConn,
     context: &posting::Context,
-    posted: posts::Posted,
+    posted: &posts::Posted,
     body: &Body,
-) -> Result<posts::Posted, ModerationError> {
-    if posted.created {
-        posting::settle(conn, context, posted.post_id, body.as_str())?;
+) -> Result<bool, ModerationError> {
+    if !posted.created {
+        return Ok(false);
     }
-    Ok(posted)
+    let release = posting::settle(conn, context, posted.post_id, body.as_str())?;
+    Ok(release == posting::Release::Now)
+}
+
+/// Staff and the owner answer for the business: their answers reach the asker as the team's.
+pub(crate) fn speaks_for_the_team(role: stoa_accounts::Role) -> bool {
+    matches!(
+        role,
+        stoa_accounts::Role::Staff | stoa_accounts::Role::Owner
+    )
 }
 
 /// An answer refused for something the author can fix (or a close that came first): the
@@ -946,13 +986,23 @@ async fn answer(
         Ok(body) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
+            let by_team = speaks_for_the_team(user.user.role());
             let context = posting_context(&state, &user, &form.website, &form.shown).await?;
             state
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
                         let posted = posts::answer(conn, author, thread_id, &body, key.as_ref())?;
-                        settle_new(conn, &context, posted, &body)
+                        if settle_new(conn, &context, &posted, &body)? {
+                            notifications::answer_posted(
+                                conn,
+                                thread_id,
+                                posted.post_id,
+                                author,
+                                by_team,
+                            )?;
+                        }
+                        Ok(posted)
                     })
                 })
                 .await
@@ -1012,7 +1062,9 @@ async fn comment(
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
-                        comments::add(conn, author, post, &text, key.as_ref())
+                        let id = comments::add(conn, author, post, &text, key.as_ref())?;
+                        notifications::comment_posted(conn, thread, id, author)?;
+                        Ok::<_, stoa_threads::Error>(id)
                     })
                 })
                 .await?;

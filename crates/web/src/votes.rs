@@ -116,6 +116,7 @@ async fn accept(
         })?)),
     };
     let thresholds = state.settings.trust_thresholds();
+    let accepter = user.user.id;
     state
         .db
         .run(move |conn| {
@@ -125,6 +126,7 @@ async fn accept(
                 if let Some(answer) = answer {
                     let author = stoa_threads::deletion::facts(conn, answer)?.author;
                     stoa_moderation::trust::promote(conn, author, &thresholds)?;
+                    stoa_notify::notifications::answer_accepted(conn, thread, answer, accepter)?;
                 }
                 Ok::<_, stoa_moderation::Error>(())
             })

@@ -10,6 +10,7 @@ mod edits;
 mod accounts;
 mod limits;
 mod moderation;
+mod notifications;
 mod page_cache;
 mod profiles;
 mod qa;

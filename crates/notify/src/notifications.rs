@@ -1,0 +1,309 @@
+//! Notifications: written when something happens, read on the notifications page, counted on
+//! the bell (`users.unread_notifications`, moved in the same transaction as the rows).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+use stoa_db::schema::{notifications, threads, users};
+use stoa_db::time::now;
+use stoa_db::{CommentId, DbConn, MultiBackend, PostId, ThreadId, UserId};
+use time::PrimitiveDateTime;
+
+use crate::watching::{self, Target};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A new question with a watched tag or in a watched category.
+    Question,
+    /// A new answer in a watched thread.
+    Answer,
+    /// A staff member answered the member's own question.
+    StaffAnswer,
+    /// A new comment in a watched thread.
+    Comment,
+    /// The member's answer was accepted.
+    Accepted,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Question => "question",
+            Kind::Answer => "answer",
+            Kind::StaffAnswer => "staff_answer",
+            Kind::Comment => "comment",
+            Kind::Accepted => "accepted",
+        }
+    }
+
+    pub const ALL: [Kind; 5] = [
+        Kind::Question,
+        Kind::Answer,
+        Kind::StaffAnswer,
+        Kind::Comment,
+        Kind::Accepted,
+    ];
+
+    pub fn parse(stored: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == stored)
+    }
+
+    /// What the member reads, after the actor's name.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Kind::Question => "asked a question you may know about:",
+            Kind::Answer => "answered",
+            Kind::StaffAnswer => "answered your question for the team:",
+            Kind::Comment => "commented on",
+            Kind::Accepted => "accepted your answer to",
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Recipient {
+    #[diesel(sql_type = BigInt)]
+    user_id: i64,
+}
+
+/// Inserts the rows chosen by `recipients_sql` (a `SELECT` of `user_id, kind` that may use
+/// `$1` subject, `$2` thread, `$3` actor) and moves the bell of each member who got one.
+fn notify(
+    conn: &mut DbConn,
+    recipients_sql: &str,
+    subject: i64,
+    thread: ThreadId,
+    actor: UserId,
+) -> QueryResult<usize> {
+    // The `WHERE` clause inside the SELECT is what lets SQLite read ON CONFLICT as the
+    // insert's, not as part of a join; every recipient query has one.
+    let notified: Vec<Recipient> = diesel::sql_query(format!(
+        "INSERT INTO notifications (user_id, kind, subject_id, thread_id, actor_id, created_at)
+         SELECT r.user_id, r.kind, $1, $2, $3, $4 FROM ({recipients_sql}) r WHERE r.user_id <> $3
+         ON CONFLICT DO NOTHING RETURNING user_id"
+    ))
+    .into_boxed::<MultiBackend>()
+    .bind::<BigInt, _>(subject)
+    .bind::<BigInt, _>(thread.0)
+    .bind::<BigInt, _>(actor.0)
+    .bind::<Timestamp, _>(now())
+    .load(conn)?;
+    let ids: Vec<i64> = notified.iter().map(|r| r.user_id).collect();
+    if !ids.is_empty() {
+        diesel::update(users::table.filter(users::id.eq_any(&ids)))
+            .set(users::unread_notifications.eq(users::unread_notifications + 1))
+            .execute(conn)?;
+    }
+    Ok(ids.len())
+}
+
+/// A new question: its author watches it; those who watch its category or one of its tags
+/// hear of it. Call after its tags are stored, in the same transaction.
+pub fn question_asked(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    question: PostId,
+    author: UserId,
+) -> QueryResult<usize> {
+    watching::watch(conn, author, Target::Thread(thread))?;
+    notify(
+        conn,
+        "SELECT DISTINCT s.user_id, 'question' AS kind FROM subscriptions s
+         WHERE (s.target_kind = 'category'
+                AND s.target_id = (SELECT category_id FROM threads WHERE id = $2))
+            OR (s.target_kind = 'tag'
+                AND s.target_id IN (SELECT tag_id FROM thread_tags WHERE thread_id = $2))",
+        question.0,
+        thread,
+        author,
+    )
+}
+
+/// A new answer: its author watches the thread; the thread's watchers hear of it, the asker
+/// as a staff answer when `by_staff`.
+pub fn answer_posted(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    answer: PostId,
+    author: UserId,
+    by_staff: bool,
+) -> QueryResult<usize> {
+    watching::watch(conn, author, Target::Thread(thread))?;
+    let kind = if by_staff {
+        "CASE WHEN s.user_id = (SELECT author_id FROM threads WHERE id = $2)
+              THEN 'staff_answer' ELSE 'answer' END"
+    } else {
+        "'answer'"
+    };
+    notify(
+        conn,
+        &format!(
+            "SELECT s.user_id, {kind} AS kind FROM subscriptions s
+             WHERE s.target_kind = 'thread' AND s.target_id = $2"
+        ),
+        answer.0,
+        thread,
+        author,
+    )
+}
+
+/// A new comment: its author watches the thread; the thread's watchers hear of it.
+pub fn comment_posted(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    comment: CommentId,
+    author: UserId,
+) -> QueryResult<usize> {
+    watching::watch(conn, author, Target::Thread(thread))?;
+    notify(
+        conn,
+        "SELECT s.user_id, 'comment' AS kind FROM subscriptions s
+         WHERE s.target_kind = 'thread' AND s.target_id = $2",
+        comment.0,
+        thread,
+        author,
+    )
+}
+
+/// An accepted answer: its author hears of it (once, however often it is accepted again).
+pub fn answer_accepted(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    answer: PostId,
+    by: UserId,
+) -> QueryResult<usize> {
+    notify(
+        conn,
+        "SELECT p.author_id AS user_id, 'accepted' AS kind FROM posts p WHERE p.id = $1",
+        answer.0,
+        thread,
+        by,
+    )
+}
+
+/// One notification as the notifications page shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct NotificationView {
+    pub id: i64,
+    #[diesel(deserialize_as = String)]
+    pub kind: StoredKind,
+    pub subject_id: i64,
+    pub thread_id: ThreadId,
+    pub thread_title: String,
+    pub thread_slug: String,
+    pub actor: Option<String>,
+    pub created_at: PrimitiveDateTime,
+    pub read: bool,
+}
+
+/// A kind as stored; a kind this version does not know reads as an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredKind(pub Kind);
+
+impl From<String> for StoredKind {
+    fn from(stored: String) -> Self {
+        StoredKind(Kind::parse(&stored).unwrap_or(Kind::Answer))
+    }
+}
+
+impl NotificationView {
+    /// Where the notification leads: the thread, at the post or comment it is about.
+    pub fn target_url(&self) -> String {
+        let anchor = match self.kind.0 {
+            Kind::Question => String::new(),
+            Kind::Comment => format!("#comment-{}", self.subject_id),
+            Kind::Answer | Kind::StaffAnswer | Kind::Accepted => {
+                format!("#post-{}", self.subject_id)
+            }
+        };
+        format!("/q/{}/{}{anchor}", self.thread_id, self.thread_slug)
+    }
+}
+
+/// `user`'s notifications, newest first, `limit` at a time, older than `before` (an id).
+pub fn recent(
+    conn: &mut DbConn,
+    user: UserId,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<NotificationView>> {
+    load(
+        conn,
+        user,
+        before.map_or(Which::Newest, Which::Before),
+        limit,
+    )
+}
+
+/// Which of a member's notifications to load.
+enum Which {
+    Newest,
+    Before(i64),
+    Only(i64),
+}
+
+fn load(
+    conn: &mut DbConn,
+    user: UserId,
+    which: Which,
+    limit: i64,
+) -> QueryResult<Vec<NotificationView>> {
+    let mut query = notifications::table
+        .inner_join(threads::table)
+        .left_join(users::table.on(users::id.nullable().eq(notifications::actor_id)))
+        .filter(notifications::user_id.eq(user))
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::subject_id,
+            threads::id,
+            threads::title,
+            threads::slug,
+            users::display_name.nullable(),
+            notifications::created_at,
+            notifications::read_at.is_not_null(),
+        ))
+        .order(notifications::id.desc())
+        .limit(limit)
+        .into_boxed();
+    query = match which {
+        Which::Newest => query,
+        Which::Before(id) => query.filter(notifications::id.lt(id)),
+        Which::Only(id) => query.filter(notifications::id.eq(id)),
+    };
+    query.load(conn)
+}
+
+/// Marks one of `user`'s notifications read and returns it (`None` if it is not theirs).
+pub fn open(conn: &mut DbConn, user: UserId, id: i64) -> QueryResult<Option<NotificationView>> {
+    let marked = diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::user_id.eq(user))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(now()))
+    .execute(conn)?;
+    if marked > 0 {
+        diesel::update(users::table.find(user))
+            .set(users::unread_notifications.eq(users::unread_notifications - 1))
+            .filter(users::unread_notifications.gt(0))
+            .execute(conn)?;
+    }
+    Ok(load(conn, user, Which::Only(id), 1)?.pop())
+}
+
+/// Marks all of `user`'s notifications read.
+pub fn mark_all_read(conn: &mut DbConn, user: UserId) -> QueryResult<()> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::user_id.eq(user))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(now()))
+    .execute(conn)?;
+    diesel::update(users::table.find(user))
+        .set(users::unread_notifications.eq(0))
+        .execute(conn)?;
+    Ok(())
+}
