@@ -1,6 +1,6 @@
 // The whole life of a question in a real browser with JavaScript on: sign-up and address
 // confirmation, asking (with similar questions shown while typing), answering, commenting,
-// voting in place, accepting, a staff answer with its badge, a spam post hidden from the
+// voting in place, the asker's notifications, accepting, a staff answer with its badge, a spam post hidden from the
 // review queue, logging out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -80,6 +80,24 @@ test('a question from sign-up to solved, moderated, with JavaScript', async (t) 
     assert.equal(await question.getByRole('button', { name: 'Vote up' }).getAttribute('aria-pressed'), 'true');
     await page.reload();
     assert.equal(await question.locator('.votes .score').innerText(), '1', 'the vote was saved');
+  });
+
+  await t.test('the asker sees the answer on her bell and follows it', async () => {
+    const { page } = alice;
+    await page.goto('/');
+    const bell = page.getByRole('link', { name: /^Notifications, \d+ unread$/ });
+    assert.equal(await bell.getAttribute('aria-label'), 'Notifications, 2 unread', 'the answer and the comment');
+    await Promise.all([page.waitForNavigation(), bell.click()]);
+    const items = await page.locator('.notification-list li.unread').allInnerTexts();
+    assert.match(items.join('\n'), /bruno answered Change the billing address on invoices/);
+    assert.match(items.join('\n'), /bruno commented on Change the billing address on invoices/);
+    await Promise.all([
+      page.waitForNavigation(),
+      page.locator('.notification-list li', { hasText: 'bruno answered' }).getByRole('link').click(),
+    ]);
+    assert.equal(new URL(page.url()).pathname, threadUrl);
+    assert.match(new URL(page.url()).hash, /^#post-\d+$/);
+    assert.equal(await page.getByRole('link', { name: 'Notifications, 1 unread' }).count(), 1);
   });
 
   await t.test('the asker accepts the answer and the question shows as solved', async () => {
