@@ -109,7 +109,7 @@ async function tabTo(page, wanted, limit = 60) {
       return {
         text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim(),
         tag: el.tagName.toLowerCase(),
-        name: el.getAttribute('name'),
+        id: el.id,
         ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
         onScreen: box.width > 0 && box.height > 0,
       };
@@ -135,7 +135,7 @@ test('the keyboard alone skips to the content, votes, comments and answers', asy
   await page.keyboard.press('Enter');
   await page.locator('.answer .votes .score').filter({ hasText: '1' }).waitFor();
 
-  await tabTo(page, (f) => f.tag === 'textarea' && f.name === 'body');
+  await tabTo(page, (f) => f.tag === 'textarea' && f.id === 'body');
   await page.keyboard.type('Answered with the keyboard only.');
   await tabTo(page, (f) => f.text === 'Post your answer', 3);
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);

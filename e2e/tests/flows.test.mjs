@@ -113,15 +113,22 @@ test('a question from sign-up to solved, moderated, with JavaScript', async (t) 
     assert.doesNotMatch(await other.locator('.stat.answers').textContent(), /solved/);
   });
 
-  await t.test("a staff member's answer shows the staff badge", async () => {
+  await t.test("a staff member's answer shows the team badge and becomes the official one", async () => {
     const carol = await site.visitor();
     await register(carol.page, site.stoa, 'carol');
     await appoint(owner.page, 'carol', 'staff');
     await answer(carol.page, threadUrl, 'Staff here: old invoices keep the address they were issued with.');
     const staffAnswer = carol.page.locator('.answer').filter({ hasText: 'Staff here' });
-    assert.equal(await staffAnswer.locator('.role-badge').textContent(), 'staff');
+    assert.equal(await staffAnswer.locator('.role-badge').textContent(), 'Acme Community team');
     const other = carol.page.locator('.answer').filter({ hasText: 'Account → Billing' });
     assert.equal(await other.locator('.role-badge').count(), 0);
+    await Promise.all([
+      carol.page.waitForNavigation(),
+      staffAnswer.getByRole('button', { name: 'Mark as the official answer' }).click(),
+    ]);
+    const official = carol.page.locator('.answer.official');
+    assert.equal(await official.locator('.official-label').textContent(), 'Official answer from the Acme Community team');
+    assert.match(await official.innerText(), /Staff here/);
     await carol.context.close();
   });
 

@@ -80,6 +80,7 @@ diesel::table! {
         locked_at -> Nullable<Timestamp>,
         pinned_at -> Nullable<Timestamp>,
         close_reason -> Nullable<Text>,
+        official_answer_id -> Nullable<BigInt>,
     }
 }
 
@@ -293,7 +294,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_notes (id) {
+        id -> BigInt,
+        thread_id -> BigInt,
+        author_id -> BigInt,
+        body_source -> Text,
+        body_html -> Text,
+        idempotency_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(staff_notes -> users (author_id));
 diesel::joinable!(notifications -> threads (thread_id));
 diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(flags -> posts (post_id));
@@ -338,4 +352,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     community_settings,
     subscriptions,
     notifications,
+    staff_notes,
 );

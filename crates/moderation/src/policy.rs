@@ -74,6 +74,10 @@ pub enum Action {
     ChangeRole { target: Role },
     /// Make an invitation link (for invitation-only registration).
     Invite,
+    /// Mark (or unmark) one answer of a thread as the official answer, for the business.
+    MarkOfficial,
+    /// Read and write a thread's internal notes, which only the business's people see.
+    StaffNotes,
 }
 
 /// Why an action is refused.
@@ -256,6 +260,17 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::Invite, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Staff and moderators send the invitations.",
         )),
+        (Action::MarkOfficial | Action::StaffNotes, Actor::Member { role, .. })
+            if role >= Role::Staff =>
+        {
+            Ok(())
+        }
+        (Action::MarkOfficial, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Only staff and moderators mark the official answer.",
+        )),
+        (Action::StaffNotes, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "Internal notes are for staff and moderators only.",
+        )),
     }
 }
 
@@ -276,7 +291,7 @@ mod tests {
         closed: true,
     };
 
-    const ACTIONS: [Action; 37] = [
+    const ACTIONS: [Action; 39] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer { thread: OPEN },
@@ -348,6 +363,8 @@ mod tests {
             target: Role::Owner,
         },
         Action::Invite,
+        Action::MarkOfficial,
+        Action::StaffNotes,
     ];
 
     fn member(role: Role) -> Actor {
@@ -371,7 +388,7 @@ mod tests {
     /// delete (own, own protected, other), restore (self-deleted, by a moderator, other's),
     /// close as duplicate, see deleted, flag (own, other), moderate thread, review, manage
     /// user (member, staff, moderator, owner), audit log, change role (of a moderator, of the
-    /// owner), invite.
+    /// owner), invite, official answer and internal notes.
     #[test]
     fn the_whole_table() {
         let silenced = Actor::Member {
@@ -383,39 +400,39 @@ mod tests {
         let table = [
             (
                 Actor::Guest,
-                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S SS S",
+                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S SS S SS",
             ),
             (
                 member(Role::Member),
-                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F",
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F FF",
             ),
             (
                 trusted(Role::Member, 1),
-                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F",
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F FF",
             ),
             (
                 trusted(Role::Member, 2),
-                "A A AFF F FA AF AF AA F AF AFF AFF F F FA F F FFFF F FF F",
+                "A A AFF F FA AF AF AA F AF AFF AFF F F FA F F FFFF F FF F FF",
             ),
             (
                 trusted(Role::Member, 3),
-                "A A AFF F FA AF AF AA F AA AFF AFF A F FA F F FFFF F FF F",
+                "A A AFF F FA AF AF AA F AA AFF AFF A F FA F F FFFF F FF F FF",
             ),
             (
                 silenced,
-                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F FF F",
+                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F FF F FF",
             ),
             (
                 member(Role::Staff),
-                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F FF A",
+                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F FF A AA",
             ),
             (
                 member(Role::Moderator),
-                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A FF A",
+                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A FF A AA",
             ),
             (
                 member(Role::Owner),
-                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A AF A",
+                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A AF A AA",
             ),
         ];
         for (actor, expected) in table {

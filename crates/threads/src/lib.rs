@@ -11,6 +11,7 @@ pub mod duplicates;
 mod error;
 mod input;
 pub mod markdown;
+pub mod notes;
 pub mod posts;
 pub mod profiles;
 pub mod revisions;

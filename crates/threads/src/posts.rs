@@ -376,11 +376,21 @@ pub fn edit(conn: &mut DbConn, edit: Edit<'_>) -> Result<(ThreadId, String), Err
     Ok((thread, slug))
 }
 
-/// Marks `answer` as the accepted answer of `thread`, or clears it (`None`). One column holds
-/// it, so concurrent accepts leave exactly one accepted answer: the last one written.
-pub fn set_accepted(
+/// A mark one answer of a thread carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerMark {
+    /// The asker's (or staff's) choice: the answer that solved it.
+    Accepted,
+    /// The business's own answer, shown under the question even when another is accepted.
+    Official,
+}
+
+/// Gives `answer` the `mark` in `thread`, or clears it (`None`). One column holds each mark,
+/// so concurrent marks leave exactly one answer marked: the last one written.
+pub fn set_mark(
     conn: &mut DbConn,
     thread: ThreadId,
+    mark: AnswerMark,
     answer: Option<PostId>,
 ) -> Result<(), Error> {
     if let Some(answer) = answer {
@@ -395,13 +405,17 @@ pub fn set_accepted(
             return Err(Error::NotAnAnswerHere);
         }
     }
-    let updated = diesel::update(
-        threads::table
-            .find(thread)
-            .filter(threads::deleted_at.is_null()),
-    )
-    .set(threads::accepted_answer_id.eq(answer))
-    .execute(conn)?;
+    let live = threads::table
+        .find(thread)
+        .filter(threads::deleted_at.is_null());
+    let updated = match mark {
+        AnswerMark::Accepted => diesel::update(live)
+            .set(threads::accepted_answer_id.eq(answer))
+            .execute(conn)?,
+        AnswerMark::Official => diesel::update(live)
+            .set(threads::official_answer_id.eq(answer))
+            .execute(conn)?,
+    };
     if updated == 0 {
         return Err(Error::ThreadNotFound);
     }

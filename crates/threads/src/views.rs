@@ -52,16 +52,19 @@ pub enum ListKind {
     Unsolved,
     /// With an accepted answer, newest first.
     Solved,
+    /// With an official answer from staff, newest first.
+    AnsweredByStaff,
 }
 
 impl ListKind {
     /// Every list, in tab order.
-    pub const ALL: [ListKind; 5] = [
+    pub const ALL: [ListKind; 6] = [
         ListKind::Newest,
         ListKind::Active,
         ListKind::Unanswered,
         ListKind::Unsolved,
         ListKind::Solved,
+        ListKind::AnsweredByStaff,
     ];
 
     /// The URL spelling.
@@ -72,6 +75,7 @@ impl ListKind {
             ListKind::Unanswered => "unanswered",
             ListKind::Unsolved => "unsolved",
             ListKind::Solved => "solved",
+            ListKind::AnsweredByStaff => "staff",
         }
     }
 
@@ -121,6 +125,8 @@ pub struct ThreadHead {
     pub created_at: PrimitiveDateTime,
     pub asker: UserId,
     pub accepted_answer_id: Option<PostId>,
+    /// The answer staff marked as the business's own.
+    pub official_answer_id: Option<PostId>,
     pub deleted: bool,
     pub closed: bool,
     pub view_count: i64,
@@ -237,13 +243,16 @@ impl AnswerCursor {
     }
 }
 
-/// A thread page: the question, the accepted answer (on the first page), then a page of the
-/// other answers in the chosen order.
+/// A thread page: the question, the accepted answer and the official answer (on the first
+/// page; one post when they are the same answer), then a page of the other answers in the
+/// chosen order.
 #[derive(Debug, Clone)]
 pub struct ThreadPage {
     pub head: ThreadHead,
     pub question: PostView,
     pub accepted: Option<PostView>,
+    /// The official answer when it is not also the accepted one.
+    pub official: Option<PostView>,
     pub answers: Page<PostView, AnswerCursor>,
 }
 
@@ -264,6 +273,7 @@ impl ThreadPage {
     fn posts(&self) -> impl Iterator<Item = &PostView> {
         std::iter::once(&self.question)
             .chain(self.accepted.iter())
+            .chain(self.official.iter())
             .chain(&self.answers.items)
     }
 }
@@ -337,6 +347,7 @@ macro_rules! load_list {
             ListKind::Unanswered => query.filter(threads::answer_count.eq(0)),
             ListKind::Unsolved => query.filter(threads::accepted_answer_id.is_null()),
             ListKind::Solved => query.filter(threads::accepted_answer_id.is_not_null()),
+            ListKind::AnsweredByStaff => query.filter(threads::official_answer_id.is_not_null()),
             ListKind::Newest | ListKind::Active => query,
         };
         if $kind == ListKind::Active {
@@ -482,6 +493,7 @@ pub fn thread(
             threads::created_at,
             threads::author_id,
             threads::accepted_answer_id,
+            threads::official_answer_id,
             threads::deleted_at.is_not_null(),
             threads::closed_at.is_not_null(),
             threads::view_count,
@@ -510,10 +522,14 @@ pub fn thread(
         AUTHOR,
         ORIGIN.nullable(),
     );
-    // The question and (on the first page) the accepted answer, in one query.
-    let pinned_ids: Vec<PostId> = match (head.accepted_answer_id, cursor) {
-        (Some(accepted), None) => vec![accepted],
-        _ => Vec::new(),
+    // The question and (on the first page) the accepted and official answers, in one query.
+    let marked: Vec<PostId> = [head.accepted_answer_id, head.official_answer_id]
+        .into_iter()
+        .flatten()
+        .collect();
+    let pinned_ids: Vec<PostId> = match cursor {
+        None => marked.clone(),
+        Some(_) => Vec::new(),
     };
     let pinned = posts::table
         .inner_join(users::table)
@@ -526,9 +542,15 @@ pub fn thread(
         )
         .select(post_columns)
         .load::<PostView>(conn)?;
-    let (questions, accepted): (Vec<PostView>, Vec<PostView>) =
+    let (questions, mut marked_posts): (Vec<PostView>, Vec<PostView>) =
         pinned.into_iter().partition(|p| p.is_question);
     let question = questions.into_iter().next().ok_or(Error::ThreadNotFound)?;
+    let mut take = |id: Option<PostId>| {
+        let at = marked_posts.iter().position(|p| Some(p.id) == id)?;
+        Some(marked_posts.swap_remove(at))
+    };
+    let accepted = take(head.accepted_answer_id);
+    let official = take(head.official_answer_id);
 
     let mut answers = posts::table
         .inner_join(users::table)
@@ -538,8 +560,8 @@ pub fn thread(
         .select(post_columns)
         .limit(limit_plus_one(limit))
         .into_boxed::<MultiBackend>();
-    if let Some(accepted) = head.accepted_answer_id {
-        answers = answers.filter(posts::id.ne(accepted));
+    if !marked.is_empty() {
+        answers = answers.filter(posts::id.ne_all(marked));
     }
     answers = match see {
         SeeDeleted::None => answers.filter(posts::deleted_at.is_null()),
@@ -581,7 +603,8 @@ pub fn thread(
     Ok(Some(ThreadPage {
         head,
         question,
-        accepted: accepted.into_iter().next(),
+        accepted,
+        official,
         answers,
     }))
 }

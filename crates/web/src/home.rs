@@ -159,6 +159,7 @@ fn tab_label(tab: ListKind) -> &'static str {
         ListKind::Unanswered => "Unanswered",
         ListKind::Unsolved => "Unsolved",
         ListKind::Solved => "Solved",
+        ListKind::AnsweredByStaff => "Answered by staff",
     }
 }
 
@@ -169,6 +170,7 @@ fn heading(tab: ListKind) -> &'static str {
         ListKind::Unanswered => "Unanswered questions",
         ListKind::Unsolved => "Questions without an accepted answer",
         ListKind::Solved => "Solved questions",
+        ListKind::AnsweredByStaff => "Questions with an official answer",
     }
 }
 

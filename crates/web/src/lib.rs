@@ -22,6 +22,7 @@ mod profiles;
 pub mod search;
 mod session;
 pub mod settings;
+mod team;
 mod threads;
 pub mod view_counts;
 mod votes;
@@ -205,6 +206,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(accounts::routes)
     .configure(account::routes)
     .configure(notifications::routes)
+    .configure(team::routes)
     .configure(threads::routes)
     .configure(votes::routes)
     .configure(edits::routes)

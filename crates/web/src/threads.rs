@@ -16,6 +16,7 @@ use stoa_moderation::signup;
 use stoa_threads::categories::{self, Category};
 use stoa_threads::comments::{self, CommentText, CommentView};
 use stoa_threads::duplicates::{self, LinkedThread};
+use stoa_threads::notes::{self, NoteView};
 use stoa_threads::posts::NewQuestion;
 use stoa_threads::tags::{self, TagName};
 use stoa_threads::views::{
@@ -39,6 +40,8 @@ use crate::{AppError, AppState};
 pub const ANSWERS_PER_PAGE: usize = 50;
 /// Linked (duplicate) questions listed on an original's page: the latest ones.
 const LINKED_SHOWN: i64 = 20;
+/// Internal notes shown on a thread (the newest, oldest first).
+const NOTES_SHOWN: i64 = 100;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ask", web::get().to(ask_form))
@@ -332,13 +335,16 @@ pub struct PostCard {
     pub origin: Option<Origin>,
 }
 
-/// The badge shown beside a name for the roles that speak for the community.
-pub(crate) fn role_badge(role: &str) -> Option<&'static str> {
-    match role {
-        "owner" => Some("owner"),
-        "moderator" => Some("moderator"),
-        "staff" => Some("staff"),
-        _ => None,
+/// The badge beside a name (`templates/role_badge.html`): "team" for those who speak for
+/// the business (shown as the community's name and "team"), "moderator" for moderators.
+pub(crate) fn role_badge(stored_role: &str) -> Option<&'static str> {
+    let role = stoa_accounts::Role::from_stored(stored_role);
+    if speaks_for_the_team(role) {
+        Some("team")
+    } else if role == stoa_accounts::Role::Moderator {
+        Some("moderator")
+    } else {
+        None
     }
 }
 
@@ -488,6 +494,37 @@ struct ThreadView {
     similar: Vec<Suggestion>,
     /// The signed-in viewer's watch button (`None` for guests).
     watch: Option<WatchButton>,
+    /// The answer staff marked as the business's own, when it is not also the accepted one.
+    official: Option<PostCard>,
+    /// The accepted answer is also the official one.
+    accepted_is_official: bool,
+    /// The viewer may mark the official answer.
+    can_mark_official: bool,
+    /// Internal notes, for those who may read them (`None` for everyone else).
+    notes: Option<Vec<NoteCard>>,
+    note_body: String,
+    note_key: String,
+    note_error: Option<String>,
+}
+
+/// An internal note as the page shows it.
+pub struct NoteCard {
+    body_html: String,
+    author: String,
+    time_shown: String,
+    time_iso: String,
+}
+
+impl From<NoteView> for NoteCard {
+    fn from(n: NoteView) -> NoteCard {
+        let (time_shown, time_iso) = human_time(n.created_at);
+        NoteCard {
+            body_html: n.body_html,
+            author: n.author,
+            time_shown,
+            time_iso,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -511,6 +548,9 @@ impl ThreadView {
         let asker = Some(head.asker) == viewer.user.as_ref().map(|u| u.id);
         let question = loaded.page.question.clone();
         let accepted = loaded.page.accepted.take();
+        let official = loaded.page.official.take();
+        let accepted_is_official =
+            head.official_answer_id.is_some() && head.official_answer_id == head.accepted_answer_id;
         let answers = std::mem::take(&mut loaded.page.answers.items);
         let next = loaded.page.answers.next;
         let thread = policy::ThreadState {
@@ -568,6 +608,16 @@ impl ThreadView {
             solved: head.accepted_answer_id.is_some(),
             question: PostCard::new(question, viewer, &mut loaded),
             accepted: accepted.map(|p| PostCard::new(p, viewer, &mut loaded)),
+            official: official.map(|p| PostCard::new(p, viewer, &mut loaded)),
+            accepted_is_official,
+            can_mark_official: policy::decide(viewer.actor(), Action::MarkOfficial).is_ok(),
+            notes: loaded
+                .notes
+                .take()
+                .map(|notes| notes.into_iter().map(NoteCard::from).collect()),
+            note_body: String::new(),
+            note_key: form_key(),
+            note_error: None,
             answers: answers
                 .into_iter()
                 .map(|p| PostCard::new(p, viewer, &mut loaded))
@@ -604,6 +654,7 @@ impl ThreadView {
     fn cards_mut(&mut self) -> impl Iterator<Item = &mut PostCard> {
         std::iter::once(&mut self.question)
             .chain(self.accepted.as_mut())
+            .chain(self.official.as_mut())
             .chain(self.answers.iter_mut())
     }
 }
@@ -623,6 +674,8 @@ pub struct LoadedThread {
     categories: Vec<Category>,
     /// Whether the signed-in viewer watches the thread (`None` for guests).
     watching: Option<bool>,
+    /// Internal notes, for those who may read them.
+    notes: Option<Vec<NoteView>>,
 }
 
 impl LoadedThread {
@@ -655,7 +708,8 @@ async fn load_thread(
     let voter = viewer.user.as_ref().map(|u| u.id);
     let see = see_deleted(viewer);
     let moderator = policy::decide(viewer.actor(), Action::ModerateThread).is_ok();
-    let (page, (votes, watching), mut tags, comments, original, linked, categories) = state
+    let team = policy::decide(viewer.actor(), Action::StaffNotes).is_ok();
+    let (page, (votes, watching, notes), mut tags, comments, original, linked, categories) = state
         .db
         .run(move |conn| {
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
@@ -668,6 +722,11 @@ async fn load_thread(
                     Some(watching::is_watching(conn, voter, Target::Thread(id))?),
                 ),
                 None => (HashMap::new(), None),
+            };
+            let notes = if team {
+                Some(notes::for_thread(conn, id, NOTES_SHOWN)?)
+            } else {
+                None
             };
             let tags = tags::for_threads(conn, &[id])?;
             let comments = comments::for_posts(conn, &page.commented_post_ids(), expanded)?;
@@ -684,7 +743,7 @@ async fn load_thread(
             };
             Ok::<_, stoa_threads::Error>(Some((
                 page,
-                (votes, watching),
+                (votes, watching, notes),
                 tags,
                 comments,
                 original,
@@ -705,6 +764,7 @@ async fn load_thread(
     Ok(LoadedThread {
         categories,
         watching,
+        notes,
         related,
         page,
         votes,
@@ -739,6 +799,24 @@ async fn show_again(
     page.first_post_token = first_post_token(state, viewer).await?;
     adjust(&mut page);
     render(&page, status, &page.layout, None)
+}
+
+/// The thread page again with the internal note's `text` and `error` in its form.
+pub async fn show_with_note_error(
+    state: &AppState,
+    viewer: &Viewer,
+    thread: ThreadId,
+    error: String,
+    text: String,
+    key: String,
+) -> Result<HttpResponse, AppError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    show_again(state, viewer, thread, None, status, |page| {
+        page.note_error = Some(error);
+        page.note_body = text;
+        page.note_key = key;
+    })
+    .await
 }
 
 /// The thread page again with the moderation form open and `error` in it.
@@ -936,9 +1014,9 @@ pub struct TextForm {
     #[serde(default)]
     shown: String,
     #[serde(default)]
-    body: String,
+    pub(crate) body: String,
     #[serde(default)]
-    key: String,
+    pub(crate) key: String,
     /// Present when the "Preview" button was pressed.
     preview: Option<String>,
 }

@@ -121,7 +121,7 @@ async fn accept(
         .db
         .run(move |conn| {
             dialect::write_transaction(conn, |conn| {
-                posts::set_accepted(conn, thread, answer)?;
+                posts::set_mark(conn, thread, posts::AnswerMark::Accepted, answer)?;
                 // An accepted answer counts toward its author's next trust level.
                 if let Some(answer) = answer {
                     let author = stoa_threads::deletion::facts(conn, answer)?.author;

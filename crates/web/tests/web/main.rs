@@ -17,4 +17,5 @@ mod qa;
 mod search;
 mod search_outbox;
 mod security;
+mod team;
 mod threads;
