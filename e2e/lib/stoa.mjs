@@ -72,20 +72,23 @@ export async function startStoa() {
       if (run.status !== 0) throw new Error(`sqlite3 failed: ${run.stderr}`);
       return run.stdout.trim();
     },
-    /** The confirmation link of the newest mail sent to `email` (the file mailer's .eml). */
-    mailLink(email, path) {
+    /** Every mail written so far to `email` (the file mailer's .eml files), oldest first. */
+    mailsTo(email) {
       const mailDir = join(env.STOA_DATA_DIR, 'mail');
-      const mails = readdirSync(mailDir)
+      return readdirSync(mailDir)
         .filter((name) => name.endsWith('.eml'))
         .map((name) => join(mailDir, name))
-        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
         .map((file) => readFileSync(file, 'utf8'))
         .filter((text) => text.includes(`To: ${email}`) || text.includes(`<${email}>`));
-      for (const text of mails) {
+    },
+    /** The confirmation link of the newest mail sent to `email` (the file mailer's .eml). */
+    mailLink(email, path) {
+      for (const text of stoa.mailsTo(email).reverse()) {
         const match = text.match(new RegExp(`${base.replace(/[.]/g, '\\.')}${path}[A-Za-z0-9_-]+`));
         if (match) return match[0];
       }
-      throw new Error(`no mail to ${email} with a ${path} link in ${mailDir}`);
+      throw new Error(`no mail to ${email} with a ${path} link`);
     },
     stop: () => {},
   };

@@ -82,6 +82,19 @@ test('a question from sign-up to solved, moderated, with JavaScript', async (t) 
     assert.equal(await question.locator('.votes .score').innerText(), '1', 'the vote was saved');
   });
 
+  await t.test("the server's mail worker tells the asker by mail", async () => {
+    // The worker runs every few seconds in the background: wait for it, within bounds.
+    const deadline = Date.now() + 20_000;
+    let mail;
+    while (!mail && Date.now() < deadline) {
+      mail = site.stoa.mailsTo('alice@example.com').find((m) => m.includes('Subject: [Acme Community] bruno answered'));
+      if (!mail) await new Promise((ok) => setTimeout(ok, 250));
+    }
+    assert.ok(mail, 'a mail about the answer reached alice');
+    assert.match(mail, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
+    assert.match(mail, new RegExp(`${site.stoa.base}${threadUrl}#post-\\d+`));
+  });
+
   await t.test('the asker sees the answer on her bell and follows it', async () => {
     const { page } = alice;
     await page.goto('/');

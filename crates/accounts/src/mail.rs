@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::header::ContentTransferEncoding;
-use lettre::message::{Body, Mailbox};
+use lettre::message::header::{ContentTransferEncoding, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::Error;
@@ -64,12 +64,56 @@ impl Mailer {
 
     /// Sends a plain-text mail to one address.
     pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), Error> {
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(parse_mailbox(to)?)
-            .subject(subject)
+        let message = self
+            .builder(to, subject)?
             .body(plain_body(body))
             .map_err(|e| Error::Mail(e.to_string()))?;
+        self.deliver(message, subject).await
+    }
+
+    /// Sends a mail with a plain-text and an HTML part, and, when `unsubscribe` is given, the
+    /// one-click unsubscribe headers of RFC 8058 pointing at that URL.
+    pub async fn send_alternative(
+        &self,
+        to: &str,
+        subject: &str,
+        text: String,
+        html: String,
+        unsubscribe: Option<&str>,
+    ) -> Result<(), Error> {
+        let mut builder = self.builder(to, subject)?;
+        if let Some(url) = unsubscribe {
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let parts = MultiPart::alternative()
+            .singlepart(
+                SinglePart::builder()
+                    .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                    .body(plain_body(text)),
+            )
+            .singlepart(SinglePart::html(html));
+        let message = builder
+            .multipart(parts)
+            .map_err(|e| Error::Mail(e.to_string()))?;
+        self.deliver(message, subject).await
+    }
+
+    fn builder(&self, to: &str, subject: &str) -> Result<lettre::message::MessageBuilder, Error> {
+        Ok(Message::builder()
+            .from(self.from.clone())
+            .to(parse_mailbox(to)?)
+            .subject(subject))
+    }
+
+    async fn deliver(&self, message: Message, subject: &str) -> Result<(), Error> {
         match &self.transport {
             Transport::Files { dir, sender } => {
                 let id = sender
@@ -90,15 +134,17 @@ impl Mailer {
     }
 }
 
-/// 8-bit text when every line is within SMTP's 998-byte limit, so links stay whole and
-/// clickable even in a raw `.eml` (lettre would choose quoted-printable for any line over 76
-/// characters and break them); otherwise whatever encoding lettre picks.
+/// ASCII text with lines within SMTP's 998-byte limit goes as it is (7bit), so links stay
+/// whole and clickable even in a raw `.eml` (lettre would choose quoted-printable for any
+/// line over 76 characters and break them). Other text is encoded by lettre, which every
+/// server accepts (8-bit text would need the server's 8BITMIME).
 fn plain_body(text: String) -> Body {
     let text = text.replace("\r\n", "\n");
-    if text.lines().all(|line| line.len() <= 998) && !text.contains(['\0', '\r']) {
+    if text.is_ascii() && text.lines().all(|line| line.len() <= 998) && !text.contains(['\0', '\r'])
+    {
         Body::dangerous_pre_encoded(
             text.replace('\n', "\r\n").into_bytes(),
-            ContentTransferEncoding::EightBit,
+            ContentTransferEncoding::SevenBit,
         )
     } else {
         Body::new(text)

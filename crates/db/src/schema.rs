@@ -23,6 +23,7 @@ diesel::table! {
         approved -> Bool,
         posts_read -> Integer,
         unread_notifications -> Integer,
+        digest_queued_at -> Nullable<Timestamp>,
     }
 }
 
@@ -306,6 +307,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_preferences (user_id, kind) {
+        user_id -> BigInt,
+        kind -> Text,
+        delivery -> Text,
+    }
+}
+
+diesel::table! {
+    mail_jobs (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        notification_id -> Nullable<BigInt>,
+        digest_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        run_after -> Timestamp,
+        attempts -> Integer,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(staff_notes -> users (author_id));
 diesel::joinable!(notifications -> threads (thread_id));
@@ -353,4 +377,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     notifications,
     staff_notes,
+    email_preferences,
+    mail_jobs,
 );

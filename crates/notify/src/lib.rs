@@ -7,5 +7,6 @@
 //! crates. Every insert relies on the database's uniqueness (`ON CONFLICT DO NOTHING`), so an
 //! event reported twice notifies once.
 
+pub mod email;
 pub mod notifications;
 pub mod watching;

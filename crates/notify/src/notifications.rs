@@ -61,13 +61,16 @@ impl Kind {
 }
 
 #[derive(QueryableByName)]
-struct Recipient {
+struct Written {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
     #[diesel(sql_type = BigInt)]
     user_id: i64,
 }
 
 /// Inserts the rows chosen by `recipients_sql` (a `SELECT` of `user_id, kind` that may use
-/// `$1` subject, `$2` thread, `$3` actor) and moves the bell of each member who got one.
+/// `$1` subject, `$2` thread, `$3` actor), moves the bell of each member who got one and
+/// queues the mails of those who want them at once.
 fn notify(
     conn: &mut DbConn,
     recipients_sql: &str,
@@ -77,24 +80,28 @@ fn notify(
 ) -> QueryResult<usize> {
     // The `WHERE` clause inside the SELECT is what lets SQLite read ON CONFLICT as the
     // insert's, not as part of a join; every recipient query has one.
-    let notified: Vec<Recipient> = diesel::sql_query(format!(
+    let at = now();
+    let written: Vec<Written> = diesel::sql_query(format!(
         "INSERT INTO notifications (user_id, kind, subject_id, thread_id, actor_id, created_at)
          SELECT r.user_id, r.kind, $1, $2, $3, $4 FROM ({recipients_sql}) r WHERE r.user_id <> $3
-         ON CONFLICT DO NOTHING RETURNING user_id"
+         ON CONFLICT DO NOTHING RETURNING id, user_id"
     ))
     .into_boxed::<MultiBackend>()
     .bind::<BigInt, _>(subject)
     .bind::<BigInt, _>(thread.0)
     .bind::<BigInt, _>(actor.0)
-    .bind::<Timestamp, _>(now())
+    .bind::<Timestamp, _>(at)
     .load(conn)?;
-    let ids: Vec<i64> = notified.iter().map(|r| r.user_id).collect();
-    if !ids.is_empty() {
-        diesel::update(users::table.filter(users::id.eq_any(&ids)))
-            .set(users::unread_notifications.eq(users::unread_notifications + 1))
-            .execute(conn)?;
+    if written.is_empty() {
+        return Ok(0);
     }
-    Ok(ids.len())
+    let members: Vec<i64> = written.iter().map(|w| w.user_id).collect();
+    diesel::update(users::table.filter(users::id.eq_any(&members)))
+        .set(users::unread_notifications.eq(users::unread_notifications + 1))
+        .execute(conn)?;
+    let ids: Vec<i64> = written.iter().map(|w| w.id).collect();
+    crate::email::queue_instant(conn, &ids, at)?;
+    Ok(written.len())
 }
 
 /// A new question: its author watches it; those who watch its category or one of its tags
@@ -235,11 +242,28 @@ pub fn recent(
     )
 }
 
+/// One of `user`'s notifications (`None` if it is not theirs).
+pub fn find(conn: &mut DbConn, user: UserId, id: i64) -> QueryResult<Option<NotificationView>> {
+    Ok(load(conn, user, Which::Only(id), 1)?.pop())
+}
+
+/// `user`'s unread notifications written after `since` and up to `until`, newest first.
+pub fn unread_between(
+    conn: &mut DbConn,
+    user: UserId,
+    since: PrimitiveDateTime,
+    until: PrimitiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<NotificationView>> {
+    load(conn, user, Which::UnreadBetween(since, until), limit)
+}
+
 /// Which of a member's notifications to load.
 enum Which {
     Newest,
     Before(i64),
     Only(i64),
+    UnreadBetween(PrimitiveDateTime, PrimitiveDateTime),
 }
 
 fn load(
@@ -270,6 +294,10 @@ fn load(
         Which::Newest => query,
         Which::Before(id) => query.filter(notifications::id.lt(id)),
         Which::Only(id) => query.filter(notifications::id.eq(id)),
+        Which::UnreadBetween(since, until) => query
+            .filter(notifications::read_at.is_null())
+            .filter(notifications::created_at.gt(since))
+            .filter(notifications::created_at.le(until)),
     };
     query.load(conn)
 }
@@ -290,7 +318,7 @@ pub fn open(conn: &mut DbConn, user: UserId, id: i64) -> QueryResult<Option<Noti
             .filter(users::unread_notifications.gt(0))
             .execute(conn)?;
     }
-    Ok(load(conn, user, Which::Only(id), 1)?.pop())
+    find(conn, user, id)
 }
 
 /// Marks all of `user`'s notifications read.

@@ -212,12 +212,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&settings.bind)
         .with_context(|| format!("listening on {}", settings.bind))?;
     tracing::info!(http.address = %settings.bind, http.base_url = %settings.base_url, "Stoa is serving");
-    let mut state = AppState::new(db.clone(), settings, mailer);
+    let mut state = AppState::new(db.clone(), settings, mailer).with_mail_worker();
     if let Some(meili) = meili {
         search_cli::feed_forever(db, meili.clone()).await?;
         state = state.with_search_index(std::sync::Arc::new(meili));
     }
-    stoa_web::server(state, listener)?.await?;
+    stoa_web::server(state.shared(), listener)?.await?;
     Ok(())
 }
 

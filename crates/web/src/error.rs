@@ -35,6 +35,15 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// What went wrong, for logs and stored job errors: the cause itself, not the sentence a
+    /// visitor is shown.
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Internal(cause) => cause.clone(),
+            other => other.to_string(),
+        }
+    }
+
     fn title(&self) -> &'static str {
         match self {
             AppError::NotFound => "Not found",

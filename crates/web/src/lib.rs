@@ -15,6 +15,7 @@ mod home;
 mod layout;
 mod limits;
 mod logging;
+pub mod mail;
 mod moderation;
 mod notifications;
 pub mod page_cache;
@@ -60,6 +61,8 @@ pub struct AppState {
     related: search::RelatedCache,
     /// The installation's secret key, read from the database on first use.
     server_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The server sends notification mail in the background (see `mail::deliver_forever`).
+    mail_worker: bool,
     /// The community's settings and when they were read.
     community: std::sync::RwLock<
         Option<(
@@ -79,6 +82,7 @@ impl AppState {
             search_limits: search::SearchLimits::default(),
             related: search::RelatedCache::default(),
             server_key: tokio::sync::OnceCell::new(),
+            mail_worker: false,
             community: std::sync::RwLock::new(None),
             db,
             settings,
@@ -92,6 +96,18 @@ impl AppState {
     /// Searches go to `index` (Meilisearch) instead of the database.
     pub fn with_search_index(mut self, index: Arc<dyn stoa_search::SearchIndex>) -> Self {
         self.search = index;
+        self
+    }
+
+    /// The state as the server shares it between its workers (and a test with the server).
+    pub fn shared(self) -> web::Data<AppState> {
+        web::Data::new(self)
+    }
+
+    /// The server will send notification mail in the background, as `stoa serve` does (tests
+    /// send it themselves with `mail::deliver_due`, at the time they choose).
+    pub fn with_mail_worker(mut self) -> Self {
+        self.mail_worker = true;
         self
     }
 
@@ -207,6 +223,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(account::routes)
     .configure(notifications::routes)
     .configure(team::routes)
+    .configure(mail::routes)
     .configure(threads::routes)
     .configure(votes::routes)
     .configure(edits::routes)
@@ -225,7 +242,7 @@ async fn not_found(req: HttpRequest) -> Result<&'static str, actix_web::Error> {
 }
 
 /// Builds the HTTP server on an already bound listener (tests bind port 0).
-pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let workers = state.settings.workers;
     let https = state.settings.is_https();
     let views = Arc::clone(&state.views);
@@ -240,7 +257,9 @@ pub fn server(state: AppState, listener: TcpListener) -> std::io::Result<Server>
     page_cache::PageCache::watch(&state.pages, &db);
     tokio::spawn(async move { views.flush_forever(db, VIEW_FLUSH_EVERY).await });
     let pages = Arc::clone(&state.pages);
-    let state = web::Data::new(state);
+    if state.mail_worker {
+        tokio::spawn(mail::deliver_forever(state.clone()));
+    }
     let mut server = HttpServer::new(move || {
         let headers = if https {
             security_headers().add(("Strict-Transport-Security", "max-age=31536000"))

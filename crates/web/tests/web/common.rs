@@ -37,6 +37,8 @@ pub struct TestApp {
     pub views: std::sync::Arc<stoa_web::view_counts::ViewCounter>,
     /// The server's cache of guests' pages.
     pub pages: std::sync::Arc<stoa_web::page_cache::PageCache>,
+    /// The server's state, for what a test runs itself (sending due mail).
+    pub state: actix_web::web::Data<AppState>,
     server: actix_web::dev::ServerHandle,
     /// Dropped (and with it the database) by the first node only.
     _database: Option<TestDatabase>,
@@ -108,12 +110,18 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("migrate: {e}"));
         let mail_dir = settings.mail_dir();
-        let mailer = stoa_accounts::mail::Mailer::to_files(mail_dir.clone(), &settings.mail_from)
-            .unwrap_or_else(|e| panic!("mailer: {e}"));
+        let mailer = if settings.smtp_url.is_empty() {
+            stoa_accounts::mail::Mailer::to_files(mail_dir.clone(), &settings.mail_from)
+        } else {
+            stoa_accounts::mail::Mailer::smtp(&settings.smtp_url, &settings.mail_from)
+        }
+        .unwrap_or_else(|e| panic!("mailer: {e}"));
         let state = AppState::new(db.clone(), settings, mailer);
         let views = std::sync::Arc::clone(&state.views);
         let pages = std::sync::Arc::clone(&state.pages);
-        let server = stoa_web::server(state, listener).unwrap_or_else(|e| panic!("server: {e}"));
+        let state = state.shared();
+        let server =
+            stoa_web::server(state.clone(), listener).unwrap_or_else(|e| panic!("server: {e}"));
         let handle = server.handle();
         tokio::spawn(server);
         TestApp {
@@ -123,6 +131,7 @@ impl TestApp {
             mail_dir,
             views,
             pages,
+            state,
             server: handle,
             _database: database,
             database_url,

@@ -9,6 +9,7 @@ mod edits;
 
 mod accounts;
 mod limits;
+mod mail;
 mod moderation;
 mod notifications;
 mod page_cache;
