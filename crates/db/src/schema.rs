@@ -82,6 +82,11 @@ diesel::table! {
         pinned_at -> Nullable<Timestamp>,
         close_reason -> Nullable<Text>,
         official_answer_id -> Nullable<BigInt>,
+        waiting_since -> Nullable<Timestamp>,
+        queue_state -> Text,
+        assigned_to -> Nullable<BigInt>,
+        first_answer_at -> Nullable<Timestamp>,
+        first_team_answer_at -> Nullable<Timestamp>,
     }
 }
 
@@ -330,6 +335,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    business_hours (id) {
+        id -> BigInt,
+        time_zone -> Text,
+        days -> Text,
+        opens -> Text,
+        closes -> Text,
+        target_hours -> Integer,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(staff_notes -> users (author_id));
 diesel::joinable!(notifications -> threads (thread_id));
@@ -379,4 +395,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_notes,
     email_preferences,
     mail_jobs,
+    business_hours,
 );

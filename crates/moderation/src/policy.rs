@@ -78,6 +78,8 @@ pub enum Action {
     MarkOfficial,
     /// Read and write a thread's internal notes, which only the business's people see.
     StaffNotes,
+    /// Work the staff queue: see what waits for the team, assign, set aside.
+    StaffQueue,
 }
 
 /// Why an action is refused.
@@ -260,16 +262,18 @@ pub fn decide(actor: Actor, action: Action) -> Result<(), Denial> {
         (Action::Invite, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Staff and moderators send the invitations.",
         )),
-        (Action::MarkOfficial | Action::StaffNotes, Actor::Member { role, .. })
-            if role >= Role::Staff =>
-        {
-            Ok(())
-        }
+        (
+            Action::MarkOfficial | Action::StaffNotes | Action::StaffQueue,
+            Actor::Member { role, .. },
+        ) if role >= Role::Staff => Ok(()),
         (Action::MarkOfficial, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Only staff and moderators mark the official answer.",
         )),
         (Action::StaffNotes, Actor::Member { .. }) => Err(Denial::Forbidden(
             "Internal notes are for staff and moderators only.",
+        )),
+        (Action::StaffQueue, Actor::Member { .. }) => Err(Denial::Forbidden(
+            "The staff queue is for staff and moderators only.",
         )),
     }
 }
@@ -291,7 +295,7 @@ mod tests {
         closed: true,
     };
 
-    const ACTIONS: [Action; 39] = [
+    const ACTIONS: [Action; 40] = [
         Action::ReadPublic,
         Action::AskQuestion,
         Action::Answer { thread: OPEN },
@@ -365,6 +369,7 @@ mod tests {
         Action::Invite,
         Action::MarkOfficial,
         Action::StaffNotes,
+        Action::StaffQueue,
     ];
 
     fn member(role: Role) -> Actor {
@@ -388,7 +393,7 @@ mod tests {
     /// delete (own, own protected, other), restore (self-deleted, by a moderator, other's),
     /// close as duplicate, see deleted, flag (own, other), moderate thread, review, manage
     /// user (member, staff, moderator, owner), audit log, change role (of a moderator, of the
-    /// owner), invite, official answer and internal notes.
+    /// owner), invite, official answer, internal notes and the staff queue.
     #[test]
     fn the_whole_table() {
         let silenced = Actor::Member {
@@ -400,39 +405,39 @@ mod tests {
         let table = [
             (
                 Actor::Guest,
-                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S SS S SS",
+                "A S SSS S SS SS SS SS S SS SSS SSS S S SS S S SSSS S SS S SSS",
             ),
             (
                 member(Role::Member),
-                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F FF",
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F FFF",
             ),
             (
                 trusted(Role::Member, 1),
-                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F FF",
+                "A A AFF F FA AF AF AF F AF AFF AFF F F FA F F FFFF F FF F FFF",
             ),
             (
                 trusted(Role::Member, 2),
-                "A A AFF F FA AF AF AA F AF AFF AFF F F FA F F FFFF F FF F FF",
+                "A A AFF F FA AF AF AA F AF AFF AFF F F FA F F FFFF F FF F FFF",
             ),
             (
                 trusted(Role::Member, 3),
-                "A A AFF F FA AF AF AA F AA AFF AFF A F FA F F FFFF F FF F FF",
+                "A A AFF F FA AF AF AA F AA AFF AFF A F FA F F FFFF F FF F FFF",
             ),
             (
                 silenced,
-                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F FF F FF",
+                "A F FFF F FA AF FF FF F FF AFF AFF F F FF F F FFFF F FF F FFF",
             ),
             (
                 member(Role::Staff),
-                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F FF A AA",
+                "A A AFF F FA AA AF AA A AA AFF AFF A F FA F F FFFF F FF A AAA",
             ),
             (
                 member(Role::Moderator),
-                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A FF A AA",
+                "A A AAF F FA AA AA AA A AA AAA AAA A A FA A A AAFF A FF A AAA",
             ),
             (
                 member(Role::Owner),
-                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A AF A AA",
+                "A A AAF A FA AA AA AA A AA AAA AAA A A FA A A AAAF A AF A AAA",
             ),
         ];
         for (actor, expected) in table {

@@ -40,7 +40,7 @@ impl Delivery {
     pub fn default_for(kind: Kind) -> Delivery {
         match kind {
             Kind::Comment | Kind::Question => Delivery::Digest,
-            Kind::Answer | Kind::StaffAnswer | Kind::Accepted => Delivery::Instant,
+            Kind::Answer | Kind::StaffAnswer | Kind::Accepted | Kind::Assigned => Delivery::Instant,
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum Kind {
     Comment,
     /// The member's answer was accepted.
     Accepted,
+    /// A thread in the staff queue was assigned to the member.
+    Assigned,
 }
 
 impl Kind {
@@ -33,15 +35,17 @@ impl Kind {
             Kind::StaffAnswer => "staff_answer",
             Kind::Comment => "comment",
             Kind::Accepted => "accepted",
+            Kind::Assigned => "assigned",
         }
     }
 
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Question,
         Kind::Answer,
         Kind::StaffAnswer,
         Kind::Comment,
         Kind::Accepted,
+        Kind::Assigned,
     ];
 
     pub fn parse(stored: &str) -> Option<Kind> {
@@ -56,6 +60,7 @@ impl Kind {
             Kind::StaffAnswer => "answered your question for the team:",
             Kind::Comment => "commented on",
             Kind::Accepted => "accepted your answer to",
+            Kind::Assigned => "assigned you to",
         }
     }
 }
@@ -188,6 +193,19 @@ pub fn answer_accepted(
     )
 }
 
+/// A thread of the staff queue was assigned: the member it now belongs to hears of it (once
+/// per thread). Call after the assignment is stored, in its transaction.
+pub fn assigned(conn: &mut DbConn, thread: ThreadId, by: UserId) -> QueryResult<usize> {
+    notify(
+        conn,
+        "SELECT t.assigned_to AS user_id, 'assigned' AS kind FROM threads t
+         WHERE t.id = $2 AND t.assigned_to IS NOT NULL",
+        thread.0,
+        thread,
+        by,
+    )
+}
+
 /// One notification as the notifications page shows it.
 #[derive(Debug, Clone, Queryable)]
 pub struct NotificationView {
@@ -217,7 +235,7 @@ impl NotificationView {
     /// Where the notification leads: the thread, at the post or comment it is about.
     pub fn target_url(&self) -> String {
         let anchor = match self.kind.0 {
-            Kind::Question => String::new(),
+            Kind::Question | Kind::Assigned => String::new(),
             Kind::Comment => format!("#comment-{}", self.subject_id),
             Kind::Answer | Kind::StaffAnswer | Kind::Accepted => {
                 format!("#post-{}", self.subject_id)

@@ -19,6 +19,8 @@ pub struct Layout {
     /// `(username, display name)` of the signed-in member.
     pub signed_in: Option<(String, String)>,
     pub is_owner: bool,
+    /// Staff, moderators and the owner: the header links the staff queue.
+    pub is_team: bool,
     /// Moderators and the owner: the header links the review queue and the audit log.
     pub is_moderator: bool,
     /// Unread notifications of the signed-in member (the bell's number).
@@ -42,6 +44,11 @@ impl Layout {
                 .map(|u| (u.username.clone(), u.display_name.clone())),
             unread: viewer.user.as_ref().map_or(0, |u| u.unread_notifications),
             is_owner: viewer.is_owner(),
+            is_team: stoa_moderation::policy::decide(
+                viewer.actor(),
+                stoa_moderation::policy::Action::StaffQueue,
+            )
+            .is_ok(),
             is_moderator: stoa_moderation::policy::decide(
                 viewer.actor(),
                 stoa_moderation::policy::Action::Review,

@@ -23,6 +23,7 @@ mod profiles;
 pub mod search;
 mod session;
 pub mod settings;
+mod staff;
 mod team;
 mod threads;
 pub mod view_counts;
@@ -224,6 +225,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(notifications::routes)
     .configure(team::routes)
     .configure(mail::routes)
+    .configure(staff::routes)
     .configure(threads::routes)
     .configure(votes::routes)
     .configure(edits::routes)

@@ -217,6 +217,7 @@ fn describe(kind: Kind) -> &'static str {
         Kind::StaffAnswer => "answers from the team to your questions",
         Kind::Comment => "new comments in questions you watch",
         Kind::Accepted => "your answers being accepted",
+        Kind::Assigned => "questions assigned to you",
     }
 }
 

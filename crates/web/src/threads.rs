@@ -25,8 +25,10 @@ use stoa_threads::views::{
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
+use stoa_db::time::now;
 use stoa_notify::notifications;
 use stoa_notify::watching::{self, Target};
+use stoa_staff::queue;
 
 use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
@@ -240,6 +242,7 @@ async fn ask(
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
             let context = posting_context(&state, &user, &form.website, &form.shown).await?;
+            let writer = writer(speaks_for_the_team(user.user.role()));
             state
                 .db
                 .run(move |conn| {
@@ -261,6 +264,7 @@ async fn ask(
                                 posted.post_id,
                                 author,
                             )?;
+                            queue::record(conn, posted.thread_id, writer, false, now())?;
                         }
                         Ok(posted)
                     })
@@ -971,12 +975,22 @@ fn settle_new(
     Ok(release == posting::Release::Now)
 }
 
-/// Staff and the owner answer for the business: their answers reach the asker as the team's.
+/// Staff and the owner answer for the business: their answers reach the asker as the team's,
+/// and end a customer's wait in the staff queue.
 pub(crate) fn speaks_for_the_team(role: stoa_accounts::Role) -> bool {
     matches!(
         role,
         stoa_accounts::Role::Staff | stoa_accounts::Role::Owner
     )
+}
+
+/// Who wrote, for the staff queue.
+fn writer(by_team: bool) -> queue::Writer {
+    if by_team {
+        queue::Writer::Team
+    } else {
+        queue::Writer::Customer
+    }
 }
 
 /// An answer refused for something the author can fix (or a close that came first): the
@@ -1079,6 +1093,7 @@ async fn answer(
                                 author,
                                 by_team,
                             )?;
+                            queue::record(conn, thread_id, writer(by_team), true, now())?;
                         }
                         Ok(posted)
                     })
@@ -1136,12 +1151,14 @@ async fn comment(
         Ok(text) => {
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
+            let by_team = speaks_for_the_team(user.user.role());
             let id = state
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
                         let id = comments::add(conn, author, post, &text, key.as_ref())?;
                         notifications::comment_posted(conn, thread, id, author)?;
+                        queue::record(conn, thread, writer(by_team), false, now())?;
                         Ok::<_, stoa_threads::Error>(id)
                     })
                 })

@@ -403,6 +403,28 @@ impl Browser {
             .to_owned()
     }
 
+    /// Comments `text` on `post` of the thread at `thread_url`.
+    pub async fn comment(&self, thread_url: &str, post: &str, text: &str) {
+        let response = self
+            .act(
+                thread_url,
+                &format!("/posts/{post}/comments"),
+                &[("body", text), ("key", &format!("comment-{text}"))],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "commenting {text:?}"
+        );
+    }
+
+    /// Comments `text` on the question of the thread at `thread_url`.
+    pub async fn comment_on_question(&self, thread_url: &str, text: &str) {
+        let post = self.question_post(thread_url).await;
+        self.comment(thread_url, &post, text).await;
+    }
+
     /// The id of the question post on a thread page.
     pub async fn question_post(&self, thread_url: &str) -> String {
         let page = self.get(thread_url).await.text().await.unwrap_or_default();

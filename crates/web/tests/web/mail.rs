@@ -10,7 +10,7 @@ use stoa_db::time::now;
 use time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::common::{Browser, TestApp, location};
+use crate::common::{TestApp, location};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -66,18 +66,6 @@ fn header(mail: &str, name: &str) -> String {
         }
     }
     value
-}
-
-async fn comment_on_question(browser: &Browser, thread: &str, text: &str) {
-    let post = browser.question_post(thread).await;
-    let response = browser
-        .act(
-            thread,
-            &format!("/posts/{post}/comments"),
-            &[("body", text), ("key", &format!("c-{text}"))],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
 async fn an_answer_mails_the_asker_once_with_a_one_click_unsubscribe(app: TestApp) {
@@ -197,8 +185,11 @@ async fn the_digest_holds_what_came_since_the_last_one(app: TestApp) {
     let bob = app.signed_in("bob", Role::Member).await;
     let carol = app.signed_in("carol", Role::Member).await;
     let thread = alice.ask(&category, "Can invoices show a PO number").await;
-    comment_on_question(&bob, &thread, "Which plan are you on?").await;
-    comment_on_question(&carol, &thread, "I would like that too.").await;
+    bob.comment_on_question(&thread, "Which plan are you on?")
+        .await;
+    carol
+        .comment_on_question(&thread, "I would like that too.")
+        .await;
 
     // Comments come in the digest by default: one mail with both.
     let start = now();
@@ -216,7 +207,8 @@ async fn the_digest_holds_what_came_since_the_last_one(app: TestApp) {
     assert!(digest.contains("carol commented on Can invoices show a PO number"));
 
     // Within the day, no second digest; the next one holds only what came after.
-    comment_on_question(&bob, &thread, "Team plans have it, I think.").await;
+    bob.comment_on_question(&thread, "Team plans have it, I think.")
+        .await;
     let later = now();
     assert_eq!(deliver(&app, later + Duration::hours(3)).await, 0);
     assert_eq!(deliver(&app, later + Duration::hours(25)).await, 1);
@@ -231,7 +223,9 @@ async fn the_digest_holds_what_came_since_the_last_one(app: TestApp) {
     assert!(second.contains("bob commented on") && !second.contains("carol commented on"));
 
     // What was read in the site meanwhile is not mailed again.
-    comment_on_question(&carol, &thread, "Any news on this?").await;
+    carol
+        .comment_on_question(&thread, "Any news on this?")
+        .await;
     let response = alice
         .act("/notifications", "/notifications/read", &[])
         .await;
@@ -279,7 +273,7 @@ async fn members_choose_how_each_kind_reaches_them(app: TestApp) {
     let bob = app.signed_in("bob", Role::Member).await;
     let thread = alice.ask(&category, "Where is the API key").await;
     bob.answer(&thread, "In Settings, under API.").await;
-    comment_on_question(&bob, &thread, "Also in the docs.").await;
+    bob.comment_on_question(&thread, "Also in the docs.").await;
     assert_eq!(deliver(&app, now()).await, 1, "the comment, not the answer");
     let mails = app.mails();
     assert_eq!(

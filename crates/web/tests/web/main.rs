@@ -18,5 +18,6 @@ mod qa;
 mod search;
 mod search_outbox;
 mod security;
+mod staff_queue;
 mod team;
 mod threads;

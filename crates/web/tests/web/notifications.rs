@@ -53,17 +53,6 @@ async fn notifications(browser: &Browser) -> Vec<String> {
         .collect()
 }
 
-async fn comment(browser: &Browser, thread_url: &str, post: &str, text: &str) {
-    let response = browser
-        .act(
-            thread_url,
-            &format!("/posts/{post}/comments"),
-            &[("body", text), ("key", &format!("comment-{text}"))],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "commenting");
-}
-
 async fn answers_comments_and_accepts_reach_each_watcher_once(app: TestApp) {
     let (_owner, category) = app.with_category().await;
     let alice = app.signed_in("alice", Role::Member).await;
@@ -102,7 +91,9 @@ async fn answers_comments_and_accepts_reach_each_watcher_once(app: TestApp) {
 
     // A comment reaches the asker and the answerer (who now watches), not its author.
     let question = alice.question_post(&thread).await;
-    comment(&carol, &thread, &question, "Is that for every plan?").await;
+    carol
+        .comment(&thread, &question, "Is that for every plan?")
+        .await;
     assert_eq!(bell(&alice).await, 2);
     assert_eq!(bell(&bob).await, 1);
     assert_eq!(bell(&carol).await, 0);
