@@ -113,6 +113,13 @@ impl BusinessHours {
         self.closes.strftime("%H:%M").to_string()
     }
 
+    /// The Monday of the week `t` falls in, in the business time zone.
+    pub fn week_of(&self, t: PrimitiveDateTime) -> Option<Date> {
+        let date = timestamp(t)?.to_zoned_datetime(self.zone.clone()).date();
+        let back = i64::from(date.weekday().to_monday_zero_offset());
+        date.checked_sub(jiff::Span::new().days(back)).ok()
+    }
+
     /// The business time between two UTC instants (zero when `to` is not after `from`).
     pub fn between(&self, from: PrimitiveDateTime, to: PrimitiveDateTime) -> Duration {
         if to <= from {

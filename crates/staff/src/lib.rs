@@ -2,6 +2,7 @@
 //! from the team, assignments, and (in `insights`) how fast customers get help.
 
 pub mod hours;
+pub mod insights;
 pub mod queue;
 
 /// Why a staff action was refused.

@@ -135,6 +135,8 @@ pub struct ThreadHead {
     pub pinned: bool,
     /// Why a moderator closed it, when not as a duplicate.
     pub close_reason: Option<String>,
+    /// A customer waits for the team's reply.
+    pub waiting: bool,
     pub category_id: CategoryId,
     pub category_name: String,
     pub category_slug: String,
@@ -500,6 +502,7 @@ pub fn thread(
             threads::locked_at.is_not_null(),
             threads::pinned_at.is_not_null(),
             threads::close_reason,
+            threads::waiting_since.is_not_null(),
             categories::id,
             categories::name,
             categories::slug,

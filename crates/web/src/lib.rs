@@ -12,6 +12,7 @@ mod edits;
 mod error;
 mod health;
 mod home;
+pub mod insights;
 mod layout;
 mod limits;
 mod logging;
@@ -64,6 +65,9 @@ pub struct AppState {
     server_key: tokio::sync::OnceCell<Vec<u8>>,
     /// The server sends notification mail in the background (see `mail::deliver_forever`).
     mail_worker: bool,
+    /// How long the team usually takes to answer, and when it was worked out (see
+    /// `insights::typical_reply`).
+    typical_reply: std::sync::RwLock<Option<(std::time::Instant, Option<String>)>>,
     /// The community's settings and when they were read.
     community: std::sync::RwLock<
         Option<(
@@ -84,6 +88,7 @@ impl AppState {
             related: search::RelatedCache::default(),
             server_key: tokio::sync::OnceCell::new(),
             mail_worker: false,
+            typical_reply: std::sync::RwLock::new(None),
             community: std::sync::RwLock::new(None),
             db,
             settings,
@@ -226,6 +231,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .configure(team::routes)
     .configure(mail::routes)
     .configure(staff::routes)
+    .configure(insights::routes)
     .configure(threads::routes)
     .configure(votes::routes)
     .configure(edits::routes)

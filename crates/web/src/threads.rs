@@ -103,6 +103,8 @@ struct AskPage {
     similar: Vec<Suggestion>,
     /// For a new member, the form's signed time (their first post is screened as a sign-up).
     first_post_token: String,
+    /// How long the team usually takes to answer ("about 3 hours"), when known.
+    typical_reply: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -198,6 +200,7 @@ async fn show_ask_with(
         errors,
         preview_html,
         similar,
+        typical_reply: crate::insights::typical_reply(state).await?,
     };
     render(&page, status, &page.layout, None)
 }
@@ -509,6 +512,8 @@ struct ThreadView {
     note_body: String,
     note_key: String,
     note_error: Option<String>,
+    /// While a customer waits for the team: how long it usually takes.
+    typical_reply: Option<String>,
 }
 
 /// An internal note as the page shows it.
@@ -622,6 +627,7 @@ impl ThreadView {
             note_body: String::new(),
             note_key: form_key(),
             note_error: None,
+            typical_reply: loaded.typical_reply.take(),
             answers: answers
                 .into_iter()
                 .map(|p| PostCard::new(p, viewer, &mut loaded))
@@ -680,6 +686,8 @@ pub struct LoadedThread {
     watching: Option<bool>,
     /// Internal notes, for those who may read them.
     notes: Option<Vec<NoteView>>,
+    /// While a customer waits for the team: how long it usually takes.
+    typical_reply: Option<String>,
 }
 
 impl LoadedThread {
@@ -765,7 +773,13 @@ async fn load_thread(
             tracing::warn!(error = %e, "related questions unavailable");
             Vec::new()
         });
+    let typical_reply = if page.head.waiting {
+        crate::insights::typical_reply(state).await?
+    } else {
+        None
+    };
     Ok(LoadedThread {
+        typical_reply,
         categories,
         watching,
         notes,

@@ -8,6 +8,7 @@ mod duplicates;
 mod edits;
 
 mod accounts;
+mod insights;
 mod limits;
 mod mail;
 mod moderation;
