@@ -65,38 +65,10 @@ pub fn links_in(source: &str) -> usize {
     schemes + bare_www
 }
 
-/// How many `@username` mentions `source` carries, outside code (fenced blocks and inline
-/// spans) and not inside an email address.
+/// How many members' names `source` mentions (`@username`, outside code, not inside an
+/// email address; each name once): the same rule that links and notifies them.
 pub fn mentions_in(source: &str) -> usize {
-    let mut in_fence = false;
-    let mut count = 0;
-    for line in source.lines() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
-        // Outside inline code: the even-numbered pieces between backticks.
-        for (i, piece) in line.split('`').enumerate() {
-            if i % 2 == 1 {
-                continue;
-            }
-            let chars: Vec<char> = piece.chars().collect();
-            for (at, c) in chars.iter().enumerate() {
-                let after_word =
-                    at > 0 && (chars[at - 1].is_alphanumeric() || chars[at - 1] == '.');
-                let name_follows = chars
-                    .get(at + 1)
-                    .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '_');
-                if *c == '@' && !after_word && name_follows {
-                    count += 1;
-                }
-            }
-        }
-    }
-    count
+    stoa_threads::markdown::mentions(source).len()
 }
 
 fn level_index(trust: u8) -> usize {

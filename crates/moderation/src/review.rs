@@ -405,13 +405,18 @@ pub fn decide(
             ("upheld", AuditAction::DeletePost)
         }
     };
-    diesel::update(
+    let settled: Vec<i64> = diesel::update(
         flags::table
             .filter(flags::post_id.eq(post))
             .filter(flags::outcome.is_null()),
     )
     .set((flags::outcome.eq(flag_outcome), flags::resolved_at.eq(at)))
-    .execute(conn)?;
+    .returning(flags::id)
+    .get_results(conn)?;
+    // Those who flagged hear that a moderator decided (their flags page says how).
+    for flag in settled {
+        stoa_notify::notifications::flag_reviewed(conn, thread, flag, moderator)?;
+    }
     audit::record(
         conn,
         Entry {

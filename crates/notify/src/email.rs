@@ -35,12 +35,17 @@ impl Delivery {
         Delivery::ALL.into_iter().find(|d| d.as_str() == s)
     }
 
-    /// What a member has before choosing: at once for what answers them, a digest for the
-    /// rest (comments, new questions in watched tags and categories).
+    /// What a member has before choosing: at once for what answers or calls them, a digest
+    /// for the rest (comments, new questions in watched tags and categories, flag decisions).
     pub fn default_for(kind: Kind) -> Delivery {
         match kind {
-            Kind::Comment | Kind::Question => Delivery::Digest,
-            Kind::Answer | Kind::StaffAnswer | Kind::Accepted | Kind::Assigned => Delivery::Instant,
+            Kind::Comment | Kind::Question | Kind::FlagReviewed => Delivery::Digest,
+            Kind::Answer
+            | Kind::StaffAnswer
+            | Kind::Accepted
+            | Kind::Assigned
+            | Kind::Mention
+            | Kind::CommentMention => Delivery::Instant,
         }
     }
 }

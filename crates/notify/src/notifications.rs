@@ -25,6 +25,12 @@ pub enum Kind {
     Accepted,
     /// A thread in the staff queue was assigned to the member.
     Assigned,
+    /// The member was `@mentioned` in a question or an answer.
+    Mention,
+    /// The member was `@mentioned` in a comment.
+    CommentMention,
+    /// A moderator decided on the member's flag.
+    FlagReviewed,
 }
 
 impl Kind {
@@ -36,16 +42,22 @@ impl Kind {
             Kind::Comment => "comment",
             Kind::Accepted => "accepted",
             Kind::Assigned => "assigned",
+            Kind::Mention => "mention",
+            Kind::CommentMention => "comment_mention",
+            Kind::FlagReviewed => "flag_reviewed",
         }
     }
 
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Question,
         Kind::Answer,
         Kind::StaffAnswer,
         Kind::Comment,
         Kind::Accepted,
         Kind::Assigned,
+        Kind::Mention,
+        Kind::CommentMention,
+        Kind::FlagReviewed,
     ];
 
     pub fn parse(stored: &str) -> Option<Kind> {
@@ -61,6 +73,8 @@ impl Kind {
             Kind::Comment => "commented on",
             Kind::Accepted => "accepted your answer to",
             Kind::Assigned => "assigned you to",
+            Kind::Mention | Kind::CommentMention => "mentioned you in",
+            Kind::FlagReviewed => "decided on your flag in",
         }
     }
 }
@@ -193,6 +207,64 @@ pub fn answer_accepted(
     )
 }
 
+/// The members named in `names` (usernames from `markdown::mentions`) were mentioned in
+/// `post` (a question or an answer) or, with `comment`, in that comment: each hears of it
+/// once. Unknown names notify nobody.
+pub fn mentioned(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    post: PostId,
+    comment: Option<CommentId>,
+    author: UserId,
+    names: &[String],
+) -> QueryResult<usize> {
+    // Names are 3 to 30 of [a-z0-9_-] (the mention rule), so they are quoted as they are;
+    // anything else is dropped rather than trusted.
+    let quoted: Vec<String> = names
+        .iter()
+        .filter(|n| {
+            n.len() <= 30
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        })
+        .map(|n| format!("'{n}'"))
+        .collect();
+    if quoted.is_empty() {
+        return Ok(0);
+    }
+    let (kind, subject) = match comment {
+        Some(c) => (Kind::CommentMention, c.0),
+        None => (Kind::Mention, post.0),
+    };
+    notify(
+        conn,
+        &format!(
+            "SELECT u.id AS user_id, '{}' AS kind FROM users u WHERE u.username IN ({})",
+            kind.as_str(),
+            quoted.join(",")
+        ),
+        subject,
+        thread,
+        author,
+    )
+}
+
+/// A moderator decided on `flag` (in `thread`): whoever raised it hears of it.
+pub fn flag_reviewed(
+    conn: &mut DbConn,
+    thread: ThreadId,
+    flag: i64,
+    moderator: UserId,
+) -> QueryResult<usize> {
+    notify(
+        conn,
+        "SELECT f.user_id, 'flag_reviewed' AS kind FROM flags f WHERE f.id = $1",
+        flag,
+        thread,
+        moderator,
+    )
+}
+
 /// A thread of the staff queue was assigned: the member it now belongs to hears of it (once
 /// per thread). Call after the assignment is stored, in its transaction.
 pub fn assigned(conn: &mut DbConn, thread: ThreadId, by: UserId) -> QueryResult<usize> {
@@ -232,12 +304,14 @@ impl From<String> for StoredKind {
 }
 
 impl NotificationView {
-    /// Where the notification leads: the thread, at the post or comment it is about.
+    /// Where the notification leads: the thread, at the post or comment it is about (or, for
+    /// a flag, the member's flags page, which says the outcome).
     pub fn target_url(&self) -> String {
         let anchor = match self.kind.0 {
+            Kind::FlagReviewed => return "/account/flags".to_owned(),
             Kind::Question | Kind::Assigned => String::new(),
-            Kind::Comment => format!("#comment-{}", self.subject_id),
-            Kind::Answer | Kind::StaffAnswer | Kind::Accepted => {
+            Kind::Comment | Kind::CommentMention => format!("#comment-{}", self.subject_id),
+            Kind::Answer | Kind::StaffAnswer | Kind::Accepted | Kind::Mention => {
                 format!("#post-{}", self.subject_id)
             }
         };

@@ -84,12 +84,13 @@ pub fn add(
         .get_result(conn)
         .optional()?
         .ok_or(Error::PostNotFound)?;
+        let known = markdown::known_mentions(conn, &text.0)?;
         let id = diesel::insert_into(comments::table)
             .values((
                 comments::post_id.eq(post),
                 comments::author_id.eq(author),
                 comments::body_source.eq(&text.0),
-                comments::body_html.eq(markdown::render_inline(&text.0)),
+                comments::body_html.eq(markdown::render_inline_mentioning(&text.0, &known)),
                 comments::idempotency_key.eq(key.map(IdempotencyKey::as_str)),
                 comments::created_at.eq(now()),
             ))

@@ -8,8 +8,14 @@
 //! Images become links to where they are hosted ("Image: <alt text>"), and raw `<img>` tags
 //! are dropped: a page of posts then makes no request to another site, so no image host
 //! learns who reads what. The reader follows the link if they want the picture.
+//!
+//! `@username` mentions of members who exist become links to their profiles (`/users/name`).
+//! A mention is found in the source text outside code and links, not inside an email address
+//! and not escaped (`\@name`); [`mentions`] and the renderer use the same rule, so what is
+//! linked is what notifies.
 
 use std::collections::HashSet;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
@@ -19,6 +25,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("nofollow ugc noopener"))
+        .add_allowed_classes("a", ["mention"])
         .rm_tags(["svg", "math", "img"]);
     builder
 });
@@ -29,6 +36,7 @@ static INLINE_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| 
     builder
         .tags(HashSet::from(["a", "em", "strong", "code", "del", "br"]))
         .add_tag_attributes("a", ["href"])
+        .add_allowed_classes("a", ["mention"])
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("nofollow ugc noopener"));
     builder
@@ -37,9 +45,17 @@ static INLINE_SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| 
 /// Renders a comment: the same Markdown, cleaned down to inline markup. Headings, images,
 /// lists and blocks lose their markup and keep their text.
 pub fn render_inline(source: &str) -> String {
+    render_inline_mentioning(source, &[])
+}
+
+/// [`render_inline`], linking the mentions of `known` usernames.
+pub fn render_inline_mentioning(source: &str, known: &[String]) -> String {
     let options = Options::ENABLE_STRIKETHROUGH;
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, Parser::new_ext(source, options));
+    html::push_html(
+        &mut unsafe_html,
+        with_mentions(source, options, known).into_iter(),
+    );
     INLINE_SANITIZER
         .clean(&unsafe_html)
         .to_string()
@@ -49,13 +65,148 @@ pub fn render_inline(source: &str) -> String {
 
 /// Renders a post's Markdown to sanitized HTML.
 pub fn render(source: &str) -> String {
+    render_mentioning(source, &[])
+}
+
+/// [`render`], linking the mentions of `known` usernames.
+pub fn render_mentioning(source: &str, known: &[String]) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
     html::push_html(
         &mut unsafe_html,
-        images_as_links(Parser::new_ext(source, options)),
+        images_as_links(with_mentions(source, options, known).into_iter()),
     );
     SANITIZER.clean(&unsafe_html).to_string()
+}
+
+/// The members among the usernames `source` mentions: the ones its links are made for.
+pub fn known_mentions(
+    conn: &mut stoa_db::DbConn,
+    source: &str,
+) -> diesel::QueryResult<Vec<String>> {
+    use diesel::prelude::*;
+    use stoa_db::schema::users;
+    let named = mentions(source);
+    if named.is_empty() {
+        return Ok(named);
+    }
+    users::table
+        .filter(users::username.eq_any(&named))
+        .select(users::username)
+        .load(conn)
+}
+
+/// The usernames `source` mentions (lower-cased, each once, in order of appearance).
+pub fn mentions(source: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (text, range) in plain_text(
+        source,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
+        if source.get(range.clone()) != Some(text.as_ref()) {
+            continue;
+        }
+        for (_, name) in mention_spans(source, range) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// The text events of `source` outside code blocks and links, with their source ranges.
+fn plain_text(source: &str, options: Options) -> Vec<(CowStr<'_>, Range<usize>)> {
+    let mut depth_code = 0;
+    let mut depth_link = 0;
+    let mut out = Vec::new();
+    for (event, range) in Parser::new_ext(source, options).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => depth_code += 1,
+            Event::End(TagEnd::CodeBlock) => depth_code -= 1,
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => depth_link += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => depth_link -= 1,
+            Event::Text(text) if depth_code == 0 && depth_link == 0 => out.push((text, range)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The `@name` mentions in `source[range]`: their byte ranges in `source` (with the `@`) and
+/// the lower-cased names. A name is 3 to 30 letters, digits, `_` and `-`, starting with a
+/// letter or digit; the `@` must not follow a word character or a dot (an email address) or
+/// a backslash (an escape).
+fn mention_spans(source: &str, range: Range<usize>) -> Vec<(Range<usize>, String)> {
+    let bytes = source.as_bytes();
+    let name_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let mut found = Vec::new();
+    let mut i = range.start;
+    while i < range.end {
+        // At the start of a text run the character before is markup (`_@em_`) unless it is
+        // the backslash of an escape.
+        let before_ok = match i.checked_sub(1).map(|b| bytes[b]) {
+            None => true,
+            Some(b'\\') => false,
+            Some(_) if i == range.start => true,
+            Some(b) => !(name_char(b) || b == b'.' || b >= 0x80),
+        };
+        if bytes[i] == b'@' && before_ok && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric)
+        {
+            let start = i + 1;
+            let mut end = start;
+            while end < range.end && name_char(bytes[end]) {
+                end += 1;
+            }
+            if (3..=30).contains(&(end - start)) {
+                found.push((i..end, source[start..end].to_ascii_lowercase()));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// The events of `source`, with each mention of a `known` username turned into a link.
+fn with_mentions<'a>(source: &'a str, options: Options, known: &[String]) -> Vec<Event<'a>> {
+    let mut depth_code = 0;
+    let mut depth_link = 0;
+    let mut out = Vec::new();
+    for (event, range) in Parser::new_ext(source, options).into_offset_iter() {
+        match &event {
+            Event::Start(Tag::CodeBlock(_)) => depth_code += 1,
+            Event::End(TagEnd::CodeBlock) => depth_code -= 1,
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => depth_link += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => depth_link -= 1,
+            _ => {}
+        }
+        let linkable = matches!(&event, Event::Text(text)
+            if depth_code == 0 && depth_link == 0 && !known.is_empty()
+                && source.get(range.clone()) == Some(text.as_ref()));
+        if !linkable {
+            out.push(event);
+            continue;
+        }
+        let mut last = range.start;
+        for (span, name) in mention_spans(source, range.clone()) {
+            if !known.contains(&name) {
+                continue;
+            }
+            if span.start > last {
+                out.push(Event::Text(CowStr::Borrowed(&source[last..span.start])));
+            }
+            out.push(Event::InlineHtml(CowStr::from(format!(
+                "<a class=\"mention\" href=\"/users/{name}\">@{name}</a>"
+            ))));
+            last = span.end;
+        }
+        if last < range.end {
+            out.push(Event::Text(CowStr::Borrowed(&source[last..range.end])));
+        }
+    }
+    out
 }
 
 /// Turns each image into a link to it whose text is "Image" and the image's alt text.
@@ -142,6 +293,47 @@ mod tests {
             !evil.contains("javascript:") && !evil.contains("onerror"),
             "{evil}"
         );
+    }
+
+    #[test]
+    fn mentions_outside_code_links_addresses_and_escapes() {
+        use super::mentions;
+        assert_eq!(
+            mentions("thanks @Alice and @bob_2, and @alice again!"),
+            ["alice", "bob_2"]
+        );
+        assert!(mentions("mail me at me@example.com").is_empty());
+        assert_eq!(mentions("`@not_this` but @this_one"), ["this_one"]);
+        assert_eq!(mentions("```\n@in_code\n```\n@outside"), ["outside"]);
+        assert_eq!(mentions("    @indented_code\n\n@after"), ["after"]);
+        assert!(mentions("a lone @ sign, @ab is too short, \\@escaped").is_empty());
+        assert!(mentions("[@in_link](https://example.com)").is_empty());
+        assert_eq!(mentions("**@bold** _@emma_"), ["bold", "emma"]);
+    }
+
+    #[test]
+    fn known_mentions_become_links_and_others_stay_text() {
+        let known = ["alice".to_owned()];
+        let html = super::render_mentioning("hi @Alice and @nobody, `@alice`", &known);
+        assert!(
+            html.contains(
+                r#"<a class="mention" href="/users/alice" rel="nofollow ugc noopener">@alice</a>"#
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains("@nobody") && !html.contains("/users/nobody"),
+            "{html}"
+        );
+        assert!(html.contains("<code>@alice</code>"), "{html}");
+        let inline = super::render_inline_mentioning("ping @alice <b>x</b>", &known);
+        assert!(
+            inline.contains(r#"href="/users/alice""#) && !inline.contains("<b>"),
+            "{inline}"
+        );
+        // A name is never markup: only [a-z0-9_-] reach the link.
+        let odd = super::render_mentioning("@alice\"><script>x</script>", &known);
+        assert!(!odd.contains("<script"), "{odd}");
     }
 
     #[test]

@@ -222,7 +222,10 @@ fn insert_post(
             posts::author_id.eq(author),
             posts::is_question.eq(is_question),
             posts::body_source.eq(body.as_str()),
-            posts::body_html.eq(markdown::render(body.as_str())),
+            posts::body_html.eq(markdown::render_mentioning(
+                body.as_str(),
+                &markdown::known_mentions(conn, body.as_str())?,
+            )),
             posts::idempotency_key.eq(key.map(IdempotencyKey::as_str)),
             posts::created_at.eq(at),
             posts::updated_at.eq(at),
@@ -332,10 +335,11 @@ pub fn edit(conn: &mut DbConn, edit: Edit<'_>) -> Result<(ThreadId, String), Err
         return Err(Error::EditConflict);
     }
     let at = now();
+    let known = markdown::known_mentions(conn, edit.body.as_str())?;
     diesel::update(posts::table.find(edit.post))
         .set((
             posts::body_source.eq(edit.body.as_str()),
-            posts::body_html.eq(markdown::render(edit.body.as_str())),
+            posts::body_html.eq(markdown::render_mentioning(edit.body.as_str(), &known)),
             posts::updated_at.eq(at),
         ))
         .execute(conn)?;

@@ -218,6 +218,9 @@ fn describe(kind: Kind) -> &'static str {
         Kind::Comment => "new comments in questions you watch",
         Kind::Accepted => "your answers being accepted",
         Kind::Assigned => "questions assigned to you",
+        Kind::Mention => "mentions of you in questions and answers",
+        Kind::CommentMention => "mentions of you in comments",
+        Kind::FlagReviewed => "moderators' decisions on your flags",
     }
 }
 

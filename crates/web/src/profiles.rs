@@ -19,7 +19,26 @@ const POSTS_PER_PAGE: usize = 20;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/u/{id}", web::get().to(without_name))
-        .route("/u/{id}/{username}", web::get().to(show));
+        .route("/u/{id}/{username}", web::get().to(show))
+        .route("/users/{username}", web::get().to(by_username));
+}
+
+/// A profile by username, where `@mentions` link: on to its address.
+async fn by_username(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let username = path.into_inner().to_lowercase();
+    let user = state
+        .db
+        .run(move |conn| {
+            stoa_accounts::users::find_by_username(conn, &username).map_err(AppError::from)
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", format!("/u/{}/{}", user.id, user.username)))
+        .finish())
 }
 
 /// A post in a profile's list.

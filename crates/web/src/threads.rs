@@ -268,6 +268,14 @@ async fn ask(
                                 author,
                             )?;
                             queue::record(conn, posted.thread_id, writer, false, now())?;
+                            notifications::mentioned(
+                                conn,
+                                posted.thread_id,
+                                posted.post_id,
+                                None,
+                                author,
+                                &markdown::mentions(body.as_str()),
+                            )?;
                         }
                         Ok(posted)
                     })
@@ -1108,6 +1116,14 @@ async fn answer(
                                 by_team,
                             )?;
                             queue::record(conn, thread_id, writer(by_team), true, now())?;
+                            notifications::mentioned(
+                                conn,
+                                thread_id,
+                                posted.post_id,
+                                None,
+                                author,
+                                &markdown::mentions(body.as_str()),
+                            )?;
                         }
                         Ok(posted)
                     })
@@ -1166,6 +1182,7 @@ async fn comment(
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
             let by_team = speaks_for_the_team(user.user.role());
+            let named = markdown::mentions(&form.body);
             let id = state
                 .db
                 .run(move |conn| {
@@ -1173,6 +1190,7 @@ async fn comment(
                         let id = comments::add(conn, author, post, &text, key.as_ref())?;
                         notifications::comment_posted(conn, thread, id, author)?;
                         queue::record(conn, thread, writer(by_team), false, now())?;
+                        notifications::mentioned(conn, thread, post, Some(id), author, &named)?;
                         Ok::<_, stoa_threads::Error>(id)
                     })
                 })

@@ -15,6 +15,8 @@ on_both_backends!(
     unwatching_a_thread_stops_its_notifications,
     a_post_held_for_approval_announces_nothing,
     notifications_are_private_and_forms_are_checked,
+    mentions_link_members_and_notify_them_once,
+    flaggers_hear_of_the_decision,
 );
 
 /// The number on `browser`'s bell (0 when none is shown).
@@ -51,6 +53,18 @@ async fn notifications(browser: &Browser) -> Vec<String> {
             plain.split_whitespace().collect::<Vec<_>>().join(" ")
         })
         .collect()
+}
+
+/// The address of `browser`'s newest notification (which opens it).
+async fn newest(browser: &Browser) -> String {
+    let page = browser
+        .get("/notifications")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let id = between(&page, "<a href=\"/notifications/", "\"").unwrap_or_default();
+    format!("/notifications/{id}")
 }
 
 async fn answers_comments_and_accepts_reach_each_watcher_once(app: TestApp) {
@@ -116,24 +130,13 @@ async fn answers_comments_and_accepts_reach_each_watcher_once(app: TestApp) {
     );
 
     // Opening one marks it read and leads to the post; it is nobody else's to open.
-    let page = bob
-        .get("/notifications")
-        .await
-        .text()
-        .await
-        .unwrap_or_default();
-    let first = between(&page, "<a href=\"/notifications/", "\"")
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(
-        carol.get(&format!("/notifications/{first}")).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    let opened = bob.get(&format!("/notifications/{first}")).await;
+    let first = newest(&bob).await;
+    assert_eq!(carol.get(&first).await.status(), StatusCode::NOT_FOUND);
+    let opened = bob.get(&first).await;
     assert_eq!(opened.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&opened), format!("{thread}#post-{answer}"));
     assert_eq!(bell(&bob).await, 1);
-    let opened_again = bob.get(&format!("/notifications/{first}")).await;
+    let opened_again = bob.get(&first).await;
     assert_eq!(opened_again.status(), StatusCode::SEE_OTHER);
     assert_eq!(bell(&bob).await, 1, "opening twice counts once");
 
@@ -360,4 +363,118 @@ async fn notifications_are_private_and_forms_are_checked(app: TestApp) {
         )
         .await;
     assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn mentions_link_members_and_notify_them_once(app: TestApp) {
+    let (_owner, category) = app.with_category().await;
+    let alice = app.signed_in("alice", Role::Member).await;
+    let bob = app.signed_in("bob", Role::Member).await;
+    let carol = app.signed_in("carol", Role::Member).await;
+    let response = alice
+        .submit(
+            "/ask",
+            "/ask",
+            &[
+                ("title", "Who knows the export format"),
+                (
+                    "body",
+                    "Maybe @Bob knows, or @nobody. Not `@carol` in code, nor carol@example.com, nor \\@carol.",
+                ),
+                ("category", &category),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let thread = location(&response);
+    let page = bob.get(&thread).await.text().await.unwrap_or_default();
+    let question = between(&page, "<div class=\"prose\">", "</div>").unwrap_or_default();
+    assert!(
+        question.contains(
+            r#"<a class="mention" href="/users/bob" rel="nofollow ugc noopener">@bob</a>"#
+        ),
+        "{question}"
+    );
+    assert!(question.contains("@nobody") && !question.contains("/users/nobody"));
+    assert!(question.contains("<code>@carol</code>"));
+
+    assert_eq!(
+        notifications(&bob).await,
+        ["Unread: alice mentioned you in Who knows the export format"]
+    );
+    assert_eq!(
+        bell(&carol).await,
+        0,
+        "code, addresses and escapes mention nobody"
+    );
+    assert_eq!(
+        bell(&alice).await,
+        0,
+        "nobody is notified of mentioning themselves"
+    );
+
+    // A comment's mention leads to the comment; the asker also hears of the comment itself.
+    let post = alice.question_post(&thread).await;
+    bob.comment(&thread, &post, "@alice it is CSV, see the docs.")
+        .await;
+    let got = notifications(&alice).await;
+    assert_eq!(
+        got,
+        [
+            "Unread: bob mentioned you in Who knows the export format",
+            "Unread: bob commented on Who knows the export format"
+        ]
+    );
+    let opened = alice.get(&newest(&alice).await).await;
+    assert!(
+        location(&opened).contains("#comment-"),
+        "{}",
+        location(&opened)
+    );
+
+    let profile = app.browser().get("/users/bob").await;
+    assert_eq!(profile.status(), StatusCode::SEE_OTHER);
+    assert!(location(&profile).ends_with("/bob"));
+    assert_eq!(
+        app.browser().get("/users/nobody").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn flaggers_hear_of_the_decision(app: TestApp) {
+    let (_owner, category) = app.with_category().await;
+    let alice = app.signed_in("alice", Role::Member).await;
+    let spammer = app.signed_in("spammer", Role::Member).await;
+    let mona = app.signed_in("mona", Role::Moderator).await;
+    let thread = alice.ask(&category, "Which plan has SSO").await;
+    let spam = spammer
+        .answer(&thread, "Cheap watches, write to me for prices.")
+        .await;
+    let flagged = alice
+        .act(
+            &format!("/posts/{spam}/flag"),
+            &format!("/posts/{spam}/flag"),
+            &[("reason", "spam")],
+        )
+        .await;
+    assert_eq!(flagged.status(), StatusCode::SEE_OTHER);
+    let before = bell(&alice).await;
+    let queue = mona.get("/review").await.text().await.unwrap_or_default();
+    let item = between(&queue, "id=\"item-", "\"")
+        .unwrap_or_default()
+        .to_owned();
+    let decided = mona
+        .act(
+            "/review",
+            &format!("/review/{item}"),
+            &[("action", "hide"), ("reason", "Advertising")],
+        )
+        .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    assert_eq!(bell(&alice).await, before + 1);
+    assert_eq!(
+        notifications(&alice).await[0],
+        "Unread: mona decided on your flag in Which plan has SSO"
+    );
+    let opened = alice.get(&newest(&alice).await).await;
+    assert_eq!(location(&opened), "/account/flags");
 }
