@@ -87,6 +87,7 @@ diesel::table! {
         assigned_to -> Nullable<BigInt>,
         first_answer_at -> Nullable<Timestamp>,
         first_team_answer_at -> Nullable<Timestamp>,
+        overdue_alerted_for -> Nullable<Timestamp>,
     }
 }
 
@@ -343,6 +344,7 @@ diesel::table! {
         opens -> Text,
         closes -> Text,
         target_hours -> Integer,
+        alert_overdue -> Bool,
     }
 }
 

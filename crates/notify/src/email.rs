@@ -45,7 +45,8 @@ impl Delivery {
             | Kind::Accepted
             | Kind::Assigned
             | Kind::Mention
-            | Kind::CommentMention => Delivery::Instant,
+            | Kind::CommentMention
+            | Kind::Overdue => Delivery::Instant,
         }
     }
 }

@@ -31,6 +31,8 @@ pub enum Kind {
     CommentMention,
     /// A moderator decided on the member's flag.
     FlagReviewed,
+    /// A customer has waited for the team past the reply target (for the team).
+    Overdue,
 }
 
 impl Kind {
@@ -45,10 +47,11 @@ impl Kind {
             Kind::Mention => "mention",
             Kind::CommentMention => "comment_mention",
             Kind::FlagReviewed => "flag_reviewed",
+            Kind::Overdue => "overdue",
         }
     }
 
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Question,
         Kind::Answer,
         Kind::StaffAnswer,
@@ -58,6 +61,7 @@ impl Kind {
         Kind::Mention,
         Kind::CommentMention,
         Kind::FlagReviewed,
+        Kind::Overdue,
     ];
 
     pub fn parse(stored: &str) -> Option<Kind> {
@@ -75,6 +79,7 @@ impl Kind {
             Kind::Assigned => "assigned you to",
             Kind::Mention | Kind::CommentMention => "mentioned you in",
             Kind::FlagReviewed => "decided on your flag in",
+            Kind::Overdue => "has waited past the reply target in",
         }
     }
 }
@@ -265,6 +270,25 @@ pub fn flag_reviewed(
     )
 }
 
+/// A customer has waited past the reply target on `thread` since `wait` (a number that
+/// names that wait, so each wait is announced once): its assignee hears of it, or the whole
+/// team when nobody has it. The asker is named as the one waiting.
+pub fn overdue(conn: &mut DbConn, thread: ThreadId, wait: i64) -> QueryResult<usize> {
+    let asker: UserId = threads::table
+        .find(thread)
+        .select(threads::author_id)
+        .first(conn)?;
+    notify(
+        conn,
+        "SELECT u.id AS user_id, 'overdue' AS kind FROM users u JOIN threads t ON t.id = $2
+         WHERE (t.assigned_to IS NOT NULL AND u.id = t.assigned_to)
+            OR (t.assigned_to IS NULL AND u.role IN ('staff', 'moderator', 'owner'))",
+        wait,
+        thread,
+        asker,
+    )
+}
+
 /// A thread of the staff queue was assigned: the member it now belongs to hears of it (once
 /// per thread). Call after the assignment is stored, in its transaction.
 pub fn assigned(conn: &mut DbConn, thread: ThreadId, by: UserId) -> QueryResult<usize> {
@@ -309,7 +333,7 @@ impl NotificationView {
     pub fn target_url(&self) -> String {
         let anchor = match self.kind.0 {
             Kind::FlagReviewed => return "/account/flags".to_owned(),
-            Kind::Question | Kind::Assigned => String::new(),
+            Kind::Question | Kind::Assigned | Kind::Overdue => String::new(),
             Kind::Comment | Kind::CommentMention => format!("#comment-{}", self.subject_id),
             Kind::Answer | Kind::StaffAnswer | Kind::Accepted | Kind::Mention => {
                 format!("#post-{}", self.subject_id)

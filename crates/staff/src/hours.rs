@@ -23,6 +23,8 @@ pub struct BusinessHours {
     pub closes: Time,
     /// A thread waiting longer than this (in business hours) is overdue.
     pub target_hours: i32,
+    /// An overdue thread mails the team (its assignee, or everyone when nobody has it).
+    pub alert_overdue: bool,
 }
 
 /// The form's values, as typed.
@@ -34,6 +36,7 @@ pub struct HoursInput<'a> {
     pub opens: &'a str,
     pub closes: &'a str,
     pub target_hours: &'a str,
+    pub alert_overdue: bool,
 }
 
 const DAY_NAMES: [&str; 7] = [
@@ -94,6 +97,7 @@ impl BusinessHours {
             opens,
             closes,
             target_hours,
+            alert_overdue: input.alert_overdue,
         })
     }
 
@@ -172,6 +176,7 @@ impl Default for BusinessHours {
             opens: Time::constant(9, 0, 0, 0),
             closes: Time::constant(17, 0, 0, 0),
             target_hours: 8,
+            alert_overdue: true,
         }
     }
 }
@@ -187,17 +192,24 @@ fn timestamp(t: PrimitiveDateTime) -> Option<jiff::Timestamp> {
 
 /// The stored business hours (the defaults when the stored ones no longer parse).
 pub fn load(conn: &mut DbConn) -> Result<BusinessHours, Error> {
-    let (zone, days, opens, closes, target): (String, String, String, String, i32) =
-        business_hours::table
-            .find(1_i64)
-            .select((
-                business_hours::time_zone,
-                business_hours::days,
-                business_hours::opens,
-                business_hours::closes,
-                business_hours::target_hours,
-            ))
-            .first(conn)?;
+    let (zone, days, opens, closes, target, alert_overdue): (
+        String,
+        String,
+        String,
+        String,
+        i32,
+        bool,
+    ) = business_hours::table
+        .find(1_i64)
+        .select((
+            business_hours::time_zone,
+            business_hours::days,
+            business_hours::opens,
+            business_hours::closes,
+            business_hours::target_hours,
+            business_hours::alert_overdue,
+        ))
+        .first(conn)?;
     let days: Vec<u8> = days
         .split(',')
         .filter_map(|d| d.trim().parse().ok())
@@ -209,6 +221,7 @@ pub fn load(conn: &mut DbConn) -> Result<BusinessHours, Error> {
         opens: &opens,
         closes: &closes,
         target_hours: &target,
+        alert_overdue,
     })
     .unwrap_or_default())
 }
@@ -226,6 +239,7 @@ pub fn save(conn: &mut DbConn, hours: &BusinessHours) -> Result<(), Error> {
             business_hours::opens.eq(hours.opens_text()),
             business_hours::closes.eq(hours.closes_text()),
             business_hours::target_hours.eq(hours.target_hours),
+            business_hours::alert_overdue.eq(hours.alert_overdue),
         ))
         .execute(conn)?;
     Ok(())
@@ -243,6 +257,7 @@ mod tests {
             opens: "09:00",
             closes: "17:00",
             target_hours: "4",
+            alert_overdue: true,
         })
         .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -302,6 +317,7 @@ mod tests {
             opens: "09:00",
             closes: "17:00",
             target_hours: "8",
+            alert_overdue: false,
         };
         assert!(
             bad(HoursInput {

@@ -207,6 +207,7 @@ mod tests {
             opens: "00:00",
             closes: "23:59",
             target_hours: "8",
+            alert_overdue: false,
         })
         .unwrap_or_else(|e| panic!("{e}"))
     }

@@ -10,6 +10,7 @@ use stoa_db::{CategoryId, DbConn, MultiBackend, TagId, ThreadId, UserId};
 use time::PrimitiveDateTime;
 
 use crate::Error;
+use crate::hours::BusinessHours;
 
 /// Where a waiting thread stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -228,3 +229,61 @@ pub fn set_state(conn: &mut DbConn, thread: ThreadId, state: QueueState) -> Resu
     }
     Ok(())
 }
+
+/// Announces every thread whose customer has now waited past the reply target (in business
+/// hours), once per wait, when the owner wants it. Safe on several nodes: each announcement
+/// is claimed by a conditional update. Returns how many threads were announced.
+pub fn alert_overdue(
+    conn: &mut DbConn,
+    hours: &BusinessHours,
+    at: PrimitiveDateTime,
+) -> Result<usize, Error> {
+    if !hours.alert_overdue {
+        return Ok(0);
+    }
+    let target = time::Duration::hours(i64::from(hours.target_hours));
+    // Business time never exceeds the time on the clock: only waits this old can be overdue.
+    let waiting: Vec<(ThreadId, PrimitiveDateTime)> = threads::table
+        .filter(threads::waiting_since.le(at - target))
+        .filter(threads::deleted_at.is_null())
+        .filter(threads::queue_state.eq(QueueState::Open.as_str()))
+        .filter(
+            threads::overdue_alerted_for
+                .is_null()
+                .or(threads::overdue_alerted_for.ne(threads::waiting_since)),
+        )
+        .select((threads::id, threads::waiting_since.assume_not_null()))
+        .order(threads::waiting_since.asc())
+        .limit(ALERTS_AT_ONCE)
+        .load(conn)?;
+    let mut announced = 0;
+    for (thread, since) in waiting {
+        if hours.between(since, at) <= target {
+            continue;
+        }
+        let claimed = diesel::update(
+            threads::table
+                .find(thread)
+                .filter(threads::waiting_since.eq(since))
+                .filter(
+                    threads::overdue_alerted_for
+                        .is_null()
+                        .or(threads::overdue_alerted_for.ne(since)),
+                ),
+        )
+        .set(threads::overdue_alerted_for.eq(since))
+        .execute(conn)?;
+        if claimed == 1 {
+            stoa_notify::notifications::overdue(
+                conn,
+                thread,
+                stoa_db::time::to_unix_micros(since),
+            )?;
+            announced += 1;
+        }
+    }
+    Ok(announced)
+}
+
+/// Overdue threads looked at in one pass.
+const ALERTS_AT_ONCE: i64 = 200;

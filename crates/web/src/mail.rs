@@ -44,17 +44,21 @@ pub async fn deliver_forever(state: web::Data<AppState>) {
     }
 }
 
-/// Queues the digests due at `at`, then sends every mail due at `at`, one batch after
-/// another; returns how many mails went out.
+/// Announces the threads overdue at `at` and queues the digests due then, then sends every
+/// mail due at `at`, one batch after another; returns how many mails went out.
 pub async fn deliver_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppError> {
     state
         .db
         .run(move |conn| {
             dialect::write_transaction(conn, |conn| {
+                let hours = stoa_staff::hours::load(conn)?;
+                stoa_staff::queue::alert_overdue(conn, &hours, at)?;
                 Ok::<_, AppError>(email::queue_digests(conn, at)?)
             })
         })
         .await?;
+    // What was just queued carries the clock's time, which may be past `at`.
+    let at = at.max(now());
     let mut sent = 0;
     loop {
         let jobs = state
@@ -221,6 +225,7 @@ fn describe(kind: Kind) -> &'static str {
         Kind::Mention => "mentions of you in questions and answers",
         Kind::CommentMention => "mentions of you in comments",
         Kind::FlagReviewed => "moderators' decisions on your flags",
+        Kind::Overdue => "questions waiting past the reply target",
     }
 }
 

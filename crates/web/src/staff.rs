@@ -331,6 +331,7 @@ async fn save_hours(
         opens: value("opens"),
         closes: value("closes"),
         target_hours: value("target_hours"),
+        alert_overdue: value("alert_overdue") == "1",
     };
     match BusinessHours::parse(&input) {
         Ok(hours) => {

@@ -19,6 +19,7 @@ on_both_backends!(
     the_digest_holds_what_came_since_the_last_one,
     members_choose_how_each_kind_reaches_them,
     a_failing_smtp_server_is_tried_again,
+    an_overdue_question_mails_the_team_once,
 );
 
 /// Confirms `username`'s address, as the link in the sign-up mail would.
@@ -390,4 +391,113 @@ async fn a_failing_smtp_server_is_tried_again(app: TestApp) {
     let done = jobs().await;
     assert_eq!((done[0].0, done[0].2), (2, true), "sent on the second try");
     assert_eq!(deliver(&app, first + Duration::hours(1)).await, 0);
+}
+
+/// Makes `thread`'s customer wait since a week ago (past any reply target in business hours).
+async fn waiting_a_week(app: &TestApp, thread: &str) {
+    let id = stoa_db::ThreadId(
+        thread
+            .split('/')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default(),
+    );
+    let week_ago = now() - Duration::days(7);
+    app.db
+        .run(move |conn| {
+            stoa_db::diesel::update(stoa_db::schema::threads::table.find(id))
+                .set(stoa_db::schema::threads::waiting_since.eq(Some(week_ago)))
+                .execute(conn)
+                .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn an_overdue_question_mails_the_team_once(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let sam = app.signed_in("sam", Role::Staff).await;
+    app.signed_in("tina", Role::Staff).await;
+    confirm(&app, "sam").await;
+    confirm(&app, "tina").await;
+    let alice = app.signed_in("alice", Role::Member).await;
+    let first = alice.ask(&category, "Sync stopped working").await;
+    alice.ask(&category, "Brand new question").await;
+    waiting_a_week(&app, &first).await;
+
+    assert_eq!(
+        deliver(&app, now()).await,
+        2,
+        "sam and tina, nobody has it yet"
+    );
+    let mails = app.mails();
+    for to in ["sam@example.com", "tina@example.com"] {
+        let got = mails_to(&mails, to);
+        assert_eq!(got.len(), 1, "{to}");
+        assert_eq!(
+            header(got[0], "Subject"),
+            "[Acme Community] alice has waited past the reply target in Sync stopped working"
+        );
+    }
+    assert_eq!(deliver(&app, now()).await, 0, "each wait is announced once");
+
+    // Assigned: only the assignee hears of it.
+    let second = alice.ask(&category, "Sync is slow on phones").await;
+    let id = second.split('/').nth(2).unwrap_or_default();
+    let page = sam
+        .get("/staff/queue")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let tina = crate::common::between(&page, "<option value=\"", "\">tina<")
+        .and_then(|s| s.rsplit('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let assigned = sam
+        .act(
+            "/staff/queue",
+            &format!("/staff/queue/{id}"),
+            &[("action", "assign"), ("member", &tina)],
+        )
+        .await;
+    assert_eq!(assigned.status(), StatusCode::SEE_OTHER);
+    waiting_a_week(&app, &second).await;
+    let before = app.mails().len();
+    // The assignment mail and the overdue mail, both to tina.
+    assert_eq!(deliver(&app, now()).await, 2);
+    let mails = app.mails();
+    let new: Vec<&String> = mails[before..].iter().collect();
+    assert!(
+        new.iter().all(|m| m.contains("To: tina@example.com")),
+        "only tina"
+    );
+
+    // The owner turns the mails off: a third overdue question mails nobody.
+    let mut fields = vec![
+        ("zone", "UTC"),
+        ("opens", "09:00"),
+        ("closes", "17:00"),
+        ("target_hours", "8"),
+    ];
+    for day in ["1", "2", "3", "4", "5"] {
+        fields.push(("day", day));
+    }
+    let saved = owner
+        .act("/admin/business-hours", "/admin/business-hours", &fields)
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let third = alice.ask(&category, "Sync conflicts").await;
+    waiting_a_week(&app, &third).await;
+    assert_eq!(deliver(&app, now()).await, 0);
+    let queue = sam
+        .get("/staff/queue")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        queue.contains("Sync conflicts"),
+        "still overdue in the queue"
+    );
 }
