@@ -18,6 +18,8 @@ pub struct ThreadTimes {
     pub first_answer_at: Option<PrimitiveDateTime>,
     pub first_team_answer_at: Option<PrimitiveDateTime>,
     pub solved: bool,
+    /// Staff marked one of its answers as the official one.
+    pub official: bool,
 }
 
 /// The questions asked since `since` (deleted ones left out).
@@ -30,6 +32,7 @@ pub fn threads_since(conn: &mut DbConn, since: PrimitiveDateTime) -> QueryResult
             threads::first_answer_at,
             threads::first_team_answer_at,
             threads::accepted_answer_id.is_not_null(),
+            threads::official_answer_id.is_not_null(),
         ))
         .load(conn)
 }
@@ -75,6 +78,8 @@ pub struct Week {
     pub answered_by_team: usize,
     /// Answered, but only by the community.
     pub answered_by_community: usize,
+    /// With an official answer marked by staff.
+    pub with_official_answer: usize,
     /// Time to the first answer, in business hours.
     pub first_answer: Spread,
     /// Time to the team's first answer, in business hours.
@@ -130,6 +135,7 @@ pub fn weekly(
                     .iter()
                     .filter(|r| r.first_answer_at.is_some() && r.first_team_answer_at.is_none())
                     .count(),
+                with_official_answer: of_week.iter().filter(|r| r.official).count(),
                 first_answer: waited(|r| r.first_answer_at),
                 first_team_answer: waited(|r| r.first_team_answer_at),
             }
@@ -223,6 +229,8 @@ mod tests {
             first_answer_at: first.map(|h| at + Duration::hours(h)),
             first_team_answer_at: team.map(|h| at + Duration::hours(h)),
             solved,
+            // The team's quickest answers are the ones it marks official here.
+            official: team == Some(1),
         }
     }
 
@@ -262,6 +270,7 @@ mod tests {
             (last_week.answered_by_team, last_week.answered_by_community),
             (2, 1)
         );
+        assert_eq!(last_week.with_official_answer, 1);
         assert_eq!(last_week.first_answer.median, Some(Duration::hours(2)));
         assert_eq!(last_week.first_answer.p90, Some(Duration::hours(3)));
         assert_eq!(last_week.first_team_answer.median, Some(Duration::hours(1)));

@@ -90,6 +90,7 @@ struct WeekRow {
     solved: usize,
     by_team: String,
     by_community: String,
+    official: usize,
     first_answer: (String, String),
     first_team_answer: (String, String),
 }
@@ -104,6 +105,7 @@ impl From<&Week> for WeekRow {
             solved: w.solved,
             by_team: share(w.answered_by_team, w.answered),
             by_community: share(w.answered_by_community, w.answered),
+            official: w.with_official_answer,
             first_answer: spread(&w.first_answer),
             first_team_answer: spread(&w.first_team_answer),
         }
@@ -294,18 +296,19 @@ async fn csv(state: web::Data<AppState>, user: SignedIn) -> Result<HttpResponse,
     let (weeks, ..) = figures(&state).await?;
     let mut out = String::from(
         "week_start,asked,answered,solved,answered_by_team,answered_by_community_only,\
-         first_answer_median_hours,first_answer_p90_hours,\
+         with_official_answer,first_answer_median_hours,first_answer_p90_hours,\
          first_team_answer_median_hours,first_team_answer_p90_hours\n",
     );
     for w in &weeks {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
             w.starts,
             w.asked,
             w.answered,
             w.solved,
             w.answered_by_team,
             w.answered_by_community,
+            w.with_official_answer,
             hours_number(w.first_answer.median),
             hours_number(w.first_answer.p90),
             hours_number(w.first_team_answer.median),

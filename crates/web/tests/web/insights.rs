@@ -108,7 +108,7 @@ async fn insights_report_known_figures(app: TestApp) {
     )
     .await;
     let three = alice.ask(&category, "Keyboard shortcuts list").await;
-    sam.answer(&one, "Yes, pro rata.").await;
+    let official = sam.answer(&one, "Yes, pro rata.").await;
     sam.answer(&two, "Under Billing.").await;
     let monday = last_monday();
     let tuesday = monday + Duration::days(1) + Duration::hours(10);
@@ -130,6 +130,15 @@ async fn insights_report_known_figures(app: TestApp) {
     .await;
     set_times(&app, &three, tuesday, None, None).await;
     assert_eq!(monday.weekday(), Weekday::Monday);
+    let one_id = one.split('/').nth(2).unwrap_or_default();
+    let marked = sam
+        .act(
+            &one,
+            &format!("/q/{one_id}/official"),
+            &[("answer", &official)],
+        )
+        .await;
+    assert_eq!(marked.status(), StatusCode::SEE_OTHER);
 
     let csv = sam.get("/insights.csv").await;
     assert_eq!(csv.status(), StatusCode::OK);
@@ -143,10 +152,10 @@ async fn insights_report_known_figures(app: TestApp) {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 13, "a header and twelve weeks: {csv}");
     assert!(lines[0].starts_with("week_start,asked,answered,solved,answered_by_team"));
-    let last_week = format!("{},3,2,0,2,0,1.00,2.00,1.00,5.00", monday.date());
+    let last_week = format!("{},3,2,0,2,0,1,1.00,2.00,1.00,5.00", monday.date());
     assert_eq!(lines[11], last_week, "{csv}");
     assert!(
-        lines[12].ends_with(",0,0,0,0,0,,,,"),
+        lines[12].ends_with(",0,0,0,0,0,0,,,,"),
         "this week is empty: {}",
         lines[12]
     );
@@ -156,7 +165,7 @@ async fn insights_report_known_figures(app: TestApp) {
         page.contains("<svg role=\"img\""),
         "charts drawn on the page"
     );
-    assert!(page.contains("<td>3</td><td>2</td><td>0</td><td>100 %</td><td>0 %</td><td>1.0 h / 2.0 h</td><td>1.0 h / 5.0 h</td>"), "{page}");
+    assert!(page.contains("<td>3</td><td>2</td><td>0</td><td>100 %</td><td>0 %</td><td>1</td><td>1.0 h / 2.0 h</td><td>1.0 h / 5.0 h</td>"), "{page}");
     let top = page
         .split("<ol class=\"top-tags\">")
         .nth(1)

@@ -205,6 +205,13 @@ async fn internal_notes_stay_with_the_team(app: TestApp) {
     );
     let notes = page(&alice, "/notifications").await;
     assert!(!notes.contains("zebracorn"));
+    stoa_web::mail::deliver_due(&app.state, stoa_db::time::now() + time::Duration::days(2))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        app.mails().iter().all(|m| !m.contains("zebracorn")),
+        "no mail carries a note"
+    );
 
     // Members cannot write one; an empty note is refused with the form kept.
     let refused = alice
