@@ -131,7 +131,8 @@ pub fn list(conn: &mut DbConn, user: UserId, limit: i64) -> QueryResult<Vec<Watc
         .load(conn)?;
     watched.extend(watched_tags.into_iter().map(|(id, name)| Watched {
         target: Target::Tag(id),
-        url: format!("/tags/{name}"),
+        // Tag names may hold `#` and `+` (`c#`, `c++`), which a path must escape.
+        url: format!("/tags/{}", name.replace('#', "%23").replace('+', "%2B")),
         label: name,
     }));
     let watched_categories: Vec<(CategoryId, String, String)> = of_kind("category")

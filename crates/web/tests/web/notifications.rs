@@ -258,6 +258,21 @@ async fn watching_a_tag_or_category_brings_its_new_questions(app: TestApp) {
     );
     assert_eq!(bell(&frank).await, 2, "the category brings both");
 
+    // A tag whose name a path must escape is listed with a working address.
+    ask_tagged(&owner, &category, "Calling the API from C#", "c#").await;
+    watch(&erin, "/tags/c%23", "1").await;
+    let listed = erin
+        .get("/notifications")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        listed.contains("Tag: <a href=\"/tags/c%23\">c#</a>"),
+        "{listed}"
+    );
+    watch(&erin, "/tags/c%23", "0").await;
+
     watch(&erin, "/tags/billing", "0").await;
     ask_tagged(&grace, &category, "Invoices in another currency", "billing").await;
     assert_eq!(bell(&erin).await, 1, "nothing new after unwatching");
