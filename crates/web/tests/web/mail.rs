@@ -290,15 +290,26 @@ async fn members_choose_how_each_kind_reaches_them(app: TestApp) {
     assert_eq!(guest.status(), StatusCode::SEE_OTHER);
 }
 
-/// A loopback SMTP server that accepts every mail and keeps its data, just enough SMTP for
-/// lettre; returns where the mails go.
-async fn smtp_server(listener: tokio::net::TcpListener) -> tokio::sync::mpsc::Receiver<String> {
+/// A loopback SMTP server that refuses its first `refuse_first` sessions (421), then accepts
+/// every mail and keeps its data, just enough SMTP for lettre; returns where the mails go.
+async fn smtp_server(
+    listener: tokio::net::TcpListener,
+    refuse_first: usize,
+) -> tokio::sync::mpsc::Receiver<String> {
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
+        let mut sessions = 0;
         while let Ok((stream, _)) = listener.accept().await {
+            sessions += 1;
             let tx = tx.clone();
+            let refuse = sessions <= refuse_first;
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
+                if refuse {
+                    // A server that cannot take mail now, as SMTP says it.
+                    let _ = write.write_all(b"421 4.3.2 try again later\r\n").await;
+                    return;
+                }
                 let mut lines = BufReader::new(read).lines();
                 let _ = write.write_all(b"220 test ESMTP\r\n").await;
                 let mut data: Option<String> = None;
@@ -331,11 +342,15 @@ async fn smtp_server(listener: tokio::net::TcpListener) -> tokio::sync::mpsc::Re
 }
 
 async fn a_failing_smtp_server_is_tried_again(app: TestApp) {
-    // A port where nothing listens yet: the first try fails to connect.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("port: {e}"));
+    // The server refuses the first session: the first try fails.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("addr: {e}"))
+        .port();
+    let mut received = smtp_server(listener, 1).await;
     let app = app
         .another(|s| s.smtp_url = format!("smtp://127.0.0.1:{port}"))
         .await;
@@ -377,10 +392,6 @@ async fn a_failing_smtp_server_is_tried_again(app: TestApp) {
     );
     assert_eq!(jobs().await[0].0, 1);
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap_or_else(|e| panic!("bind {port}: {e}"));
-    let mut received = smtp_server(listener).await;
     let sent = deliver(&app, first + Duration::minutes(2)).await;
     assert_eq!(sent, 1, "{:?}", jobs().await);
     let mail = received.recv().await.unwrap_or_default();
