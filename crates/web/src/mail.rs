@@ -22,8 +22,10 @@ use crate::{AppError, AppState};
 const BATCH: i64 = 20;
 /// Notifications a digest lists at most.
 const DIGEST_ITEMS: i64 = 50;
-/// How often the worker looks for due mail and digests.
+/// How often the worker sends due mail.
 const TICK: StdDuration = StdDuration::from_secs(5);
+/// How often it looks for overdue questions and due digests.
+const PLAN_EVERY: StdDuration = StdDuration::from_secs(60);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/account/email", web::get().to(preferences_page))
@@ -32,20 +34,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/unsubscribe/{token}", web::post().to(unsubscribe));
 }
 
-/// Sends mail forever: every few seconds, queues the digests that are due and sends what is
-/// due. Runs on every node; claims keep two nodes from sending one mail.
+/// Sends mail forever: every few seconds what is due; every minute it first looks for
+/// overdue questions and due digests (a scan of recent notifications, which need not run as
+/// often as mail is sent). Runs on every node; claims keep two nodes from sending one mail.
 pub async fn deliver_forever(state: web::Data<AppState>) {
     let mut tick = tokio::time::interval(TICK);
+    let mut planned: Option<std::time::Instant> = None;
     loop {
         tick.tick().await;
-        if let Err(e) = deliver_due(&state, now()).await {
+        let plan_now = planned.is_none_or(|at| at.elapsed() >= PLAN_EVERY);
+        let result = if plan_now {
+            planned = Some(std::time::Instant::now());
+            deliver_due(&state, now()).await
+        } else {
+            send_due(&state, now()).await
+        };
+        if let Err(e) = result {
             tracing::warn!(error = %e, "sending notification mail failed");
         }
     }
 }
 
 /// Announces the threads overdue at `at` and queues the digests due then, then sends every
-/// mail due at `at`, one batch after another; returns how many mails went out.
+/// mail due; returns how many mails went out.
 pub async fn deliver_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppError> {
     state
         .db
@@ -58,7 +69,11 @@ pub async fn deliver_due(state: &AppState, at: PrimitiveDateTime) -> Result<usiz
         })
         .await?;
     // What was just queued carries the clock's time, which may be past `at`.
-    let at = at.max(now());
+    send_due(state, at.max(now())).await
+}
+
+/// Sends every mail due at `at`, one batch after another; returns how many went out.
+async fn send_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppError> {
     let mut sent = 0;
     loop {
         let jobs = state
