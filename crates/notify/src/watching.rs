@@ -18,7 +18,8 @@ pub enum Target {
 }
 
 impl Target {
-    fn kind(self) -> &'static str {
+    /// The kind as stored and as forms send it: `thread`, `tag` or `category`.
+    pub fn kind(self) -> &'static str {
         match self {
             Target::Thread(_) => "thread",
             Target::Tag(_) => "tag",
@@ -26,11 +27,22 @@ impl Target {
         }
     }
 
-    fn id(self) -> i64 {
+    /// The id of the thread, tag or category.
+    pub fn id(self) -> i64 {
         match self {
             Target::Thread(id) => id.0,
             Target::Tag(id) => id.0,
             Target::Category(id) => id.0,
+        }
+    }
+
+    /// The target a form names by kind and id; `None` for a kind that cannot be watched.
+    pub fn parse(kind: &str, id: i64) -> Option<Target> {
+        match kind {
+            "thread" => Some(Target::Thread(ThreadId(id))),
+            "tag" => Some(Target::Tag(TagId(id))),
+            "category" => Some(Target::Category(CategoryId(id))),
+            _ => None,
         }
     }
 }

@@ -39,7 +39,8 @@ pub struct HoursInput<'a> {
     pub alert_overdue: bool,
 }
 
-const DAY_NAMES: [&str; 7] = [
+/// The days of the week, Monday first (ISO weekday 1 to 7).
+pub const DAY_NAMES: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -99,14 +100,6 @@ impl BusinessHours {
             target_hours,
             alert_overdue: input.alert_overdue,
         })
-    }
-
-    /// The working days' names, for the page.
-    pub fn day_names(&self) -> Vec<(u8, &'static str, bool)> {
-        (1..=7u8)
-            .zip(DAY_NAMES)
-            .map(|(n, name)| (n, name, self.days[usize::from(n - 1)]))
-            .collect()
     }
 
     pub fn opens_text(&self) -> String {

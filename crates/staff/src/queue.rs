@@ -169,10 +169,13 @@ pub fn waiting(
     query.load(conn)
 }
 
+/// The roles of the team, who work the queue and can be given threads.
+const TEAM_ROLES: [&str; 3] = ["staff", "moderator", "owner"];
+
 /// The team: who threads can be assigned to, by name.
 pub fn team(conn: &mut DbConn) -> QueryResult<Vec<(UserId, String)>> {
     users::table
-        .filter(users::role.eq_any(["staff", "moderator", "owner"]))
+        .filter(users::role.eq_any(TEAM_ROLES))
         .select((users::id, users::display_name))
         .order(users::display_name.asc())
         .load(conn)
@@ -190,7 +193,7 @@ pub fn assign(
         let on_team: bool = diesel::select(diesel::dsl::exists(
             users::table
                 .find(member)
-                .filter(users::role.eq_any(["staff", "moderator", "owner"])),
+                .filter(users::role.eq_any(TEAM_ROLES)),
         ))
         .get_result(conn)?;
         if !on_team {

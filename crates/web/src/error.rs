@@ -220,6 +220,16 @@ impl From<stoa_moderation::policy::Denial> for AppError {
     }
 }
 
+impl From<stoa_staff::Error> for AppError {
+    fn from(e: stoa_staff::Error) -> Self {
+        match e {
+            stoa_staff::Error::Invalid(why) => AppError::BadRequest(why),
+            stoa_staff::Error::ThreadNotFound => AppError::NotFound,
+            stoa_staff::Error::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(format!("template: {e}"))

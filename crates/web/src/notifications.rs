@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::{CategoryId, TagId, ThreadId, dialect};
+use stoa_db::dialect;
 use stoa_notify::notifications::{self, NotificationView};
 use stoa_notify::watching::{self, Target, Watched};
 
@@ -42,16 +42,15 @@ pub struct WatchButton {
 
 impl WatchButton {
     pub fn new(target: Target, on: bool, back: String) -> WatchButton {
-        let (kind, id, what) = match target {
-            Target::Thread(id) => ("thread", id.0, "new answers and comments"),
-            Target::Tag(id) => ("tag", id.0, "new questions with this tag"),
-            Target::Category(id) => ("category", id.0, "new questions in this category"),
-        };
         WatchButton {
-            target: kind,
-            id,
+            target: target.kind(),
+            id: target.id(),
             on,
-            what,
+            what: match target {
+                Target::Thread(_) => "new answers and comments",
+                Target::Tag(_) => "new questions with this tag",
+                Target::Category(_) => "new questions in this category",
+            },
             back,
         }
     }
@@ -195,16 +194,8 @@ async fn watch(
     form: Checked<WatchForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let target = match form.target.as_str() {
-        "thread" => Target::Thread(ThreadId(form.id)),
-        "tag" => Target::Tag(TagId(form.id)),
-        "category" => Target::Category(CategoryId(form.id)),
-        _ => {
-            return Err(AppError::BadRequest(
-                "Nothing of that kind can be watched.".into(),
-            ));
-        }
-    };
+    let target = Target::parse(&form.target, form.id)
+        .ok_or_else(|| AppError::BadRequest("Nothing of that kind can be watched.".into()))?;
     let on = match form.watch.as_str() {
         "1" => true,
         "0" => false,

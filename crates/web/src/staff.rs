@@ -30,16 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/business-hours", web::post().to(save_hours));
 }
 
-impl From<stoa_staff::Error> for AppError {
-    fn from(e: stoa_staff::Error) -> Self {
-        match e {
-            stoa_staff::Error::Invalid(why) => AppError::BadRequest(why),
-            stoa_staff::Error::ThreadNotFound => AppError::NotFound,
-            stoa_staff::Error::Db(e) => e.into(),
-        }
-    }
-}
-
 /// A waited time in business hours, as people say it.
 fn waited_text(waited: time::Duration) -> String {
     let minutes = waited.whole_minutes();
@@ -275,9 +265,59 @@ async fn act(
 #[template(path = "admin/business_hours.html")]
 struct HoursPage {
     layout: Layout,
-    hours: BusinessHours,
+    hours: HoursFields,
     error: Option<String>,
     saved: bool,
+}
+
+/// What the business hours form shows: the saved hours, or what the owner typed when it
+/// was refused (so nothing typed is lost).
+struct HoursFields {
+    zone: String,
+    days: [bool; 7],
+    opens: String,
+    closes: String,
+    target_hours: String,
+    alert_overdue: bool,
+}
+
+impl HoursFields {
+    fn saved(hours: &BusinessHours) -> HoursFields {
+        HoursFields {
+            zone: hours.zone_name.clone(),
+            days: hours.days,
+            opens: hours.opens_text(),
+            closes: hours.closes_text(),
+            target_hours: hours.target_hours.to_string(),
+            alert_overdue: hours.alert_overdue,
+        }
+    }
+
+    fn typed(input: &HoursInput<'_>) -> HoursFields {
+        let mut days = [false; 7];
+        for &d in input.days {
+            if let Some(day) = usize::from(d).checked_sub(1).and_then(|i| days.get_mut(i)) {
+                *day = true;
+            }
+        }
+        HoursFields {
+            zone: input.zone.to_owned(),
+            days,
+            opens: input.opens.to_owned(),
+            closes: input.closes.to_owned(),
+            target_hours: input.target_hours.to_owned(),
+            alert_overdue: input.alert_overdue,
+        }
+    }
+
+    /// `(ISO number, name, chosen)` for each day of the week.
+    fn day_names(&self) -> Vec<(u8, &'static str, bool)> {
+        (1..=7u8)
+            .zip(hours::DAY_NAMES)
+            .zip(self.days)
+            .map(|((n, name), on)| (n, name, on))
+            .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,7 +337,7 @@ async fn hours_page(
         .await?;
     let page = HoursPage {
         layout: Layout::new(&state, &user.viewer, "Business hours"),
-        hours,
+        hours: HoursFields::saved(&hours),
         error: None,
         saved: query.saved.is_some(),
     };
@@ -348,10 +388,7 @@ async fn save_hours(
         Err(e) => {
             let page = HoursPage {
                 layout: Layout::new(&state, &user.viewer, "Business hours"),
-                hours: state
-                    .db
-                    .run(|conn| Ok::<_, AppError>(hours::load(conn)?))
-                    .await?,
+                hours: HoursFields::typed(&input),
                 error: Some(e.to_string()),
                 saved: false,
             };

@@ -245,7 +245,7 @@ async fn ask(
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
             let context = posting_context(&state, &user, &form.website, &form.shown).await?;
-            let writer = writer(speaks_for_the_team(user.user.role()));
+            let by_team = speaks_for_the_team(user.user.role());
             state
                 .db
                 .run(move |conn| {
@@ -261,20 +261,14 @@ async fn ask(
                         };
                         let posted = posts::ask(conn, question)?;
                         if settle_new(conn, &context, &posted, &body)? {
-                            notifications::question_asked(
+                            let written = Written::Question(posted.post_id);
+                            announce(
                                 conn,
+                                written,
                                 posted.thread_id,
-                                posted.post_id,
                                 author,
-                            )?;
-                            queue::record(conn, posted.thread_id, writer, false, now())?;
-                            notifications::mentioned(
-                                conn,
-                                posted.thread_id,
-                                posted.post_id,
-                                None,
-                                author,
-                                &markdown::mentions(body.as_str()),
+                                by_team,
+                                body.as_str(),
                             )?;
                         }
                         Ok(posted)
@@ -1006,13 +1000,49 @@ pub(crate) fn speaks_for_the_team(role: stoa_accounts::Role) -> bool {
     )
 }
 
-/// Who wrote, for the staff queue.
-fn writer(by_team: bool) -> queue::Writer {
-    if by_team {
+/// What was just written and is out: a question or an answer (its post), or a comment (on
+/// a post).
+enum Written {
+    Question(PostId),
+    Answer(PostId),
+    Comment(PostId, CommentId),
+}
+
+/// Tells those concerned of what was just written, in its transaction: the watchers (the
+/// author starts watching), the members it mentions, and the staff queue (a customer's post
+/// starts a wait, the team's ends it).
+fn announce(
+    conn: &mut stoa_db::DbConn,
+    written: Written,
+    thread: ThreadId,
+    author: stoa_db::UserId,
+    by_team: bool,
+    source: &str,
+) -> stoa_db::diesel::QueryResult<()> {
+    let (post, comment) = match written {
+        Written::Question(post) => {
+            notifications::question_asked(conn, thread, post, author)?;
+            (post, None)
+        }
+        Written::Answer(post) => {
+            notifications::answer_posted(conn, thread, post, author, by_team)?;
+            (post, None)
+        }
+        Written::Comment(post, comment) => {
+            notifications::comment_posted(conn, thread, comment, author)?;
+            (post, Some(comment))
+        }
+    };
+    let writer = if by_team {
         queue::Writer::Team
     } else {
         queue::Writer::Customer
-    }
+    };
+    let answer = matches!(written, Written::Answer(_));
+    queue::record(conn, thread, writer, answer, now())?;
+    let named = markdown::mentions(source);
+    notifications::mentioned(conn, thread, post, comment, author, &named)?;
+    Ok(())
 }
 
 /// An answer refused for something the author can fix (or a close that came first): the
@@ -1108,22 +1138,8 @@ async fn answer(
                     dialect::write_transaction(conn, |conn| {
                         let posted = posts::answer(conn, author, thread_id, &body, key.as_ref())?;
                         if settle_new(conn, &context, &posted, &body)? {
-                            notifications::answer_posted(
-                                conn,
-                                thread_id,
-                                posted.post_id,
-                                author,
-                                by_team,
-                            )?;
-                            queue::record(conn, thread_id, writer(by_team), true, now())?;
-                            notifications::mentioned(
-                                conn,
-                                thread_id,
-                                posted.post_id,
-                                None,
-                                author,
-                                &markdown::mentions(body.as_str()),
-                            )?;
+                            let written = Written::Answer(posted.post_id);
+                            announce(conn, written, thread_id, author, by_team, body.as_str())?;
                         }
                         Ok(posted)
                     })
@@ -1182,15 +1198,14 @@ async fn comment(
             let key = IdempotencyKey::parse(&form.key);
             let author = user.user.id;
             let by_team = speaks_for_the_team(user.user.role());
-            let named = markdown::mentions(&form.body);
+            let source = form.body.clone();
             let id = state
                 .db
                 .run(move |conn| {
                     dialect::write_transaction(conn, |conn| {
                         let id = comments::add(conn, author, post, &text, key.as_ref())?;
-                        notifications::comment_posted(conn, thread, id, author)?;
-                        queue::record(conn, thread, writer(by_team), false, now())?;
-                        notifications::mentioned(conn, thread, post, Some(id), author, &named)?;
+                        let written = Written::Comment(post, id);
+                        announce(conn, written, thread, author, by_team, &source)?;
                         Ok::<_, stoa_threads::Error>(id)
                     })
                 })

@@ -295,7 +295,17 @@ async fn business_hours_are_the_owners_to_set(app: TestApp) {
     let text = bad.text().await.unwrap_or_default();
     assert!(text.contains("is not a time zone name"), "{text}");
     assert!(
-        text.contains("value=\"Europe/Berlin\""),
+        text.contains("value=\"Mars/Olympus\""),
+        "what was typed is kept"
+    );
+    let saved = owner
+        .get("/admin/business-hours")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        saved.contains("value=\"Europe/Berlin\""),
         "the saved hours stay"
     );
 }
