@@ -25,6 +25,7 @@ OUT=""
 PORT=18181
 PG_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres"
 KEEP=false
+ONLY="thread10,thread30,static,home,tag,signed,answer,search,login"
 
 usage() {
     cat <<'EOF'
@@ -47,6 +48,8 @@ Usage: bench/run.sh [options]
   --pg-admin-url URL               PostgreSQL database to create the benchmark databases from
                                    (default: postgres://postgres@127.0.0.1:5432/postgres)
   --keep                           keep the temporary data folders (and print where they are)
+  --only LIST                      run only these scenarios, a comma list of thread10, thread30,
+                                   static, home, tag, signed, answer, search, login (default: all)
   -h, --help                       this help
 
 Progress goes to standard error, the result tables to standard output.
@@ -73,6 +76,7 @@ parse_args() {
             --port) PORT="${2:?--port needs a value}"; shift 2 ;;
             --pg-admin-url) PG_ADMIN_URL="${2:?--pg-admin-url needs a value}"; shift 2 ;;
             --keep) KEEP=true; shift ;;
+            --only) ONLY="${2:?--only needs a value}"; shift 2 ;;
             -h | --help) usage; exit 0 ;;
             *) usage >&2; die "unknown option: $1" ;;
         esac
@@ -85,6 +89,13 @@ parse_args() {
     [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "--duration must be a whole number of seconds"
     [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "--connections must be a positive number"
     [[ "$PORT" =~ ^[1-9][0-9]*$ ]] || die "--port must be a number"
+    local name
+    for name in ${ONLY//,/ }; do
+        case "$name" in
+            thread10 | thread30 | static | home | tag | signed | answer | search | login) ;;
+            *) die "--only takes thread10, thread30, static, home, tag, signed, answer, search, login (got '$name')" ;;
+        esac
+    done
     if $SMOKE; then
         # The smoke run ignores --sizes, --duration and --connections: it must stay a few
         # seconds long whatever CI passes.
@@ -527,19 +538,26 @@ S_SIGNED="thread page, 10 answers (signed in)"
 S_ANSWER="post an answer (POST, 303)"
 S_LOGIN="log in (POST /login, 303)"
 
+# Whether scenario NAME (a short name of --only) is to run.
+wanted() { [[ ",$ONLY," == *",$1,"* ]]; }
+
 run_scenarios() {
-    scenario "$S_THREAD10" 200 get.lua "$BASE$THREAD10"
-    scenario "$S_THREAD30" 200 get.lua "$BASE$THREAD30"
-    scenario "$S_STATIC" 200 get.lua "$BASE/thread-copy.html"
-    scenario "$S_HOME" 200 get.lua "$BASE/"
-    scenario "$S_TAG" 200 get.lua "$BASE/tags/$(urlencode "$TAG")"
-    scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
-    answer_scenario
-    # Both need many client addresses, claimed in X-Forwarded-For.
-    stop_server
-    TRUST_PROXY=true start_server
-    search_scenario
-    login_scenario
+    if wanted thread10; then scenario "$S_THREAD10" 200 get.lua "$BASE$THREAD10"; fi
+    if wanted thread30; then scenario "$S_THREAD30" 200 get.lua "$BASE$THREAD30"; fi
+    if wanted static; then scenario "$S_STATIC" 200 get.lua "$BASE/thread-copy.html"; fi
+    if wanted home; then scenario "$S_HOME" 200 get.lua "$BASE/"; fi
+    if wanted tag; then scenario "$S_TAG" 200 get.lua "$BASE/tags/$(urlencode "$TAG")"; fi
+    if wanted signed; then
+        scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
+    fi
+    if wanted answer; then answer_scenario; fi
+    if wanted search || wanted login; then
+        # Both need many client addresses, claimed in X-Forwarded-For.
+        stop_server
+        TRUST_PROXY=true start_server
+        if wanted search; then search_scenario; fi
+        if wanted login; then login_scenario; fi
+    fi
 }
 
 # Searching: queries made of two or three words from the community's own titles (as readers

@@ -146,6 +146,25 @@ where
     }
 }
 
+/// Runs `f` where a concurrent writer's commit could make it fail on a unique index, so that
+/// the failure can be undone alone and the transaction go on.
+///
+/// Fork: on PostgreSQL that is a savepoint (two transactions can both pass a "was it sent
+/// before?" check). A SQLite write transaction holds the only write lock from its `BEGIN
+/// IMMEDIATE` (see [`write_transaction`]), so no other commit can come between the check and
+/// the write, and a savepoint there only costs: every page changed after it is copied to a
+/// sub-journal, and FTS5 flushes its pending index at each one.
+pub fn racing_writers<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    match conn {
+        DbConn::Sqlite(_) => f(conn),
+        DbConn::Postgresql(_) => conn.transaction(f),
+    }
+}
+
 /// Opens a rate-limit window for `bucket` at `at` with one hit, unless the bucket already has
 /// a row (then nothing happens and `false` comes back: the caller counts against that row).
 ///

@@ -246,7 +246,7 @@ pub fn awaiting_approval(
     limit: i64,
 ) -> Result<Vec<(UserId, String, PrimitiveDateTime)>, Error> {
     Ok(users::table
-        .filter(users::approved.eq(false))
+        .filter(diesel::dsl::not(users::approved))
         .order((users::created_at.asc(), users::id.asc()))
         .limit(limit)
         .select((users::id, users::username, users::created_at))

@@ -22,18 +22,18 @@ pub mod votes;
 pub use error::Error;
 pub use input::{Body, IdempotencyKey, Title};
 
-/// Runs `write` in a savepoint, for a form submission that carries an idempotency key. If a
-/// concurrent submission of the same form committed first (on PostgreSQL both can pass a
-/// "was it sent before?" check), the unique index on the key refuses this one: roll back to
-/// the savepoint and return what the first one wrote, found by `earlier`.
+/// Runs `write` for a form submission that carries an idempotency key. If a concurrent
+/// submission of the same form committed first (on PostgreSQL both can pass a "was it sent
+/// before?" check), the unique index on the key refuses this one: undo it (see
+/// [`stoa_db::dialect::racing_writers`]) and return what the first one wrote, found by
+/// `earlier`.
 pub(crate) fn once_per_key<T>(
     conn: &mut stoa_db::DbConn,
     keyed: bool,
     write: impl FnOnce(&mut stoa_db::DbConn) -> Result<T, Error>,
     earlier: impl FnOnce(&mut stoa_db::DbConn) -> Result<Option<T>, Error>,
 ) -> Result<T, Error> {
-    use diesel::Connection;
-    match conn.transaction(write) {
+    match stoa_db::dialect::racing_writers(conn, write) {
         Err(Error::Db(e)) if keyed && e.is_unique_violation() => earlier(conn)?.ok_or(Error::Db(e)),
         other => other,
     }

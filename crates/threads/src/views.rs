@@ -311,7 +311,7 @@ macro_rules! summaries {
         // walks an index in order and stops at the page's end, whatever the statistics.
         let question_score = posts::table
             .filter(posts::thread_id.eq(threads::id))
-            .filter(posts::is_question.eq(true))
+            .filter(posts::is_question)
             .select(posts::score)
             .single_value()
             .assume_not_null();
@@ -346,7 +346,11 @@ macro_rules! load_list {
             query = query.filter(threads::category_id.eq(category));
         }
         query = match $kind {
-            ListKind::Unanswered => query.filter(threads::answer_count.eq(0)),
+            // Written as the partial index `threads_unanswered` states it (a bound 0 could not
+            // use the index: see .cargo/config.toml).
+            ListKind::Unanswered => {
+                query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("threads.answer_count = 0"))
+            }
             ListKind::Unsolved => query.filter(threads::accepted_answer_id.is_null()),
             ListKind::Solved => query.filter(threads::accepted_answer_id.is_not_null()),
             ListKind::AnsweredByStaff => query.filter(threads::official_answer_id.is_not_null()),
@@ -539,7 +543,7 @@ pub fn thread(
         .left_join(post_origins::table)
         .filter(posts::thread_id.eq(id))
         .filter(
-            posts::is_question.eq(true).or(posts::id
+            posts::is_question.or(posts::id
                 .eq_any(&pinned_ids)
                 .and(posts::deleted_at.is_null())),
         )
