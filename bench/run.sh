@@ -415,7 +415,7 @@ write_static_copy() {
 
 # Results of the current community, in scenario order.
 ROWS=() NOTES=() FAILURES=()
-declare -A RPS=() P50=() P99=() ERRS=() RSS=() REQS=()
+declare -A RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=()
 
 WRK_THREADS=2
 wrk_threads() {
@@ -468,12 +468,12 @@ run_wrk() {
     if ((r[requests] == 0)); then
         # Nothing came back within the run: wrk's percentiles are then meaningless zeros.
         errors="no response within ${DURATION} s"
-        r[p50_us]="" r[p99_us]=""
+        r[p50_us]="" r[p95_us]="" r[p99_us]=""
     fi
     ROWS+=("$name")
     REQS[$name]=${r[requests]}
     RPS[$name]=$(awk -v n="${r[requests]}" -v us="${r[duration_us]}" 'BEGIN { printf "%.0f", (us > 0 ? n * 1e6 / us : 0) }')
-    P50[$name]=${r[p50_us]} P99[$name]=${r[p99_us]} ERRS[$name]=$errors RSS[$name]=$(peak_rss_mb)
+    P50[$name]=${r[p50_us]} P95[$name]=${r[p95_us]} P99[$name]=${r[p99_us]} ERRS[$name]=$errors RSS[$name]=$(peak_rss_mb)
     server_alive || record_failure "$name" "the server died during the run: $SERVER_DIED"
     if ((r[requests] == 0)); then
         if $SMOKE; then record_failure "$name" "no request completed"; else log "  no response within the run"; fi
@@ -491,7 +491,7 @@ record_failure() {
 skip_row() {
     local name="$1" why="$2"
     ROWS+=("$name")
-    RPS[$name]="—" P50[$name]="" P99[$name]="" ERRS[$name]="$why" RSS[$name]="—"
+    RPS[$name]="—" P50[$name]="" P95[$name]="" P99[$name]="" ERRS[$name]="$why" RSS[$name]="—"
 }
 
 # After a scenario the server may still be working through requests wrk gave up on (a slow
@@ -649,10 +649,10 @@ TABLES=""
 report_community() {
     local t name
     t+=$'\n'"### $BACKEND, $SIZE ($(thousands "$POSTS") posts): ${DURATION} s per scenario, $CONNECTIONS connections, $WRK_THREADS wrk threads"$'\n\n'
-    t+="| scenario | req/s | p50 | p99 | errors | server peak RSS |"$'\n'
-    t+="|---|---:|---:|---:|---|---:|"$'\n'
+    t+="| scenario | req/s | p50 | p95 | p99 | errors | server peak RSS |"$'\n'
+    t+="|---|---:|---:|---:|---:|---|---:|"$'\n'
     for name in "${ROWS[@]}"; do
-        t+="| $name | $(thousands "${RPS[$name]}") | $(ms "${P50[$name]}") | $(ms "${P99[$name]}") | ${ERRS[$name]} | ${RSS[$name]} |"$'\n'
+        t+="| $name | $(thousands "${RPS[$name]}") | $(ms "${P50[$name]}") | $(ms "${P95[$name]}") | $(ms "${P99[$name]}") | ${ERRS[$name]} | ${RSS[$name]} |"$'\n'
     done
     t+=$'\n'
     local anon=${RPS[$S_THREAD10]:-} static=${RPS[$S_STATIC]:-} signed=${RPS[$S_SIGNED]:-}
@@ -728,7 +728,7 @@ header() {
 
 measure() {
     new_community "$1" "$2"
-    ROWS=() NOTES=() RPS=() P50=() P99=() ERRS=() RSS=() REQS=()
+    ROWS=() NOTES=() RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=()
     NONCE=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
     stoa_cmd migrate >"$RUN_DIR/migrate.log" 2>&1 || { cat "$RUN_DIR/migrate.log" >&2; die "migrate failed"; }
     create_owner
