@@ -63,11 +63,20 @@ pub struct SignedInUser {
     pub posts_read: i32,
     /// Notifications not yet read: the number on the bell.
     pub unread_notifications: i32,
+    expires_at: PrimitiveDateTime,
 }
 
 impl SignedInUser {
     pub fn role(&self) -> Role {
         self.role.0
+    }
+
+    /// Whether a lookup at `at` would find this session as it is: not ended by time, and not
+    /// yet due to have its use noted. Until then a copy kept in memory (while nothing was
+    /// written anywhere: logging out, suspending or changing a password all write) is as good
+    /// as a lookup.
+    pub fn unchanged_at(&self, at: PrimitiveDateTime, policy: SessionPolicy) -> bool {
+        self.expires_at > at && self.last_seen_at > at - TOUCH_EVERY.min(policy.idle)
     }
 
     /// A moderator silenced this member and it has not run out: they read but do not post.
@@ -150,6 +159,7 @@ pub fn lookup(
             users::visit_days,
             users::posts_read,
             users::unread_notifications,
+            sessions::expires_at,
         ))
         .first::<SignedInUser>(conn)
         .optional()?;

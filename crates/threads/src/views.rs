@@ -655,6 +655,17 @@ pub struct ThreadStatus {
     pub closed: bool,
 }
 
+/// Whether `user` wrote a post in `thread`, deleted ones included (their page then differs
+/// from other members': edit and delete links, their deleted posts).
+pub fn has_written_in(conn: &mut DbConn, user: UserId, thread: ThreadId) -> Result<bool, Error> {
+    Ok(diesel::select(diesel::dsl::exists(
+        posts::table
+            .filter(posts::author_id.eq(user))
+            .filter(posts::thread_id.eq(thread)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Whether `thread` is locked or closed; a deleted thread is not found.
 pub fn status(conn: &mut DbConn, thread: ThreadId) -> Result<ThreadStatus, Error> {
     threads::table

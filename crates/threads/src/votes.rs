@@ -118,6 +118,24 @@ pub fn cast(conn: &mut DbConn, voter: UserId, post: PostId, vote: Vote) -> Resul
         .get_result(conn)?)
 }
 
+/// `viewer`'s votes on the posts of `thread`.
+pub fn in_thread(
+    conn: &mut DbConn,
+    viewer: UserId,
+    thread: ThreadId,
+) -> Result<HashMap<PostId, Vote>, Error> {
+    let rows: Vec<(PostId, i32)> = votes::table
+        .inner_join(posts::table)
+        .filter(votes::user_id.eq(viewer))
+        .filter(posts::thread_id.eq(thread))
+        .select((votes::post_id, votes::value))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(post, value)| (post, Vote::from_value(value)))
+        .collect())
+}
+
 /// `viewer`'s votes on `posts` (one query, whatever their number).
 pub fn of_viewer(
     conn: &mut DbConn,

@@ -25,8 +25,11 @@ pub struct Layout {
     pub is_moderator: bool,
     /// Unread notifications of the signed-in member (the bell's number).
     pub unread: i32,
-    /// CSRF token for the header's log-out form.
+    /// CSRF token for the page's forms.
     pub csrf: String,
+    /// The signed-in member's part of the header (`templates/member_nav.html`); empty for
+    /// guests.
+    pub member_nav: String,
     pub stylesheet: &'static str,
     pub script: &'static str,
     pub title: String,
@@ -34,9 +37,37 @@ pub struct Layout {
     pub private: bool,
 }
 
+/// The signed-in member's part of the header: the bell with their unread notifications,
+/// their name, the log-out form.
+#[derive(Template)]
+#[template(path = "member_nav.html")]
+pub struct MemberNav<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub unread: i32,
+    pub csrf: &'a str,
+}
+
+impl MemberNav<'_> {
+    /// The header part for `viewer`, who holds `csrf`; empty for a guest.
+    pub fn of(viewer: &Viewer, csrf: &str) -> String {
+        viewer.user.as_ref().map_or_else(String::new, |u| {
+            MemberNav {
+                username: &u.username,
+                display_name: &u.display_name,
+                unread: u.unread_notifications,
+                csrf,
+            }
+            .to_string()
+        })
+    }
+}
+
 impl Layout {
     pub fn new(state: &AppState, viewer: &Viewer, title: impl Into<String>) -> Layout {
+        let csrf = viewer.csrf_token();
         Layout {
+            member_nav: MemberNav::of(viewer, &csrf),
             community: state.community_name(),
             signed_in: viewer
                 .user
@@ -54,7 +85,7 @@ impl Layout {
                 stoa_moderation::policy::Action::Review,
             )
             .is_ok(),
-            csrf: viewer.csrf_token(),
+            csrf,
             stylesheet: assets::stylesheet_url(),
             script: assets::script_url(),
             title: title.into(),

@@ -15,6 +15,8 @@ mod home;
 pub mod insights;
 mod layout;
 mod limits;
+mod memo;
+mod member_pages;
 mod logging;
 pub mod mail;
 mod moderation;
@@ -59,8 +61,14 @@ pub struct AppState {
     /// Where searches go: the database, or Meilisearch.
     pub search: Arc<dyn stoa_search::SearchIndex>,
     pub search_limits: search::SearchLimits,
+    /// Live sessions by cookie, until anything is written (see `session`).
+    sessions: memo::Memo<String, stoa_accounts::SignedInUser>,
+    /// Members' thread pages by shape, and members' own state per thread, until content
+    /// changes (see `member_pages`).
+    member_pages: memo::Memo<String, Arc<member_pages::SharedPage>>,
+    member_states: memo::Memo<(stoa_db::UserId, stoa_db::ThreadId), member_pages::MemberState>,
     /// Related questions per thread, until content changes.
-    related: search::RelatedCache,
+    related: memo::Memo<stoa_db::ThreadId, Vec<search::Suggestion>>,
     /// The installation's secret key, read from the database on first use.
     server_key: tokio::sync::OnceCell<Vec<u8>>,
     /// The server sends notification mail in the background (see `mail::deliver_forever`).
@@ -85,7 +93,10 @@ impl AppState {
         AppState {
             search,
             search_limits: search::SearchLimits::default(),
-            related: search::RelatedCache::default(),
+            related: memo::Memo::new(search::RELATED_KEPT),
+            sessions: memo::Memo::new(session::SESSIONS_KEPT),
+            member_pages: memo::Memo::new(member_pages::PAGES_KEPT),
+            member_states: memo::Memo::new(member_pages::STATES_KEPT),
             server_key: tokio::sync::OnceCell::new(),
             mail_worker: false,
             typical_reply: std::sync::RwLock::new(None),

@@ -38,10 +38,19 @@ pub struct WatchButton {
     pub what: &'static str,
     /// The page to come back to.
     pub back: String,
+    /// The viewer's CSRF token.
+    pub csrf: String,
+}
+
+/// The watch button alone, for pages that show it per viewer around a shared copy.
+#[derive(Template)]
+#[template(source = "{% include \"watch.html\" %}", ext = "html")]
+pub struct WatchButtonHtml<'a> {
+    pub w: &'a WatchButton,
 }
 
 impl WatchButton {
-    pub fn new(target: Target, on: bool, back: String) -> WatchButton {
+    pub fn new(target: Target, on: bool, back: String, csrf: String) -> WatchButton {
         WatchButton {
             target: target.kind(),
             id: target.id(),
@@ -52,6 +61,7 @@ impl WatchButton {
                 Target::Category(_) => "new questions in this category",
             },
             back,
+            csrf,
         }
     }
 }
@@ -154,6 +164,9 @@ async fn open(
         })
         .await?
         .ok_or(AppError::NotFound)?;
+    // A GET that wrote (the bell's number): what this node keeps in memory, the member's
+    // session among it, is out of date now, not only once the change watch hears of it.
+    state.pages.invalidate();
     Ok(see_other(&found.target_url()))
 }
 

@@ -11,9 +11,8 @@
 //! Each page is also kept gzip-compressed, made once when it is stored: browsers ask for
 //! gzip, and compressing a 20 KB page per request cost 30 times the cached answer itself.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use std::io::Write;
@@ -23,6 +22,8 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use stoa_db::Db;
 
+use crate::memo::Memo;
+
 /// How often the database is asked whether anything was committed.
 pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 
@@ -30,10 +31,19 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 const MAX_PAGES: usize = 2048;
 
 /// The cache, shared by every worker of a node.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PageCache {
     generation: AtomicU64,
-    pages: Mutex<HashMap<String, (u64, Page)>>,
+    pages: Memo<String, Page>,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache {
+            generation: AtomicU64::new(0),
+            pages: Memo::new(MAX_PAGES),
+        }
+    }
 }
 
 /// A page as it is served: its HTML, and the same gzip-compressed (when that worked).
@@ -108,30 +118,13 @@ impl PageCache {
 
     /// The page stored under `key`, if it was rendered in the current generation.
     pub fn get(&self, key: &str) -> Option<Page> {
-        let current = self.generation();
-        let pages = self.pages.lock().ok()?;
-        pages
-            .get(key)
-            .filter(|(generation, _)| *generation == current)
-            .map(|(_, body)| body.clone())
+        self.pages.get(key, self.generation())
     }
 
     /// Keeps `page` as the page `key` rendered in `generation` (unless content changed
     /// meanwhile: then it is already out of date).
     pub fn put(&self, key: String, generation: u64, page: Page) {
-        if generation != self.generation() {
-            return;
-        }
-        let Ok(mut pages) = self.pages.lock() else {
-            return;
-        };
-        if pages.len() >= MAX_PAGES {
-            pages.retain(|_, (g, _)| *g == generation);
-            if pages.len() >= MAX_PAGES {
-                pages.clear();
-            }
-        }
-        pages.insert(key, (generation, page));
+        self.pages.put(key, generation, self.generation(), page);
     }
 
     /// Watches the database for commits and invalidates the cache on each, on a thread of

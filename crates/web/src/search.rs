@@ -352,33 +352,8 @@ impl From<SearchHit> for Suggestion {
     }
 }
 
-/// The related questions of each thread, kept until content changes (the guests' page
-/// cache's generation says when), so that members' thread pages do not search on every view.
-#[derive(Debug, Default)]
-pub struct RelatedCache {
-    entries: std::sync::Mutex<std::collections::HashMap<ThreadId, (u64, Vec<Suggestion>)>>,
-}
-
-/// Threads whose related questions are kept at most (the cache starts over beyond).
-const RELATED_KEPT: usize = 10_000;
-
-impl RelatedCache {
-    fn get(&self, thread: ThreadId, generation: u64) -> Option<Vec<Suggestion>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(&thread)
-            .filter(|(made, _)| *made == generation)
-            .map(|(_, related)| related.clone())
-    }
-
-    fn put(&self, thread: ThreadId, generation: u64, related: Vec<Suggestion>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= RELATED_KEPT {
-            entries.clear();
-        }
-        entries.insert(thread, (generation, related));
-    }
-}
+/// Threads whose related questions are kept at most.
+pub const RELATED_KEPT: usize = 10_000;
 
 /// The questions related to thread `thread` titled `title` (see [`similar`]), from the
 /// cache while content is unchanged.
@@ -388,11 +363,12 @@ pub async fn related(
     title: &str,
 ) -> Result<Vec<Suggestion>, AppError> {
     let generation = state.pages.generation();
-    if let Some(related) = state.related.get(thread, generation) {
+    if let Some(related) = state.related.get(&thread, generation) {
         return Ok(related);
     }
     let related = similar(state, title, false, Some(thread)).await?;
-    state.related.put(thread, generation, related.clone());
+    let now = state.pages.generation();
+    state.related.put(thread, generation, now, related.clone());
     Ok(related)
 }
 

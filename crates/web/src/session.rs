@@ -78,17 +78,7 @@ impl FromRequest for Viewer {
             let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
             let user = match &token {
                 None => None,
-                Some(token) => {
-                    let state = state(&req)?;
-                    let policy = state.settings.session_policy();
-                    let token = SessionToken::from_cookie(token);
-                    state
-                        .db
-                        .run(move |conn| {
-                            sessions::lookup(conn, &token, policy).map_err(AppError::from)
-                        })
-                        .await?
-                }
+                Some(token) => signed_in_user(state(&req)?, token).await?,
             };
             // A cookie whose session has ended counts for nothing.
             let token = token.filter(|_| user.is_some());
@@ -97,6 +87,33 @@ impl FromRequest for Viewer {
             Ok(viewer)
         })
     }
+}
+
+/// Sessions looked up, kept while nothing is written (see [`SignedInUser::unchanged_at`]).
+pub const SESSIONS_KEPT: usize = 10_000;
+
+/// The member whose session cookie holds `token`, if the session is live: from memory when
+/// this node looked it up since the last change, otherwise from the database.
+async fn signed_in_user(state: &AppState, token: &str) -> Result<Option<SignedInUser>, AppError> {
+    let policy = state.settings.session_policy();
+    let generation = state.pages.generation();
+    if let Some(user) = state.sessions.get(token, generation)
+        && user.unchanged_at(stoa_db::time::now(), policy)
+    {
+        return Ok(Some(user));
+    }
+    let secret = SessionToken::from_cookie(token);
+    let user = state
+        .db
+        .run(move |conn| sessions::lookup(conn, &secret, policy).map_err(AppError::from))
+        .await?;
+    if let Some(user) = &user {
+        let now = state.pages.generation();
+        state
+            .sessions
+            .put(token.to_owned(), generation, now, user.clone());
+    }
+    Ok(user)
 }
 
 /// A signed-in member; a guest is sent to the login page and comes back afterwards.

@@ -1,6 +1,7 @@
 //! Asking, answering and reading a thread.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
@@ -32,7 +33,8 @@ use stoa_staff::queue;
 
 use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
-use crate::notifications::WatchButton;
+use crate::member_pages::{Member, SharedPage, Slot, VoteForm};
+use crate::notifications::{WatchButton, WatchButtonHtml};
 use crate::page_cache::Page;
 use crate::search::{self, Suggestion};
 use crate::session::{Checked, CsrfOnly, SignedIn, Viewer};
@@ -330,8 +332,8 @@ pub struct PostCard {
     pub can_flag: bool,
     /// When it was last edited, if ever (shown, machine-readable).
     pub edited: Option<(String, String)>,
-    pub voted_up: bool,
-    pub voted_down: bool,
+    /// The vote buttons, as the viewer voted (empty when they may not vote).
+    pub vote_form: String,
     /// The latest few comments (or all of them, when expanded), oldest first.
     pub comments: Vec<CommentCard>,
     /// How many more comments there are, and the link that shows them.
@@ -363,6 +365,19 @@ impl PostCard {
         let vote = loaded.votes.get(&p.id).copied().unwrap_or(Vote::None);
         let own = Some(p.author.id) == viewer.user.as_ref().map(|u| u.id);
         let edited = (p.updated_at > p.created_at).then(|| human_time(p.updated_at));
+        let can_vote = policy::decide(viewer.actor(), Action::Vote { own }).is_ok();
+        let vote_form = if can_vote {
+            VoteForm {
+                post: p.id,
+                score: p.score,
+                up: vote == Vote::Up,
+                down: vote == Vote::Down,
+                csrf: &viewer.csrf_token(),
+            }
+            .to_string()
+        } else {
+            String::new()
+        };
         let comments: Vec<CommentCard> = loaded
             .comments
             .remove(&p.id)
@@ -384,7 +399,7 @@ impl PostCard {
             author_username: p.author.username,
             time_shown,
             time_iso,
-            can_vote: policy::decide(viewer.actor(), Action::Vote { own }).is_ok(),
+            can_vote,
             can_edit: !p.deleted
                 && policy::decide(viewer.actor(), Action::EditPost { own }).is_ok(),
             can_delete: !p.deleted
@@ -400,8 +415,7 @@ impl PostCard {
             can_flag: !p.deleted && policy::decide(viewer.actor(), Action::Flag { own }).is_ok(),
             hidden_reason: p.hidden_reason,
             edited,
-            voted_up: vote == Vote::Up,
-            voted_down: vote == Vote::Down,
+            vote_form,
             more_comments: (hidden > 0).then(|| {
                 (
                     hidden,
@@ -502,7 +516,7 @@ struct ThreadView {
     /// Questions like this one ("Related questions").
     similar: Vec<Suggestion>,
     /// The signed-in viewer's watch button (`None` for guests).
-    watch: Option<WatchButton>,
+    watch_form: Option<String>,
     /// The answer staff marked as the business's own, when it is not also the accepted one.
     official: Option<PostCard>,
     /// The accepted answer is also the official one.
@@ -656,9 +670,37 @@ impl ThreadView {
             answer_error: None,
             answer_preview: None,
             similar: std::mem::take(&mut loaded.related),
-            watch: loaded
-                .watching
-                .map(|on| WatchButton::new(Target::Thread(head.id), on, String::new())),
+            watch_form: loaded.watching.map(|on| {
+                let button =
+                    WatchButton::new(Target::Thread(head.id), on, String::new(), viewer.csrf_token());
+                WatchButtonHtml { w: &button }.to_string()
+            }),
+        }
+    }
+
+    /// Puts a mark where each member's own part goes, for a page members share (see
+    /// `member_pages`).
+    fn mark_member_slots(&mut self) {
+        let key = Slot::Key.mark();
+        self.layout.csrf = Slot::Csrf.mark();
+        self.layout.member_nav = Slot::MemberNav.mark();
+        self.answer_key.clone_from(&key);
+        self.note_key.clone_from(&key);
+        if self.watch_form.is_some() {
+            self.watch_form = Some(Slot::Watch.mark());
+        }
+        if !self.first_post_token.is_empty() {
+            self.first_post_token = Slot::FirstPostToken.mark();
+        }
+        for card in self.cards_mut() {
+            card.comment_key.clone_from(&key);
+            if card.can_vote {
+                card.vote_form = Slot::Vote {
+                    post: card.id,
+                    score: card.score,
+                }
+                .mark();
+            }
         }
     }
 
@@ -870,6 +912,16 @@ async fn show(
         return Ok(page.respond(&req));
     }
     let generation = state.pages.generation();
+    // A member who never wrote in the thread sees what members like them see, but for their
+    // own parts: from memory while content is unchanged.
+    let member = Member::reading(&state, &viewer, ThreadId(id)).await?;
+    if let (Some(member), Some(user)) = (&member, &viewer.user)
+        && let Some(shared) = state.member_pages.get(&member.shape(&cache_key), generation)
+    {
+        count_view(&state, &req, ThreadId(id));
+        state.views.read_by(user.id, ThreadId(id), shared.shown);
+        return shared.respond(member);
+    }
     let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
     let order = AnswerOrder::parse(query.sort.as_deref().unwrap_or_default());
     let expanded = query.comments.map(PostId);
@@ -886,13 +938,10 @@ async fn show(
             .finish());
     }
     count_view(&state, &req, thread.page.head.id);
-    if let Some(member) = &viewer.user {
-        let shown = 1 + thread.page.accepted.iter().count() + thread.page.answers.items.len();
-        state.views.read_by(
-            member.id,
-            thread.page.head.id,
-            i64::try_from(shown).unwrap_or_default(),
-        );
+    let shown = 1 + thread.page.accepted.iter().count() + thread.page.answers.items.len();
+    let shown = i64::try_from(shown).unwrap_or_default();
+    if let Some(user) = &viewer.user {
+        state.views.read_by(user.id, thread.page.head.id, shown);
     }
     let mut page = ThreadView::new(&state, &viewer, thread);
     if guest {
@@ -902,6 +951,16 @@ async fn show(
         return Ok(response);
     }
     page.first_post_token = first_post_token(&state, &viewer).await?;
+    if let Some(member) = member {
+        page.mark_member_slots();
+        let shared = Arc::new(SharedPage::parse(&page.render()?, shown));
+        let shape = member.shape(&cache_key);
+        let now = state.pages.generation();
+        state
+            .member_pages
+            .put(shape, generation, now, Arc::clone(&shared));
+        return shared.respond(&member);
+    }
     render(&page, StatusCode::OK, &page.layout, None)
 }
 
@@ -936,7 +995,7 @@ fn is_new_member(viewer: &Viewer) -> bool {
 
 /// A new member gets a signed time on the posting forms (honeypot and fill time, as on
 /// sign-up). Empty for everyone else.
-async fn first_post_token(state: &AppState, viewer: &Viewer) -> Result<String, AppError> {
+pub(crate) async fn first_post_token(state: &AppState, viewer: &Viewer) -> Result<String, AppError> {
     if !is_new_member(viewer) {
         return Ok(String::new());
     }

@@ -506,6 +506,7 @@ async fn idle_and_expired_sessions_end(app: TestApp) {
 
     // Unused for longer than the idle limit (14 days by default).
     let long_ago = stoa_db::time::now() - time::Duration::days(15);
+    let before = app.pages.generation();
     app.db
         .run(move |conn| {
             diesel::update(sessions::table)
@@ -515,12 +516,14 @@ async fn idle_and_expired_sessions_end(app: TestApp) {
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    app.heard_of_change_since(before).await;
     assert!(!signed_in().await, "an idle session ends");
 
     // Busy, but past its absolute lifetime.
     browser.log_in("lena", PASSWORD).await;
     assert!(signed_in().await);
     let past = stoa_db::time::now() - time::Duration::seconds(1);
+    let before = app.pages.generation();
     app.db
         .run(move |conn| {
             diesel::update(sessions::table)
@@ -530,6 +533,7 @@ async fn idle_and_expired_sessions_end(app: TestApp) {
         })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    app.heard_of_change_since(before).await;
     assert!(!signed_in().await, "an expired session ends");
 }
 

@@ -145,6 +145,20 @@ impl TestApp {
     }
 
     /// A browser: keeps cookies, does not follow redirects (tests look at them).
+    /// Waits until the server has heard of a change written straight into the database
+    /// after its content generation was `before` (its watch polls every
+    /// `page_cache::WATCH_EVERY`): until then it may answer from memory, as it would.
+    pub async fn heard_of_change_since(&self, before: u64) {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.pages.generation() == before {
+            assert!(
+                std::time::Instant::now() < until,
+                "the server never heard of the change"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn browser(&self) -> Browser {
         let client = Client::builder()
             .cookie_store(true)

@@ -24,6 +24,7 @@ on_both_backends!(
 
 /// Confirms `username`'s address, as the link in the sign-up mail would.
 async fn confirm(app: &TestApp, username: &'static str) {
+    let before = app.pages.generation();
     app.db
         .run(move |conn| {
             stoa_db::diesel::update(users::table.filter(users::username.eq(username)))
@@ -33,6 +34,7 @@ async fn confirm(app: &TestApp, username: &'static str) {
         })
         .await
         .unwrap_or_else(|e| panic!("confirming {username}: {e}"));
+    app.heard_of_change_since(before).await;
 }
 
 /// Runs the mail worker once as of `at`; returns how many mails went out.

@@ -1,0 +1,84 @@
+//! Values read from the database and kept in memory while content is unchanged.
+//!
+//! Each value is kept with the content generation it was read in (see `page_cache`: the
+//! generation moves on every change, from this node or any other); a value from an older
+//! generation is never returned.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+
+/// At most `capacity` values, each with the generation it was read in.
+#[derive(Debug)]
+pub struct Memo<K, V> {
+    entries: Mutex<HashMap<K, (u64, V)>>,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+    pub fn new(capacity: usize) -> Self {
+        Memo {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The value kept for `key`, if it was read in generation `current`.
+    pub fn get<Q>(&self, key: &Q, current: u64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(generation, _)| *generation == current)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Keeps `value` for `key`, read in generation `read_in`, unless content changed since
+    /// (`current` is the generation now): then it is already out of date. When full, values
+    /// of older generations go first, and all of them if that is not enough.
+    pub fn put(&self, key: K, read_in: u64, current: u64, value: V) {
+        if read_in != current {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity {
+            entries.retain(|_, (generation, _)| *generation == read_in);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (read_in, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_from_an_older_generation_is_never_returned() {
+        let memo: Memo<String, &str> = Memo::new(2);
+        memo.put("a".into(), 1, 1, "one");
+        assert_eq!(memo.get("a", 1), Some("one"));
+        assert_eq!(memo.get("a", 2), None);
+        // Read before a change committed: not kept.
+        memo.put("b".into(), 1, 2, "stale");
+        assert_eq!(memo.get("b", 2), None);
+    }
+
+    #[test]
+    fn when_full_the_older_generations_go_first() {
+        let memo: Memo<u32, u32> = Memo::new(2);
+        memo.put(1, 1, 1, 10);
+        memo.put(2, 2, 2, 20);
+        memo.put(3, 2, 2, 30);
+        assert_eq!((memo.get(&2, 2), memo.get(&3, 2)), (Some(20), Some(30)));
+        memo.put(4, 2, 2, 40);
+        assert_eq!(memo.get(&4, 2), Some(40));
+        assert_eq!(memo.get(&2, 2), None, "a full memo of the current generation starts over");
+    }
+}
