@@ -11,6 +11,7 @@
 //! deleted posts): their page is rendered for them alone, as before.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
@@ -42,8 +43,8 @@ pub enum Slot {
     Key,
     /// The member's part of the header.
     MemberNav,
-    /// The member's watch button.
-    Watch,
+    /// The member's watch button for the thread.
+    Watch { thread: ThreadId },
     /// A new member's signed time for the answer form.
     FirstPostToken,
     /// A post's vote buttons as the member voted.
@@ -57,7 +58,7 @@ impl Slot {
             Slot::Csrf => format!("{MARK}c{MARK}"),
             Slot::Key => format!("{MARK}k{MARK}"),
             Slot::MemberNav => format!("{MARK}m{MARK}"),
-            Slot::Watch => format!("{MARK}w{MARK}"),
+            Slot::Watch { thread } => format!("{MARK}w{}{MARK}", thread.0),
             Slot::FirstPostToken => format!("{MARK}f{MARK}"),
             Slot::Vote { post, score } => format!("{MARK}v{}:{score}{MARK}", post.0),
         }
@@ -68,23 +69,37 @@ impl Slot {
             "c" => Slot::Csrf,
             "k" => Slot::Key,
             "m" => Slot::MemberNav,
-            "w" => Slot::Watch,
             "f" => Slot::FirstPostToken,
-            _ => {
-                let (post, score) = code.strip_prefix('v')?.split_once(':')?;
-                Slot::Vote {
-                    post: PostId(post.parse().ok()?),
-                    score: score.parse().ok()?,
+            _ => match code.split_at_checked(1)? {
+                ("w", thread) => Slot::Watch {
+                    thread: ThreadId(thread.parse().ok()?),
+                },
+                ("v", vote) => {
+                    let (post, score) = vote.split_once(':')?;
+                    Slot::Vote {
+                        post: PostId(post.parse().ok()?),
+                        score: score.parse().ok()?,
+                    }
                 }
-            }
+                _ => return None,
+            },
         })
     }
 }
 
+/// A piece of a shared page. The vote buttons and the watch button come in every form a
+/// member may see them in, made when the page is, so that a request only picks one.
 #[derive(Debug)]
 enum Part {
     Text(String),
     Slot(Slot),
+    /// A post's vote buttons: not voted, voted up, voted down.
+    Vote {
+        post: PostId,
+        forms: Box<[Vec<Part>; 3]>,
+    },
+    /// The watch button: not watching, watching.
+    Watch(Box<[Vec<Part>; 2]>),
 }
 
 /// A thread page as members of one shape see it, with its slots.
@@ -98,61 +113,22 @@ pub struct SharedPage {
 
 impl SharedPage {
     /// Splits a page rendered with marks into text and slots.
-    pub fn parse(html: &str, shown: i64) -> SharedPage {
-        let mut parts = Vec::new();
-        let mut rest = html;
-        while let Some(start) = rest.find(MARK) {
-            let after = &rest[start + MARK.len_utf8()..];
-            let Some((code, tail)) = after.split_once(MARK) else {
-                break;
-            };
-            match Slot::parse(code) {
-                Some(slot) => {
-                    parts.push(Part::Text(rest[..start].to_owned()));
-                    parts.push(Part::Slot(slot));
-                    rest = tail;
-                }
-                // Not one of ours: keep it as text and look further.
-                None => {
-                    let kept = start + MARK.len_utf8();
-                    parts.push(Part::Text(rest[..kept].to_owned()));
-                    rest = &rest[kept..];
-                }
-            }
-        }
-        parts.push(Part::Text(rest.to_owned()));
-        SharedPage {
-            parts,
+    pub fn parse(html: &str, shown: i64) -> Result<SharedPage, AppError> {
+        Ok(SharedPage {
+            parts: parts_of(html)?,
             size: html.len(),
             shown,
-        }
+        })
     }
 
     /// The page for one member: each slot filled from `member`.
-    pub fn fill(&self, member: &Member<'_>) -> Result<String, AppError> {
-        let mut html = String::with_capacity(self.size + 4096);
-        for part in &self.parts {
-            match part {
-                Part::Text(text) => html.push_str(text),
-                Part::Slot(Slot::Csrf) => html.push_str(&member.csrf),
-                Part::Slot(Slot::Key) => html.push_str(&form_key()),
-                Part::Slot(Slot::MemberNav) => html.push_str(&member.nav),
-                Part::Slot(Slot::Watch) => html.push_str(&member.watch),
-                Part::Slot(Slot::FirstPostToken) => html.push_str(&member.first_post_token),
-                Part::Slot(Slot::Vote { post, score }) => {
-                    let vote = member.state.votes.get(post).copied();
-                    VoteForm {
-                        post: *post,
-                        score: *score,
-                        up: vote == Some(votes::Vote::Up),
-                        down: vote == Some(votes::Vote::Down),
-                        csrf: &member.csrf,
-                    }
-                    .render_into(&mut html)?;
-                }
-            }
-        }
-        Ok(html)
+    pub fn fill(&self, member: &Member<'_>) -> String {
+        let mut html = String::with_capacity(self.size + 1024);
+        // Form keys need only be unique (each is the author's own): one random base per
+        // page, numbered per form.
+        let mut keys = (form_key(), 0u32);
+        fill(&self.parts, member, &mut keys, &mut html);
+        html
     }
 
     /// The `200` answer for one member (never stored by shared caches).
@@ -160,7 +136,98 @@ impl SharedPage {
         Ok(HttpResponse::Ok()
             .content_type(ContentType::html())
             .insert_header((CACHE_CONTROL, "private, no-store"))
-            .body(self.fill(member)?))
+            .body(self.fill(member)))
+    }
+}
+
+/// The parts of `html`, rendered with marks: text, slots, and the vote and watch buttons in
+/// each of their forms.
+fn parts_of(html: &str) -> Result<Vec<Part>, AppError> {
+    let mut parts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find(MARK) {
+        let after = &rest[start + MARK.len_utf8()..];
+        let Some((code, tail)) = after.split_once(MARK) else {
+            break;
+        };
+        match Slot::parse(code) {
+            Some(slot) => {
+                parts.push(Part::Text(rest[..start].to_owned()));
+                parts.push(variants(slot)?);
+                rest = tail;
+            }
+            // Not one of ours: keep it as text and look further.
+            None => {
+                let kept = start + MARK.len_utf8();
+                parts.push(Part::Text(rest[..kept].to_owned()));
+                rest = &rest[kept..];
+            }
+        }
+    }
+    parts.push(Part::Text(rest.to_owned()));
+    Ok(parts)
+}
+
+
+/// The part standing for `slot`: the vote and watch buttons in every form, made with the
+/// CSRF token's mark; any other slot as it is.
+fn variants(slot: Slot) -> Result<Part, AppError> {
+    let csrf = Slot::Csrf.mark();
+    Ok(match slot {
+        Slot::Vote { post, score } => {
+            let form = |up, down| {
+                let form = VoteForm {
+                    post,
+                    score,
+                    up,
+                    down,
+                    csrf: &csrf,
+                };
+                parts_of(&form.render()?)
+            };
+            Part::Vote {
+                post,
+                forms: Box::new([form(false, false)?, form(true, false)?, form(false, true)?]),
+            }
+        }
+        Slot::Watch { thread } => {
+            let button = |on| {
+                let button = WatchButton::new(Target::Thread(thread), on, String::new(), csrf.clone());
+                parts_of(&WatchButtonHtml { w: &button }.render()?)
+            };
+            Part::Watch(Box::new([button(false)?, button(true)?]))
+        }
+        other => Part::Slot(other),
+    })
+}
+
+/// Appends `parts` filled for `member` to `html`; `keys` is the page's key base and count.
+fn fill(parts: &[Part], member: &Member<'_>, keys: &mut (String, u32), html: &mut String) {
+    for part in parts {
+        match part {
+            Part::Text(text) => html.push_str(text),
+            Part::Slot(Slot::Csrf) => html.push_str(&member.csrf),
+            Part::Slot(Slot::Key) => {
+                keys.1 += 1;
+                // Writing to a String cannot fail.
+                let _ = write!(html, "{}-{}", keys.0, keys.1);
+            }
+            Part::Slot(Slot::MemberNav) => html.push_str(&member.nav),
+            Part::Slot(Slot::FirstPostToken) => html.push_str(&member.first_post_token),
+            // Made into the forms below when the page was parsed.
+            Part::Slot(Slot::Vote { .. } | Slot::Watch { .. }) => {}
+            Part::Vote { post, forms } => {
+                let form = match member.state.votes.get(post) {
+                    Some(votes::Vote::Up) => &forms[1],
+                    Some(votes::Vote::Down) => &forms[2],
+                    Some(votes::Vote::None) | None => &forms[0],
+                };
+                fill(form, member, keys, html);
+            }
+            Part::Watch(buttons) => {
+                fill(&buttons[usize::from(member.state.watching)], member, keys, html);
+            }
+        }
     }
 }
 
@@ -190,7 +257,6 @@ pub struct Member<'a> {
     state: MemberState,
     csrf: String,
     nav: String,
-    watch: String,
     first_post_token: String,
 }
 
@@ -210,11 +276,9 @@ impl<'a> Member<'a> {
             return Ok(None);
         }
         let csrf = viewer.csrf_token();
-        let button = WatchButton::new(Target::Thread(thread), own.watching, String::new(), csrf.clone());
         Ok(Some(Member {
             viewer,
             nav: MemberNav::of(viewer, &csrf),
-            watch: WatchButtonHtml { w: &button }.render()?,
             first_post_token: crate::threads::first_post_token(state, viewer).await?,
             csrf,
             state: own,
@@ -266,6 +330,18 @@ async fn member_state(
 mod tests {
     use super::*;
 
+    fn text_of(parts: &[Part]) -> String {
+        parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.clone(),
+                Part::Slot(s) => s.mark(),
+                Part::Vote { post, .. } => format!("[vote {}]", post.0),
+                Part::Watch(_) => "[watch]".into(),
+            })
+            .collect()
+    }
+
     #[test]
     fn slots_are_found_and_foreign_marks_kept_as_text() {
         let vote = Slot::Vote {
@@ -278,24 +354,34 @@ mod tests {
             vote.mark(),
             Slot::Key.mark()
         );
-        let page = SharedPage::parse(&html, 1);
-        let slots: Vec<Slot> = page
-            .parts
-            .iter()
-            .filter_map(|p| match p {
-                Part::Slot(s) => Some(*s),
-                Part::Text(_) => None,
-            })
-            .collect();
-        assert_eq!(slots, vec![Slot::Csrf, vote, Slot::Key]);
-        let text: String = page
-            .parts
-            .iter()
-            .filter_map(|p| match p {
-                Part::Text(t) => Some(t.as_str()),
-                Part::Slot(_) => None,
-            })
-            .collect();
-        assert_eq!(text, "<a></a>x\u{1}zz\u{1}end");
+        let page = SharedPage::parse(&html, 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            text_of(&page.parts),
+            format!(
+                "<a>{}</a>[vote 7]x\u{1}zz\u{1}{}end",
+                Slot::Csrf.mark(),
+                Slot::Key.mark()
+            )
+        );
+    }
+
+    #[test]
+    fn the_vote_buttons_come_in_each_form_with_the_members_token() {
+        let vote = Slot::Vote {
+            post: PostId(7),
+            score: 3,
+        };
+        let Ok(Part::Vote { forms, .. }) = variants(vote) else {
+            panic!("the vote slot makes the vote forms");
+        };
+        let [none, up, down] = forms.as_ref();
+        for (form, pressed) in [(none, None), (up, Some("up")), (down, Some("down"))] {
+            let text = text_of(form);
+            assert!(text.contains(&Slot::Csrf.mark()), "{text}");
+            assert!(text.contains(r#"<span class="score" title="Score">3</span>"#));
+            let on = |which: &str| text.contains(&format!(r#"class="vote {which} on""#));
+            assert_eq!(on("up"), pressed == Some("up"), "{text}");
+            assert_eq!(on("down"), pressed == Some("down"), "{text}");
+        }
     }
 }

@@ -687,7 +687,12 @@ impl ThreadView {
         self.answer_key.clone_from(&key);
         self.note_key.clone_from(&key);
         if self.watch_form.is_some() {
-            self.watch_form = Some(Slot::Watch.mark());
+            self.watch_form = Some(
+                Slot::Watch {
+                    thread: self.thread_id,
+                }
+                .mark(),
+            );
         }
         if !self.first_post_token.is_empty() {
             self.first_post_token = Slot::FirstPostToken.mark();
@@ -953,7 +958,7 @@ async fn show(
     page.first_post_token = first_post_token(&state, &viewer).await?;
     if let Some(member) = member {
         page.mark_member_slots();
-        let shared = Arc::new(SharedPage::parse(&page.render()?, shown));
+        let shared = Arc::new(SharedPage::parse(&page.render()?, shown)?);
         let shape = member.shape(&cache_key);
         let now = state.pages.generation();
         state

@@ -8,7 +8,7 @@ use stoa_db::diesel::prelude::*;
 use stoa_db::schema::threads;
 use stoa_db::{ThreadId, dialect};
 
-use crate::common::{Browser, TestApp};
+use crate::common::{Browser, TestApp, hidden};
 use crate::on_both_backends;
 
 async fn text(browser: &Browser, path: &str) -> String {
@@ -52,6 +52,45 @@ async fn a_new_answer_shows_to_guests_at_once(app: TestApp) {
             .contains("Open Billing, then Invoices, then March."),
         "the first read after the answer shows it"
     );
+}
+
+/// Members who never wrote in a thread share one copy of its page, yet each sees their own
+/// name and votes, and gets forms that work for them alone, with a fresh key each time.
+async fn members_share_a_page_but_each_see_their_own_parts(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Can I export my data as CSV?").await;
+    let question = owner.question_post(&thread).await;
+    let nina = app.signed_in("nina", Role::Member).await;
+    let omar = app.signed_in("omar", Role::Member).await;
+    nina.act(&thread, &format!("/posts/{question}/vote"), &[("value", "up")])
+        .await;
+    let pressed = r#"class="vote up on""#;
+    let nina_page = text(&nina, &thread).await;
+    let omar_page = text(&omar, &thread).await;
+    assert!(nina_page.contains(pressed) && !omar_page.contains(pressed));
+    assert!(nina_page.contains("(@nina)") && !nina_page.contains("(@omar)"));
+    assert!(omar_page.contains("(@omar)") && !omar_page.contains("(@nina)"));
+    assert_ne!(hidden(&nina_page, "csrf"), hidden(&omar_page, "csrf"));
+    let again = text(&omar, &thread).await;
+    assert_eq!(hidden(&again, "csrf"), hidden(&omar_page, "csrf"));
+    assert_ne!(
+        hidden(&again, "key"),
+        hidden(&omar_page, "key"),
+        "each view of the page has keys of its own"
+    );
+    // The forms of the shared copy work for the member reading it.
+    omar.act(&thread, &format!("/posts/{question}/vote"), &[("value", "down")])
+        .await;
+    let answer = omar.answer(&thread, "Yes: Settings, then Export, then CSV.").await;
+    let omar_page = text(&omar, &thread).await;
+    assert!(omar_page.contains(r#"class="vote down on""#));
+    assert!(
+        omar_page.contains(&format!("/posts/{answer}/edit")),
+        "a member who wrote in the thread sees their own post's links"
+    );
+    let nina_page = text(&nina, &thread).await;
+    assert!(nina_page.contains(pressed) && !nina_page.contains(r#"class="vote down on""#));
+    assert!(!nina_page.contains(&format!("/posts/{answer}/edit")));
 }
 
 async fn members_never_get_the_guests_copy(app: TestApp) {
@@ -182,6 +221,7 @@ async fn an_answer_on_one_node_reaches_guests_of_another(app: TestApp) {
 }
 
 on_both_backends!(
+    members_share_a_page_but_each_see_their_own_parts,
     a_new_answer_shows_to_guests_at_once,
     pages_stay_cached_while_nothing_changes,
     guests_asking_for_gzip_get_the_page_compressed,
