@@ -49,17 +49,15 @@ pub struct MemberNav<'a> {
 }
 
 impl MemberNav<'_> {
-    /// The header part for `viewer`, who holds `csrf`; empty for a guest.
-    pub fn of(viewer: &Viewer, csrf: &str) -> String {
-        viewer.user.as_ref().map_or_else(String::new, |u| {
-            MemberNav {
-                username: &u.username,
-                display_name: &u.display_name,
-                unread: u.unread_notifications,
-                csrf,
-            }
-            .to_string()
-        })
+    /// The header part for `user`, whose forms carry `csrf`.
+    pub fn of(user: &stoa_accounts::SignedInUser, csrf: &str) -> String {
+        MemberNav {
+            username: &user.username,
+            display_name: &user.display_name,
+            unread: user.unread_notifications,
+            csrf,
+        }
+        .to_string()
     }
 }
 
@@ -67,7 +65,7 @@ impl Layout {
     pub fn new(state: &AppState, viewer: &Viewer, title: impl Into<String>) -> Layout {
         let csrf = viewer.csrf_token();
         Layout {
-            member_nav: MemberNav::of(viewer, &csrf),
+            member_nav: viewer.member_nav().to_owned(),
             community: state.community_name(),
             signed_in: viewer
                 .user

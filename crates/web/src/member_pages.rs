@@ -21,7 +21,7 @@ use stoa_db::{PostId, ThreadId, UserId};
 use stoa_notify::watching::{self, Target};
 use stoa_threads::{views, votes};
 
-use crate::layout::{MemberNav, form_key};
+use crate::layout::form_key;
 use crate::notifications::{WatchButton, WatchButtonHtml};
 use crate::session::Viewer;
 use crate::{AppError, AppState};
@@ -206,13 +206,13 @@ fn fill(parts: &[Part], member: &Member<'_>, keys: &mut (String, u32), html: &mu
     for part in parts {
         match part {
             Part::Text(text) => html.push_str(text),
-            Part::Slot(Slot::Csrf) => html.push_str(&member.csrf),
+            Part::Slot(Slot::Csrf) => html.push_str(member.viewer.csrf()),
             Part::Slot(Slot::Key) => {
                 keys.1 += 1;
                 // Writing to a String cannot fail.
                 let _ = write!(html, "{}-{}", keys.0, keys.1);
             }
-            Part::Slot(Slot::MemberNav) => html.push_str(&member.nav),
+            Part::Slot(Slot::MemberNav) => html.push_str(member.viewer.member_nav()),
             Part::Slot(Slot::FirstPostToken) => html.push_str(&member.first_post_token),
             // Made into the forms below when the page was parsed.
             Part::Slot(Slot::Vote { .. } | Slot::Watch { .. }) => {}
@@ -255,8 +255,6 @@ pub struct MemberState {
 pub struct Member<'a> {
     viewer: &'a Viewer,
     state: MemberState,
-    csrf: String,
-    nav: String,
     first_post_token: String,
 }
 
@@ -275,12 +273,9 @@ impl<'a> Member<'a> {
         if own.wrote_here {
             return Ok(None);
         }
-        let csrf = viewer.csrf_token();
         Ok(Some(Member {
             viewer,
-            nav: MemberNav::of(viewer, &csrf),
             first_post_token: crate::threads::first_post_token(state, viewer).await?,
-            csrf,
             state: own,
         }))
     }

@@ -12,6 +12,7 @@
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::Payload;
@@ -23,6 +24,7 @@ use stoa_accounts::{Role, SessionToken, SignedInUser, sessions};
 use stoa_moderation::policy::Actor;
 use subtle::ConstantTimeEq;
 
+use crate::layout::MemberNav;
 use crate::{AppError, AppState};
 
 /// Cookie holding the session token.
@@ -31,10 +33,13 @@ pub const SESSION_COOKIE: &str = "stoa_session";
 pub const FORM_COOKIE: &str = "stoa_form";
 
 /// The person making the request: a guest, or a signed-in member.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Viewer {
-    pub user: Option<SignedInUser>,
-    token: Option<String>,
+    pub user: Option<Arc<SignedInUser>>,
+    /// The CSRF token of the member's forms (empty for a guest).
+    csrf: Arc<str>,
+    /// The member's part of the header (empty for a guest; see [`MemberNav`]).
+    nav: Arc<str>,
 }
 
 impl Viewer {
@@ -54,10 +59,17 @@ impl Viewer {
     /// The CSRF token for forms on a page shown to a signed-in member; empty for guests
     /// (guest forms use [`GuestForm`]).
     pub fn csrf_token(&self) -> String {
-        self.token
-            .as_deref()
-            .map(csrf_token_for)
-            .unwrap_or_default()
+        self.csrf.to_string()
+    }
+
+    /// The CSRF token, borrowed.
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    /// The member's part of the header: the bell, their name, logging out.
+    pub fn member_nav(&self) -> &str {
+        &self.nav
     }
 
     pub fn is_owner(&self) -> bool {
@@ -76,17 +88,31 @@ impl FromRequest for Viewer {
                 return Ok(viewer.clone());
             }
             let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-            let user = match &token {
-                None => None,
-                Some(token) => signed_in_user(state(&req)?, token).await?,
+            let viewer = match &token {
+                None => Viewer::default(),
+                Some(token) => match signed_in_user(state(&req)?, token).await? {
+                    Some(LiveSession { user, csrf, nav }) => Viewer {
+                        user: Some(user),
+                        csrf,
+                        nav,
+                    },
+                    // A cookie whose session has ended counts for nothing.
+                    None => Viewer::default(),
+                },
             };
-            // A cookie whose session has ended counts for nothing.
-            let token = token.filter(|_| user.is_some());
-            let viewer = Viewer { user, token };
             req.extensions_mut().insert(viewer.clone());
             Ok(viewer)
         })
     }
+}
+
+/// A live session as this node keeps it: the member, and what each of their pages shows
+/// that is worked out from the session alone.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    user: Arc<SignedInUser>,
+    csrf: Arc<str>,
+    nav: Arc<str>,
 }
 
 /// Sessions looked up, kept while nothing is written (see [`SignedInUser::unchanged_at`]).
@@ -94,32 +120,40 @@ pub const SESSIONS_KEPT: usize = 10_000;
 
 /// The member whose session cookie holds `token`, if the session is live: from memory when
 /// this node looked it up since the last change, otherwise from the database.
-async fn signed_in_user(state: &AppState, token: &str) -> Result<Option<SignedInUser>, AppError> {
+async fn signed_in_user(state: &AppState, token: &str) -> Result<Option<LiveSession>, AppError> {
     let policy = state.settings.session_policy();
     let generation = state.pages.generation();
-    if let Some(user) = state.sessions.get(token, generation)
-        && user.unchanged_at(stoa_db::time::now(), policy)
+    if let Some(live) = state.sessions.get(token, generation)
+        && live.user.unchanged_at(stoa_db::time::now(), policy)
     {
-        return Ok(Some(user));
+        return Ok(Some(live));
     }
     let secret = SessionToken::from_cookie(token);
-    let user = state
+    let Some(user) = state
         .db
         .run(move |conn| sessions::lookup(conn, &secret, policy).map_err(AppError::from))
-        .await?;
-    if let Some(user) = &user {
-        let now = state.pages.generation();
-        state
-            .sessions
-            .put(token.to_owned(), generation, now, user.clone());
-    }
-    Ok(user)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let csrf = csrf_token_for(token);
+    let nav = MemberNav::of(&user, &csrf);
+    let found = LiveSession {
+        user: Arc::new(user),
+        csrf: csrf.into(),
+        nav: nav.into(),
+    };
+    let now = state.pages.generation();
+    state
+        .sessions
+        .put(token.to_owned(), generation, now, found.clone());
+    Ok(Some(found))
 }
 
 /// A signed-in member; a guest is sent to the login page and comes back afterwards.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
-    pub user: SignedInUser,
+    pub user: Arc<SignedInUser>,
     pub viewer: Viewer,
 }
 
