@@ -348,9 +348,9 @@ macro_rules! load_list {
         query = match $kind {
             // Written as the partial index `threads_unanswered` states it (a bound 0 could not
             // use the index: see .cargo/config.toml).
-            ListKind::Unanswered => {
-                query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("threads.answer_count = 0"))
-            }
+            ListKind::Unanswered => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "threads.answer_count = 0",
+            )),
             ListKind::Unsolved => query.filter(threads::accepted_answer_id.is_null()),
             ListKind::Solved => query.filter(threads::accepted_answer_id.is_not_null()),
             ListKind::AnsweredByStaff => query.filter(threads::official_answer_id.is_not_null()),

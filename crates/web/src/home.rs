@@ -298,7 +298,8 @@ async fn list_page(
             .next
             .map(|c| format!("{base}{join}after={}", c.encode())),
         notice: notice(query.done.as_deref()),
-        watch: watched.map(|(target, on)| WatchButton::new(target, on, base.clone(), viewer.csrf_token())),
+        watch: watched
+            .map(|(target, on)| WatchButton::new(target, on, base.clone(), viewer.csrf_token())),
     };
     render(&page, StatusCode::OK, &page.layout, None)
 }

@@ -168,7 +168,6 @@ fn parts_of(html: &str) -> Result<Vec<Part>, AppError> {
     Ok(parts)
 }
 
-
 /// The part standing for `slot`: the vote and watch buttons in every form, made with the
 /// CSRF token's mark; any other slot as it is.
 fn variants(slot: Slot) -> Result<Part, AppError> {
@@ -192,7 +191,8 @@ fn variants(slot: Slot) -> Result<Part, AppError> {
         }
         Slot::Watch { thread } => {
             let button = |on| {
-                let button = WatchButton::new(Target::Thread(thread), on, String::new(), csrf.clone());
+                let button =
+                    WatchButton::new(Target::Thread(thread), on, String::new(), csrf.clone());
                 parts_of(&WatchButtonHtml { w: &button }.render()?)
             };
             Part::Watch(Box::new([button(false)?, button(true)?]))
@@ -225,7 +225,12 @@ fn fill(parts: &[Part], member: &Member<'_>, keys: &mut (String, u32), html: &mu
                 fill(form, member, keys, html);
             }
             Part::Watch(buttons) => {
-                fill(&buttons[usize::from(member.state.watching)], member, keys, html);
+                fill(
+                    &buttons[usize::from(member.state.watching)],
+                    member,
+                    keys,
+                    html,
+                );
             }
         }
     }

@@ -79,6 +79,10 @@ mod tests {
         assert_eq!((memo.get(&2, 2), memo.get(&3, 2)), (Some(20), Some(30)));
         memo.put(4, 2, 2, 40);
         assert_eq!(memo.get(&4, 2), Some(40));
-        assert_eq!(memo.get(&2, 2), None, "a full memo of the current generation starts over");
+        assert_eq!(
+            memo.get(&2, 2),
+            None,
+            "a full memo of the current generation starts over"
+        );
     }
 }

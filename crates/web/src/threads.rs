@@ -671,8 +671,12 @@ impl ThreadView {
             answer_preview: None,
             similar: std::mem::take(&mut loaded.related),
             watch_form: loaded.watching.map(|on| {
-                let button =
-                    WatchButton::new(Target::Thread(head.id), on, String::new(), viewer.csrf_token());
+                let button = WatchButton::new(
+                    Target::Thread(head.id),
+                    on,
+                    String::new(),
+                    viewer.csrf_token(),
+                );
                 WatchButtonHtml { w: &button }.to_string()
             }),
         }
@@ -921,7 +925,9 @@ async fn show(
     // own parts: from memory while content is unchanged.
     let member = Member::reading(&state, &viewer, ThreadId(id)).await?;
     if let (Some(member), Some(user)) = (&member, &viewer.user)
-        && let Some(shared) = state.member_pages.get(&member.shape(&cache_key), generation)
+        && let Some(shared) = state
+            .member_pages
+            .get(&member.shape(&cache_key), generation)
     {
         count_view(&state, &req, ThreadId(id));
         state.views.read_by(user.id, ThreadId(id), shared.shown);
@@ -1000,7 +1006,10 @@ fn is_new_member(viewer: &Viewer) -> bool {
 
 /// A new member gets a signed time on the posting forms (honeypot and fill time, as on
 /// sign-up). Empty for everyone else.
-pub(crate) async fn first_post_token(state: &AppState, viewer: &Viewer) -> Result<String, AppError> {
+pub(crate) async fn first_post_token(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<String, AppError> {
     if !is_new_member(viewer) {
         return Ok(String::new());
     }
