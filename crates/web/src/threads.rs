@@ -964,12 +964,19 @@ async fn show(
     page.first_post_token = first_post_token(&state, &viewer).await?;
     if let Some(member) = member {
         page.mark_member_slots();
-        let shared = Arc::new(SharedPage::parse(&page.render()?, shown)?);
-        let shape = member.shape(&cache_key);
-        let now = state.pages.generation();
-        state
-            .member_pages
-            .put(shape, generation, now, Arc::clone(&shared));
+        let html = page.render()?;
+        let shared = Arc::new(SharedPage::parse(&html, shown)?);
+        // Other members get this copy: it must hold nothing of this member's own. Were a
+        // form ever to carry the token outside a slot, the copy is served to them alone.
+        if html.contains(viewer.csrf()) {
+            tracing::error!("a member's token outside its slots: the page is not shared");
+        } else {
+            let shape = member.shape(&cache_key);
+            let now = state.pages.generation();
+            state
+                .member_pages
+                .put(shape, generation, now, Arc::clone(&shared));
+        }
         return shared.respond(&member);
     }
     render(&page, StatusCode::OK, &page.layout, None)
