@@ -76,10 +76,11 @@ const POSTGRES_DOCUMENTS: Documents = Documents {
 };
 
 /// Which rows a rewrite covers: conditions on `t.id` (thread rows) and on `p` (answer rows,
-/// with the ids of the old answer rows to delete), `$1` and `$2` standing for parameters.
+/// with the ids of the old answer rows to delete, if there can be any), `$1` and `$2` standing
+/// for parameters.
 struct Scope {
     threads: Option<&'static str>,
-    answers: Option<(&'static str, &'static str)>,
+    answers: Option<(&'static str, Option<&'static str>)>,
 }
 
 /// The statements that rewrite the rows in `scope`: delete them, insert them again from the
@@ -117,10 +118,12 @@ fn rewrite(conn: &DbConn, scope: &Scope) -> Vec<String> {
         ));
     }
     if let Some((new_rows, old_posts)) = scope.answers {
-        statements.push(format!(
-            "DELETE FROM fulltext_answers WHERE {post_key} IN ({})",
-            bind(old_posts)
-        ));
+        if let Some(old_posts) = old_posts {
+            statements.push(format!(
+                "DELETE FROM fulltext_answers WHERE {post_key} IN ({})",
+                bind(old_posts)
+            ));
+        }
         statements.push(format!(
             "INSERT INTO fulltext_answers ({columns}) {} AND {}",
             documents.answers,
@@ -150,7 +153,7 @@ pub fn refresh_thread(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
         threads: Some("t.id = $1"),
         answers: Some((
             "p.thread_id = $1",
-            "SELECT id FROM posts WHERE thread_id = $1",
+            Some("SELECT id FROM posts WHERE thread_id = $1"),
         )),
     };
     let statements = rewrite(conn, &scope);
@@ -179,12 +182,22 @@ pub fn refresh_post(conn: &mut DbConn, post: PostId) -> QueryResult<()> {
     } else {
         let scope = Scope {
             threads: None,
-            answers: Some(("p.id = $1", "SELECT id FROM posts WHERE id = $1")),
+            answers: Some(("p.id = $1", Some("SELECT id FROM posts WHERE id = $1"))),
         };
         (scope, post.0)
     };
     let statements = rewrite(conn, &scope);
     execute(conn, statements, &[id])
+}
+
+/// Writes the search row of `answer`, just written: it has none to replace.
+pub fn add_answer(conn: &mut DbConn, answer: PostId) -> QueryResult<()> {
+    let scope = Scope {
+        threads: None,
+        answers: Some(("p.id = $1", None)),
+    };
+    let statements = rewrite(conn, &scope);
+    execute(conn, statements, &[answer.0])
 }
 
 /// Rewrites the search rows of the next `limit` threads after id `after` and of their
@@ -210,7 +223,7 @@ pub fn rebuild_batch(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<O
         threads: Some("t.id > $1 AND t.id <= $2"),
         answers: Some((
             "p.thread_id > $1 AND p.thread_id <= $2",
-            "SELECT id FROM posts WHERE thread_id > $1 AND thread_id <= $2",
+            Some("SELECT id FROM posts WHERE thread_id > $1 AND thread_id <= $2"),
         )),
     };
     let statements = rewrite(conn, &scope);

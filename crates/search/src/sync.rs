@@ -23,6 +23,12 @@ pub fn post_changed(conn: &mut DbConn, thread: ThreadId, post: PostId) -> QueryR
     queue_if_fed(conn, &[thread])
 }
 
+/// As [`post_changed`] for an answer just written (it has no search row yet).
+pub fn answer_added(conn: &mut DbConn, thread: ThreadId, answer: PostId) -> QueryResult<()> {
+    database::add_answer(conn, answer)?;
+    queue_if_fed(conn, &[thread])
+}
+
 /// As [`post_changed`] for many posts (an import batch); `threads` are theirs.
 pub fn posts_changed(conn: &mut DbConn, threads: &[ThreadId], posts: &[PostId]) -> QueryResult<()> {
     for &post in posts {

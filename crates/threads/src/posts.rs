@@ -62,11 +62,30 @@ pub struct NewQuestion<'a> {
     pub author: UserId,
     pub category: CategoryId,
     pub title: &'a Title,
-    pub body: &'a Body,
+    pub body: &'a Rendered<'a>,
     pub tags: &'a [TagName],
     /// Whether tags that do not exist yet may be created (the policy's answer).
     pub may_create_tags: bool,
     pub key: Option<&'a IdempotencyKey>,
+}
+
+/// A post's text and its HTML, rendered before the write transaction: on SQLite every writer
+/// waits for the one whose turn it is, and that turn need not be spent on Markdown.
+#[derive(Debug)]
+pub struct Rendered<'a> {
+    pub source: &'a Body,
+    html: String,
+}
+
+impl<'a> Rendered<'a> {
+    /// Renders `body`, linking the members it mentions who exist.
+    pub fn new(conn: &mut DbConn, body: &'a Body) -> Result<Rendered<'a>, Error> {
+        let known = markdown::known_mentions(conn, body.as_str())?;
+        Ok(Rendered {
+            source: body,
+            html: markdown::render_mentioning(body.as_str(), &known),
+        })
+    }
 }
 
 /// Asks a question: a new thread, its first post, its tags and the post's first revision.
@@ -93,7 +112,7 @@ pub fn ask(conn: &mut DbConn, question: NewQuestion<'_>) -> Result<Posted, Error
                 editor: author,
                 title: Some(question.title.as_str()),
                 tags: Some(&tag_list(question.tags)),
-                body: question.body.as_str(),
+                body: question.body.source.as_str(),
                 reason: "",
             },
         )?;
@@ -156,7 +175,7 @@ pub fn answer(
     conn: &mut DbConn,
     author: UserId,
     thread: ThreadId,
-    body: &Body,
+    body: &Rendered<'_>,
     key: Option<&IdempotencyKey>,
 ) -> Result<Posted, Error> {
     if let Some(earlier) = earlier_submission(conn, author, key)? {
@@ -188,13 +207,13 @@ pub fn answer(
         .optional()?
         .ok_or(Error::ThreadNotFound)?;
         let post_id = insert_post(conn, thread, author, false, body, key)?;
-        search::post_changed(conn, thread, post_id)?;
+        search::answer_added(conn, thread, post_id)?;
         let first = NewRevision {
             post: post_id,
             editor: author,
             title: None,
             tags: None,
-            body: body.as_str(),
+            body: body.source.as_str(),
             reason: "",
         };
         revisions::record(conn, first)?;
@@ -212,7 +231,7 @@ fn insert_post(
     thread: ThreadId,
     author: UserId,
     is_question: bool,
-    body: &Body,
+    body: &Rendered<'_>,
     key: Option<&IdempotencyKey>,
 ) -> Result<PostId, Error> {
     let at = now();
@@ -221,11 +240,8 @@ fn insert_post(
             posts::thread_id.eq(thread),
             posts::author_id.eq(author),
             posts::is_question.eq(is_question),
-            posts::body_source.eq(body.as_str()),
-            posts::body_html.eq(markdown::render_mentioning(
-                body.as_str(),
-                &markdown::known_mentions(conn, body.as_str())?,
-            )),
+            posts::body_source.eq(body.source.as_str()),
+            posts::body_html.eq(&body.html),
             posts::idempotency_key.eq(key.map(IdempotencyKey::as_str)),
             posts::created_at.eq(at),
             posts::updated_at.eq(at),

@@ -41,7 +41,8 @@ fn thread_with(
     comments_each: usize,
 ) -> Result<String, BoxError> {
     let title = Title::parse(title)?;
-    let body = Body::parse(ANSWER)?;
+    let source = Body::parse(ANSWER)?;
+    let body = posts::Rendered::new(conn, &source)?;
     let tags = [TagName::parse("billing")?];
     let question = NewQuestion {
         author: people[0],

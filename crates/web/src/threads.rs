@@ -251,12 +251,13 @@ async fn ask(
             state
                 .db
                 .run(move |conn| {
+                    let rendered = posts::Rendered::new(conn, &body)?;
                     dialect::write_transaction(conn, |conn| {
                         let question = NewQuestion {
                             author,
                             category,
                             title: &title,
-                            body: &body,
+                            body: &rendered,
                             tags: &tag_names,
                             may_create_tags,
                             key: key.as_ref(),
@@ -1215,8 +1216,10 @@ async fn answer(
             state
                 .db
                 .run(move |conn| {
+                    let rendered = posts::Rendered::new(conn, &body)?;
                     dialect::write_transaction(conn, |conn| {
-                        let posted = posts::answer(conn, author, thread_id, &body, key.as_ref())?;
+                        let posted =
+                            posts::answer(conn, author, thread_id, &rendered, key.as_ref())?;
                         if settle_new(conn, &context, &posted, &body)? {
                             let written = Written::Answer(posted.post_id);
                             announce(conn, written, thread_id, author, by_team, body.as_str())?;
