@@ -122,7 +122,7 @@ impl SharedPage {
     }
 
     /// The page for one member: each slot filled from `member`.
-    pub fn fill(&self, member: &Member<'_>) -> String {
+    fn fill(&self, member: &Member<'_>) -> String {
         let mut html = String::with_capacity(self.size + 1024);
         // Form keys need only be unique (each is the author's own): one random base per
         // page, numbered per form.
@@ -132,11 +132,11 @@ impl SharedPage {
     }
 
     /// The `200` answer for one member (never stored by shared caches).
-    pub fn respond(&self, member: &Member<'_>) -> Result<HttpResponse, AppError> {
-        Ok(HttpResponse::Ok()
+    pub fn respond(&self, member: &Member<'_>) -> HttpResponse {
+        HttpResponse::Ok()
             .content_type(ContentType::html())
             .insert_header((CACHE_CONTROL, "private, no-store"))
-            .body(self.fill(member)))
+            .body(self.fill(member))
     }
 }
 

@@ -932,7 +932,7 @@ async fn show(
     {
         count_view(&state, &req, ThreadId(id));
         state.views.read_by(user.id, ThreadId(id), shared.shown);
-        return shared.respond(member);
+        return Ok(shared.respond(member));
     }
     let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
     let order = AnswerOrder::parse(query.sort.as_deref().unwrap_or_default());
@@ -978,7 +978,7 @@ async fn show(
                 .member_pages
                 .put(shape, generation, now, Arc::clone(&shared));
         }
-        return shared.respond(&member);
+        return Ok(shared.respond(&member));
     }
     render(&page, StatusCode::OK, &page.layout, None)
 }
