@@ -259,11 +259,6 @@ pub struct ThreadPage {
 }
 
 impl ThreadPage {
-    /// Every post on the page (for the viewer's votes).
-    pub fn post_ids(&self) -> Vec<PostId> {
-        self.posts().map(|p| p.id).collect()
-    }
-
     /// The posts on the page that have comments (the comment query needs only these).
     pub fn commented_post_ids(&self) -> Vec<PostId> {
         self.posts()

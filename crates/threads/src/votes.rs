@@ -135,20 +135,3 @@ pub fn in_thread(
         .map(|(post, value)| (post, Vote::from_value(value)))
         .collect())
 }
-
-/// `viewer`'s votes on `posts` (one query, whatever their number).
-pub fn of_viewer(
-    conn: &mut DbConn,
-    viewer: UserId,
-    posts: &[PostId],
-) -> Result<HashMap<PostId, Vote>, Error> {
-    let rows: Vec<(PostId, i32)> = votes::table
-        .filter(votes::user_id.eq(viewer))
-        .filter(votes::post_id.eq_any(posts))
-        .select((votes::post_id, votes::value))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(post, value)| (post, Vote::from_value(value)))
-        .collect())
-}

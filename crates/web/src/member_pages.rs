@@ -18,6 +18,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header::{CACHE_CONTROL, ContentType};
 use askama::Template;
 use stoa_db::{PostId, ThreadId, UserId};
+use stoa_moderation::policy::Actor;
 use stoa_notify::watching::{self, Target};
 use stoa_threads::{views, votes};
 
@@ -251,8 +252,8 @@ pub struct VoteForm<'a> {
 /// they wrote in it.
 #[derive(Debug, Clone)]
 pub struct MemberState {
-    votes: Arc<HashMap<PostId, votes::Vote>>,
-    watching: bool,
+    pub votes: Arc<HashMap<PostId, votes::Vote>>,
+    pub watching: bool,
     wrote_here: bool,
 }
 
@@ -261,6 +262,8 @@ pub struct Member<'a> {
     viewer: &'a Viewer,
     state: MemberState,
     first_post_token: String,
+    /// What this member may do on the page, as far as it shows (see [`Member::shape`]).
+    standing: String,
 }
 
 impl<'a> Member<'a> {
@@ -271,7 +274,16 @@ impl<'a> Member<'a> {
         viewer: &'a Viewer,
         thread: ThreadId,
     ) -> Result<Option<Member<'a>>, AppError> {
-        let Some(user) = &viewer.user else {
+        let (
+            Some(user),
+            Actor::Member {
+                role,
+                silenced,
+                trust,
+                ..
+            },
+        ) = (&viewer.user, viewer.actor())
+        else {
             return Ok(None);
         };
         let own = member_state(state, user.id, thread).await?;
@@ -282,25 +294,18 @@ impl<'a> Member<'a> {
             viewer,
             first_post_token: crate::threads::first_post_token(state, viewer).await?,
             state: own,
+            standing: format!("{role:?}/{trust}/{silenced}"),
         }))
     }
 
     /// The key of the shared page at `uri` for members who may do what this one may.
     pub fn shape(&self, uri: &str) -> String {
-        match self.viewer.actor() {
-            stoa_moderation::policy::Actor::Member {
-                role,
-                silenced,
-                trust,
-                ..
-            } => format!("{uri}\u{0}{role:?}/{trust}/{silenced}"),
-            stoa_moderation::policy::Actor::Guest => uri.to_owned(),
-        }
+        format!("{uri}\u{0}{}", self.standing)
     }
 }
 
 /// `user`'s state in `thread`, from memory while content is unchanged.
-async fn member_state(
+pub async fn member_state(
     state: &AppState,
     user: UserId,
     thread: ThreadId,

@@ -23,17 +23,17 @@ use stoa_threads::tags::{self, TagName};
 use stoa_threads::views::{
     self, AnswerCursor, AnswerOrder, Origin, PostView, SeeDeleted, ThreadPage,
 };
-use stoa_threads::votes::{self, Vote};
+use stoa_threads::votes::Vote;
 use stoa_threads::{Body, IdempotencyKey, Title, markdown, posts};
 
 use stoa_db::time::now;
 use stoa_notify::notifications;
-use stoa_notify::watching::{self, Target};
+use stoa_notify::watching::Target;
 use stoa_staff::queue;
 
 use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
-use crate::member_pages::{Member, SharedPage, Slot, VoteForm};
+use crate::member_pages::{self, Member, SharedPage, Slot, VoteForm};
 use crate::notifications::{WatchButton, WatchButtonHtml};
 use crate::page_cache::Page;
 use crate::search::{self, Suggestion};
@@ -726,7 +726,7 @@ impl ThreadView {
 /// A thread page with what the viewer sees on it: their votes, the tags, the comments.
 pub struct LoadedThread {
     page: ThreadPage,
-    votes: HashMap<PostId, Vote>,
+    votes: Arc<HashMap<PostId, Vote>>,
     tags: Vec<String>,
     comments: HashMap<PostId, Vec<CommentView>>,
     /// The question this one duplicates, and the questions closed as duplicates of this one.
@@ -771,23 +771,23 @@ async fn load_thread(
     cursor: Option<AnswerCursor>,
     expanded: Option<PostId>,
 ) -> Result<LoadedThread, AppError> {
-    let voter = viewer.user.as_ref().map(|u| u.id);
+    // The viewer's votes and watch come with their state in the thread, which their
+    // request has usually looked up already (see `member_pages`).
+    let (votes, watching) = match &viewer.user {
+        Some(user) => {
+            let own = member_pages::member_state(state, user.id, id).await?;
+            (own.votes, Some(own.watching))
+        }
+        None => (Arc::default(), None),
+    };
     let see = see_deleted(viewer);
     let moderator = policy::decide(viewer.actor(), Action::ModerateThread).is_ok();
     let team = policy::decide(viewer.actor(), Action::StaffNotes).is_ok();
-    let (page, (votes, watching, notes), mut tags, comments, original, linked, categories) = state
+    let (page, notes, mut tags, comments, original, linked, categories) = state
         .db
         .run(move |conn| {
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
                 return Ok(None);
-            };
-            let posts = page.post_ids();
-            let (votes, watching) = match voter {
-                Some(voter) => (
-                    votes::of_viewer(conn, voter, &posts)?,
-                    Some(watching::is_watching(conn, voter, Target::Thread(id))?),
-                ),
-                None => (HashMap::new(), None),
             };
             let notes = if team {
                 Some(notes::for_thread(conn, id, NOTES_SHOWN)?)
@@ -808,13 +808,7 @@ async fn load_thread(
                 Vec::new()
             };
             Ok::<_, stoa_threads::Error>(Some((
-                page,
-                (votes, watching, notes),
-                tags,
-                comments,
-                original,
-                linked,
-                categories,
+                page, notes, tags, comments, original, linked, categories,
             )))
         })
         .await?

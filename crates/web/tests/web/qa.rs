@@ -522,7 +522,7 @@ async fn a_thread_page_costs_the_same_queries_for_1_or_50_answers(app: TestApp) 
             let page = views::thread(conn, id, AnswerOrder::Votes, None, 100, SeeDeleted::None)?
                 .unwrap_or_else(|| panic!("no thread"));
             let shown = page.answers.items.len();
-            votes::of_viewer(conn, UserId(1), &page.post_ids())?;
+            votes::in_thread(conn, UserId(1), id)?;
             conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
             Ok::<_, stoa_threads::Error>(shown)
         })
