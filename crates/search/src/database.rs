@@ -3,10 +3,12 @@
 //! `fulltext_threads` has a row per visible thread (title, tag names, the question and its
 //! comments: what the asker wrote) and `fulltext_answers` a row per visible answer (the answer
 //! and its comments), rewritten by [`refresh_thread`] and [`refresh_post`] inside the
-//! transaction of every change to that text. A thread's score is its row's plus its answers',
-//! so a question whose words appear only in its answers is still found, and a long discussion
+//! transaction of every change to that text. A thread is found through any of its rows, so a
+//! question whose words appear only in its answers is still found, and a long discussion
 //! does not drown its title (both engines normalise by length); adding an answer writes one
-//! small row. Everything a search filters or sorts on besides text (category, tags, solved,
+//! small row. A search for every word asks each engine for the rows holding them all, which
+//! both answer from their inverted index without looking at each match of a common word.
+//! Everything a search filters or sorts on besides text (category, tags, solved,
 //! score, deletion) is read from the live tables at query time, so it is never stale.
 //!
 //! Fork: this module and `stoa_db::dialect` are where the engines are told apart. FTS5 and
@@ -26,12 +28,17 @@ use crate::{Marked, SearchHit, SearchRequest, SearchResults, Sort};
 pub(crate) const MARK_START: char = '\u{2}';
 pub(crate) const MARK_END: char = '\u{3}';
 
-/// Matches ranked per table, the newest first. Scoring every match of a word found in most
-/// threads would cost microseconds per thread for a ranking that hardly tells them apart, so
-/// words found in this many rows are left out of the ranking when rarer words are in the
-/// query ([`rare_terms`]), and a query of common words only ranks its newest matches (its
-/// results say so). On a community smaller than this, every search is ranked exactly.
-pub const RANKED_PER_TABLE: i64 = 1000;
+/// Matches of some of the words ranked per table, the newest first. Scoring every match of a
+/// word found in most threads would cost microseconds per thread for a ranking that hardly
+/// tells them apart, so words found in this many rows are left out of this ranking when
+/// rarer words are in the query ([`rare_terms`]), and a query of common words only ranks its
+/// newest matches (its results say so). On a community smaller than this, every search is
+/// ranked exactly.
+pub const RANKED_SOME: i64 = 1000;
+
+/// Matches of every word ranked per table, the newest first. The rows holding every word are
+/// few unless the words are common, and then the newest of them make a fair first page.
+pub const RANKED_EVERY: i64 = 300;
 
 /// Rows to write, as `SELECT`s over `threads t` / `posts p`; callers append conditions.
 struct Documents {
@@ -231,19 +238,20 @@ pub fn rebuild_batch(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<O
     Ok(Some(last))
 }
 
-/// Ends a reindex: drops rows whose thread or post is gone, and lets FTS5 merge its segments.
+/// Ends a reindex: drops rows whose thread or post is gone, and [`compact`]s the index.
 pub fn rebuild_finish(conn: &mut DbConn) -> QueryResult<()> {
     use diesel::connection::SimpleConnection;
     match conn {
-        DbConn::Sqlite(_) => conn.batch_execute(
-            "DELETE FROM fulltext_threads
-                 WHERE rowid NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
-             DELETE FROM fulltext_answers
-                 WHERE rowid NOT IN (SELECT p.id FROM posts p JOIN threads t ON t.id = p.thread_id
-                                     WHERE p.deleted_at IS NULL AND t.deleted_at IS NULL);
-             INSERT INTO fulltext_threads (fulltext_threads) VALUES ('optimize');
-             INSERT INTO fulltext_answers (fulltext_answers) VALUES ('optimize');",
-        ),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute(
+                "DELETE FROM fulltext_threads
+                     WHERE rowid NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
+                 DELETE FROM fulltext_answers
+                     WHERE rowid NOT IN (SELECT p.id FROM posts p JOIN threads t ON t.id = p.thread_id
+                                         WHERE p.deleted_at IS NULL AND t.deleted_at IS NULL);",
+            )?;
+            compact(conn)
+        }
         DbConn::Postgresql(_) => conn.batch_execute(
             "DELETE FROM fulltext_threads
                  WHERE thread_id NOT IN (SELECT id FROM threads WHERE deleted_at IS NULL);
@@ -252,6 +260,57 @@ pub fn rebuild_finish(conn: &mut DbConn) -> QueryResult<()> {
                                        WHERE p.deleted_at IS NULL AND t.deleted_at IS NULL);",
         ),
     }
+}
+
+/// The full-text tables, each named as its own FTS5 command column.
+const SQLITE_FULLTEXT_TABLES: [&str; 2] = ["fulltext_threads", "fulltext_answers"];
+
+/// Merges the full-text index into one segment per table, after a bulk load (an import, a
+/// reindex). A search reads each segment holding its words, so the fewer the faster: at 100k
+/// posts, 27 segments against 1 made a search take about twice as long (docs/benchmarks.md).
+///
+/// Fork: FTS5 writes its index in segments and merges them as rows arrive; PostgreSQL's GIN
+/// index has nothing to merge.
+pub fn compact(conn: &mut DbConn) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    if let DbConn::Sqlite(_) = conn {
+        for table in SQLITE_FULLTEXT_TABLES {
+            conn.batch_execute(&format!(
+                "INSERT INTO {table} ({table}) VALUES ('optimize')"
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// Index pages merged by one [`tidy_step`] per table, at most: tens of milliseconds of the
+/// writer's time.
+pub const TIDY_PAGES: u32 = 500;
+
+/// Merges some of the full-text index's segments, on the levels that hold two or more (FTS5
+/// by itself waits for four, so a forum's every-day writes leave a few on each level; the
+/// tables are set to merge from two, `usermerge`). Returns whether anything was merged: run
+/// it, each time in its own write transaction, until it returns `false`.
+pub fn tidy_step(conn: &mut DbConn) -> QueryResult<bool> {
+    use diesel::connection::SimpleConnection;
+    if let DbConn::Postgresql(_) = conn {
+        return Ok(false);
+    }
+    let mut merged = false;
+    for table in SQLITE_FULLTEXT_TABLES {
+        let changes = |conn: &mut DbConn| {
+            diesel::sql_query("SELECT total_changes() AS n")
+                .get_result::<Count>(conn)
+                .map(|c| c.n)
+        };
+        let before = changes(conn)?;
+        conn.batch_execute(&format!(
+            "INSERT INTO {table} ({table}, rank) VALUES ('merge', {TIDY_PAGES})"
+        ))?;
+        // A merge that found nothing to do counts one change; one that merged, more.
+        merged |= changes(conn)? - before >= 2;
+    }
+    Ok(merged)
 }
 
 /// The placeholder of the `n`th bind parameter (SQLite accepts `?N` as PostgreSQL `$N`).
@@ -396,52 +455,92 @@ impl Statement {
 /// then the tags, then the question. (`fulltext_answers` has one column.)
 const SQLITE_WEIGHTS: &str = "10.0, 5.0, 2.0";
 
-/// Appends the `WITH` part: the newest [`RANKED_PER_TABLE`] matches of any term in each
-/// table, scored, and their sum per thread.
-fn ranked(s: &mut Statement, any: &str) {
-    let any = s.text(any);
-    let cap = RANKED_PER_TABLE;
-    match s.engine {
-        // FTS5 walks its matches in rowid order, so the newest come first and the limit
-        // stops the scoring early.
-        Engine::Sqlite => s.push(&format!(
-            "WITH head AS MATERIALIZED (
-                 SELECT rowid AS id, bm25(fulltext_threads, {SQLITE_WEIGHTS}) AS score
-                 FROM fulltext_threads WHERE fulltext_threads MATCH {any}
-                 ORDER BY rowid DESC LIMIT {cap}),
-             talk AS MATERIALIZED (
-                 SELECT thread_id AS id, bm25(fulltext_answers) AS score
-                 FROM fulltext_answers WHERE fulltext_answers MATCH {any}
-                 ORDER BY rowid DESC LIMIT {cap}),
-             ranked AS (
-                 SELECT id, sum(score) AS score
-                 FROM (SELECT id, score FROM head UNION ALL SELECT id, score FROM talk)
-                 GROUP BY id) "
-        )),
-        // ts_rank with normalisation 1 divides by 1 + log(length) (on the beer site it found
-        // more originals than ts_rank_cd, which weighs how close the words are); PostgreSQL
-        // computes it after the sort, for the rows kept.
-        Engine::Postgres => s.push(&format!(
-            "WITH head AS (
-                 SELECT thread_id AS id,
-                        ts_rank(document, to_tsquery('stoa_english', {any}), 1) AS score
-                 FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {any})
-                 ORDER BY thread_id DESC LIMIT {cap}),
-             talk AS (
-                 SELECT thread_id AS id,
-                        ts_rank(document, to_tsquery('stoa_english', {any}), 1) AS score
-                 FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {any})
-                 ORDER BY post_id DESC LIMIT {cap}),
-             ranked AS (
-                 SELECT id, sum(score) AS score
-                 FROM (SELECT id, score FROM head UNION ALL SELECT id, score FROM talk) m
-                 GROUP BY id) "
-        )),
+/// What one statement ranks, as match expressions: the rows holding every word, which make
+/// their thread a complete result, and the rows holding some of the (rarer) words, which make
+/// it a partial one.
+struct Ranking<'a> {
+    every: Option<&'a str>,
+    some: Option<&'a str>,
+}
+
+impl Ranking<'_> {
+    /// The tables of ranked matches the statement has.
+    fn tables(&self) -> Vec<(&'static str, i64)> {
+        let mut tables = Vec::new();
+        if self.every.is_some() {
+            tables.extend([("every_head", RANKED_EVERY), ("every_talk", RANKED_EVERY)]);
+        }
+        if self.some.is_some() {
+            tables.extend([("some_head", RANKED_SOME), ("some_talk", RANKED_SOME)]);
+        }
+        tables
     }
 }
 
-/// Appends `FROM … WHERE …`: the ranked threads that are visible, hold every term (when all
-/// must match), none of the excluded words, and pass the filters.
+/// Appends the `WITH` part: the newest matches of each match expression in each table
+/// ([`RANKED_EVERY`], [`RANKED_SOME`]), scored, and per thread whether it is complete, with
+/// the score of its rows holding every word; a partial thread's score is that of its rows
+/// holding some.
+fn ranked(s: &mut Statement, ranking: &Ranking) {
+    let scored = |s: &mut Statement, name: &str, expression: &str, cap: i64| {
+        let p = s.text(expression);
+        match s.engine {
+            // FTS5 walks its matches in rowid order, so the newest come first and the limit
+            // stops the scoring early.
+            Engine::Sqlite => format!(
+                "{name}_head AS MATERIALIZED (
+                     SELECT rowid AS id, bm25(fulltext_threads, {SQLITE_WEIGHTS}) AS score
+                     FROM fulltext_threads WHERE fulltext_threads MATCH {p}
+                     ORDER BY rowid DESC LIMIT {cap}),
+                 {name}_talk AS MATERIALIZED (
+                     SELECT thread_id AS id, bm25(fulltext_answers) AS score
+                     FROM fulltext_answers WHERE fulltext_answers MATCH {p}
+                     ORDER BY rowid DESC LIMIT {cap})"
+            ),
+            // ts_rank with normalisation 1 divides by 1 + log(length) (on the beer site it
+            // found more originals than ts_rank_cd, which weighs how close the words are);
+            // PostgreSQL computes it after the sort, for the rows kept.
+            Engine::Postgres => format!(
+                "{name}_head AS MATERIALIZED (
+                     SELECT thread_id AS id,
+                            ts_rank(document, to_tsquery('stoa_english', {p}), 1) AS score
+                     FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {p})
+                     ORDER BY thread_id DESC LIMIT {cap}),
+                 {name}_talk AS MATERIALIZED (
+                     SELECT thread_id AS id,
+                            ts_rank(document, to_tsquery('stoa_english', {p}), 1) AS score
+                     FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {p})
+                     ORDER BY post_id DESC LIMIT {cap})"
+            ),
+        }
+    };
+    let mut parts = Vec::new();
+    let mut matched = Vec::new();
+    for (name, expression, complete, cap) in [
+        ("every", ranking.every, 1, RANKED_EVERY),
+        ("some", ranking.some, 0, RANKED_SOME),
+    ] {
+        if let Some(expression) = expression {
+            parts.push(scored(s, name, expression, cap));
+            matched.push(format!(
+                "SELECT id, score, {complete} AS complete FROM {name}_head
+                 UNION ALL SELECT id, score, {complete} FROM {name}_talk"
+            ));
+        }
+    }
+    s.push(&format!(
+        "WITH {},
+         ranked AS (
+             SELECT id, max(complete) AS complete,
+                    CASE WHEN max(complete) = 1 THEN sum(score * complete)
+                         ELSE sum(score) END AS score
+             FROM ({}) m
+             GROUP BY id) ",
+        parts.join(", "),
+        matched.join(" UNION ALL ")
+    ));
+}
+
 /// Whether thread `t` holds `term` in its own row or in one of its answers. The answers' side
 /// goes through `posts` by post id: reading each match's thread id from the full-text table
 /// would cost a lookup per match of a common word.
@@ -462,26 +561,10 @@ fn holds(s: &mut Statement, term: &str) -> String {
     }
 }
 
-/// Whether thread `t` holds every one of `terms`.
-fn holds_all(s: &mut Statement, terms: &[String]) -> String {
-    let each: Vec<String> = terms.iter().map(|term| holds(s, term)).collect();
-    format!("({})", each.join(" AND "))
-}
-
-/// Appends `FROM … WHERE …`: the ranked threads that are visible, hold every term when
-/// `required` (pages after the first of a strict search), none of the excluded words, and
-/// pass the filters.
-fn from_where(
-    s: &mut Statement,
-    request: &SearchRequest,
-    required: Option<&[String]>,
-    excluded: &[String],
-) {
+/// Appends `FROM … WHERE …`: the ranked threads that are visible, hold none of the excluded
+/// words, and pass the filters.
+fn from_where(s: &mut Statement, request: &SearchRequest, excluded: &[String]) {
     s.push(" FROM ranked r JOIN threads t ON t.id = r.id WHERE t.deleted_at IS NULL");
-    if let Some(terms) = required {
-        let all = holds_all(s, terms);
-        s.push(&format!(" AND {all}"));
-    }
     for word in excluded {
         let holds = holds(s, word);
         s.push(&format!(" AND NOT {holds}"));
@@ -542,7 +625,7 @@ struct Row {
     /// Every result of the search, not only this page's.
     #[diesel(sql_type = BigInt)]
     total: i64,
-    /// The results holding every word (all of them, unless the search is strict).
+    /// The results where one row holds every word.
     #[diesel(sql_type = BigInt)]
     complete_total: i64,
     /// A table had more matches than were ranked.
@@ -550,11 +633,34 @@ struct Row {
     capped: bool,
 }
 
+/// Words in a snippet.
+const SNIPPET_WORDS: usize = 24;
+
+/// The first words of `text`, for a result whose title holds the words searched for (read
+/// from at most [`OPENING_CHARS`] characters).
+fn opening(text: &str) -> String {
+    let mut words = text.split_whitespace();
+    let mut out = words
+        .by_ref()
+        .take(SNIPPET_WORDS)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if words.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Characters of a question read for its [`opening`].
+const OPENING_CHARS: usize = 1000;
+
 /// Marks the matched words in the titles of `rows` and gives each a snippet: the question's
-/// lines around them, or the first answer's that holds them. FTS5 computes marks only while
-/// matching, so this matches again for the page's rows alone, each row by `MATCH … AND rowid
-/// = n` (a seek; a `rowid IN (…)` list would walk every match), the seeks of a table in one
-/// statement: three statements for a page.
+/// first words when the title holds the words searched for, else the question's lines around
+/// them, or the first answer's that holds them. FTS5 computes marks only while matching, so
+/// this matches again for the page's rows alone, each row by `MATCH … AND rowid = n` (a seek;
+/// a `rowid IN (…)` list would walk every match), the seeks of a table in one statement: at
+/// most three statements for a page. (A snippet reads its whole column, so it is made only
+/// where it is shown.)
 fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()> {
     use std::collections::HashMap;
     use stoa_db::schema::posts;
@@ -566,6 +672,9 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
         title: String,
         #[diesel(sql_type = Text)]
         snippet: String,
+        /// `snippet` is the start of the question, unmarked.
+        #[diesel(sql_type = Bool)]
+        opening: bool,
     }
     /// Answers looked at for a snippet, at most, per thread.
     const ANSWERS_LOOKED_AT: usize = 3;
@@ -580,10 +689,15 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
     if threads.is_empty() {
         return Ok(());
     }
+    let title = "highlight(fulltext_threads, 0, char(2), char(3))";
     let questions: HashMap<i64, Marks> = diesel::sql_query(seeks(
         &threads,
-        "highlight(fulltext_threads, 0, char(2), char(3)) AS title,
-         snippet(fulltext_threads, 2, char(2), char(3), '…', 24) AS snippet",
+        &format!(
+            "{title} AS title, instr({title}, char(2)) > 0 AS opening,
+             CASE WHEN instr({title}, char(2)) > 0 THEN substr(question, 1, {OPENING_CHARS})
+                  ELSE snippet(fulltext_threads, 2, char(2), char(3), '…', {SNIPPET_WORDS})
+             END AS snippet"
+        ),
         "fulltext_threads",
     ))
     .bind::<Text, _>(any)
@@ -596,7 +710,7 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
         .filter(|t| {
             !questions
                 .get(t)
-                .is_some_and(|m| m.snippet.contains(MARK_START))
+                .is_some_and(|m| m.opening || m.snippet.contains(MARK_START))
         })
         .map(|&t| ThreadId(t))
         .collect();
@@ -623,7 +737,10 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
         if !ids.is_empty() {
             let found: Vec<Marks> = diesel::sql_query(seeks(
                 &ids,
-                "'' AS title, snippet(fulltext_answers, 0, char(2), char(3), '…', 24) AS snippet",
+                &format!(
+                    "'' AS title, FALSE AS opening,
+                     snippet(fulltext_answers, 0, char(2), char(3), '…', {SNIPPET_WORDS}) AS snippet"
+                ),
                 "fulltext_answers",
             ))
             .bind::<Text, _>(any)
@@ -646,7 +763,9 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
     for row in rows.iter_mut() {
         if let Some(question) = questions.get(&row.thread_id) {
             row.title = question.title.clone();
-            if !answers.contains_key(&row.thread_id) {
+            if question.opening {
+                row.snippet = opening(&question.snippet);
+            } else if !answers.contains_key(&row.thread_id) {
                 row.snippet = question.snippet.clone();
             }
         }
@@ -654,7 +773,7 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
     Ok(())
 }
 
-/// The terms found in fewer than [`RANKED_PER_TABLE`] rows of both tables, or all of them
+/// The terms found in fewer than [`RANKED_SOME`] rows of both tables, or all of them
 /// when none is (each count stops at that limit, so this costs little even for common words).
 fn rare_terms(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<String>> {
     if terms.len() < 2 {
@@ -678,9 +797,9 @@ fn rare_terms(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<String>> {
         for probe in probes {
             let found: Count = diesel::sql_query(probe)
                 .bind::<Text, _>(term)
-                .bind::<BigInt, _>(RANKED_PER_TABLE)
+                .bind::<BigInt, _>(RANKED_SOME)
                 .get_result(conn)?;
-            common |= found.n >= RANKED_PER_TABLE;
+            common |= found.n >= RANKED_SOME;
         }
         if !common {
             rare.push(term.clone());
@@ -693,12 +812,16 @@ fn rare_terms(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<String>> {
     })
 }
 
-/// Runs a search on the database. A strict search's first page that finds fewer threads
-/// holding every word than a page continues with those holding some, and says so
-/// ([`Matching::EveryWordFirst`] in the results).
+/// Runs a search on the database.
+///
+/// A strict search ([`Matching::All`]) finds the threads where one row holds every word: the
+/// question (with its title, tags and comments) or one answer (with its comments), as a
+/// reader would find them in one post. When its first page finds fewer of those than a page,
+/// it reaches on to the threads holding some of the words, best first after the complete
+/// ones, and says so ([`Matching::EveryWordFirst`] in the results).
 pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchResults> {
     let engine = Engine::of(conn);
-    let (terms, excluded, joiner) = match engine {
+    let (terms, excluded, and, or) = match engine {
         Engine::Sqlite => (
             request.query.fts5_terms(),
             request
@@ -707,107 +830,67 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
                 .iter()
                 .map(|w| format!("\"{w}\""))
                 .collect(),
+            " AND ",
             " OR ",
         ),
         Engine::Postgres => (
             request.query.tsquery_terms(),
             request.query.excluded.clone(),
+            " & ",
             " | ",
         ),
     };
-    // Every term must match when all must; the ranking is by the rarer ones (a thread holding
-    // every term holds those).
-    let any = rare_terms(conn, &terms)?.join(joiner);
-    let strict = request.matching == Matching::All && terms.len() > 1;
-    let mut s = Statement::new(engine);
-    ranked(&mut s, &any);
-    // Threads holding every word come first, then the others, best first: so a strict
-    // search's first page is one statement (if those holding every word are fewer than a
-    // page, the rest follow and the search counts as widened), and so do the later pages of
-    // a widened one. The later pages of a strict search hold only threads with every word.
-    let complete_first = terms.len() > 1
-        && match request.matching {
-            Matching::All => request.offset == 0,
-            Matching::EveryWordFirst => true,
-            Matching::Any => false,
-        };
-    let complete = if complete_first {
-        holds_all(&mut s, &terms)
-    } else {
-        "TRUE".to_owned()
+    let search = Search {
+        request,
+        excluded: &excluded,
+        marked: terms.join(or),
     };
-    // `found`: the visible, filtered matches, each with whether it holds every word,
-    // computed once per thread.
-    s.push(&format!(
-        ", found AS MATERIALIZED (
-             SELECT t.id AS thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
-                    t.answer_count, t.title, t.created_at, r.score,
-                    CASE WHEN {complete} THEN 1 ELSE 0 END AS complete"
-    ));
-    let required = (strict && request.offset > 0).then_some(terms.as_slice());
-    from_where(&mut s, request, required, &excluded);
-    s.push(") ");
-    let order = match (complete_first, order(engine, request.sort)) {
-        (true, order) => format!("complete DESC, {order}"),
-        (false, order) => order.to_owned(),
-    };
-    let cap = RANKED_PER_TABLE;
-    let counts = format!(
-        "count(*) OVER () AS total, sum(complete) OVER () AS complete_total,
-         ((SELECT count(*) FROM head) >= {cap} OR (SELECT count(*) FROM talk) >= {cap}) AS capped"
-    );
-    let limit = s.int(i64::from(request.limit));
-    let offset = s.int(i64::from(request.offset));
-    let page = format!("ORDER BY {order} LIMIT {limit} OFFSET {offset}");
-    match engine {
-        Engine::Sqlite => s.push(&format!(
-            "SELECT thread_id, slug, solved, answer_count, title, '' AS snippet, {counts}
-             FROM found {page}"
-        )),
-        Engine::Postgres => {
-            // The headlines are made for the page's rows only: the question's lines around
-            // the words, or the first answer's that holds them.
-            let q = format!("to_tsquery('stoa_english', {})", placeholder_for(engine, 1));
-            let marks = "StartSel=\u{2}, StopSel=\u{3}";
-            let fragments = "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"";
-            s.push(&format!(
-                "SELECT p.thread_id, p.slug, p.solved, p.answer_count, p.total, p.complete_total,
-                        p.capped,
-                        ts_headline('stoa_english', h.title, {q}, 'HighlightAll=true, {marks}') AS title,
-                        CASE WHEN strpos(x.question, chr(2)) > 0 THEN x.question
-                             ELSE COALESCE((SELECT ts_headline('stoa_english', left(a.body, 5000), {q},
-                                                               '{fragments}, {marks}')
-                                            FROM fulltext_answers a
-                                            WHERE a.thread_id = p.thread_id AND a.document @@ {q}
-                                            ORDER BY a.post_id LIMIT 1), x.question)
-                        END AS snippet
-                 FROM (SELECT row_number() OVER (ORDER BY {order}) AS position, thread_id, slug, solved,
-                              answer_count, {counts}
-                       FROM found {page}) p
-                 JOIN fulltext_threads h ON h.thread_id = p.thread_id
-                 CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
-                                                        '{fragments}, {marks}') AS question) x
-                 ORDER BY p.position"
-            ));
+    let every = terms.join(and);
+    let several = terms.len() > 1;
+    // The partial matches are ranked by the rarer terms (a thread holding those holds what
+    // the reader was most specific about).
+    let (rows, matching) = match request.matching {
+        Matching::Any => {
+            let some = rare_terms(conn, &terms)?.join(or);
+            let ranking = Ranking {
+                every: None,
+                some: Some(&some),
+            };
+            (search.run(conn, &ranking, request.offset)?, Matching::Any)
         }
-    }
-    let mut rows: Vec<Row> = s.query().load(conn)?;
-    if engine == Engine::Sqlite {
-        mark_sqlite(conn, &any, &mut rows)?;
-    }
-    let (total, complete, capped) = rows.first().map_or((0, 0, false), |r| {
-        let count = |n: i64| u64::try_from(n).unwrap_or_default();
-        (count(r.total), count(r.complete_total), r.capped)
-    });
-    // A strict first page with fewer complete results than a page was widened.
-    let widened = strict && request.offset == 0 && complete < u64::from(request.limit);
-    let (total, matching) = if strict && !widened {
-        (complete, Matching::All)
-    } else if widened {
-        (total, Matching::EveryWordFirst)
-    } else {
-        (total, request.matching)
+        Matching::EveryWordFirst if several => {
+            let some = rare_terms(conn, &terms)?.join(or);
+            let ranking = Ranking {
+                every: Some(&every),
+                some: Some(&some),
+            };
+            (
+                search.run(conn, &ranking, request.offset)?,
+                Matching::EveryWordFirst,
+            )
+        }
+        Matching::All | Matching::EveryWordFirst => {
+            let strict = Ranking {
+                every: Some(&every),
+                some: None,
+            };
+            let rows = search.run(conn, &strict, request.offset)?;
+            let complete = rows.first().map_or(0, |r| r.complete_total);
+            if several && request.offset == 0 && complete < i64::from(request.limit) {
+                let some = rare_terms(conn, &terms)?.join(or);
+                let widened = Ranking {
+                    every: Some(&every),
+                    some: Some(&some),
+                };
+                (search.run(conn, &widened, 0)?, Matching::EveryWordFirst)
+            } else {
+                (rows, Matching::All)
+            }
+        }
     };
+    let (total, capped) = rows.first().map_or((0, false), |r| {
+        (u64::try_from(r.total).unwrap_or_default(), r.capped)
+    });
     Ok(SearchResults {
         hits: rows
             .into_iter()
@@ -824,4 +907,86 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
         total_is_lower_bound: capped,
         matching,
     })
+}
+
+/// What every statement of one search shares.
+struct Search<'a> {
+    request: &'a SearchRequest,
+    excluded: &'a [String],
+    /// Every term, any of which is marked in titles and snippets.
+    marked: String,
+}
+
+impl Search<'_> {
+    /// One page of the threads `ranking` finds, complete ones first, with their marked titles
+    /// and snippets, each row carrying the totals.
+    fn run(&self, conn: &mut DbConn, ranking: &Ranking, offset: u32) -> QueryResult<Vec<Row>> {
+        let engine = Engine::of(conn);
+        let request = self.request;
+        let mut s = Statement::new(engine);
+        ranked(&mut s, ranking);
+        // `found`: the visible, filtered matches; titles and snippets are read for the page's
+        // rows only.
+        s.push(
+            ", found AS MATERIALIZED (SELECT t.id AS thread_id, t.created_at, r.score, r.complete",
+        );
+        from_where(&mut s, request, self.excluded);
+        s.push(") ");
+        let order = match (ranking.every.and(ranking.some), order(engine, request.sort)) {
+            (Some(_), order) => format!("complete DESC, {order}"),
+            (None, order) => order.to_owned(),
+        };
+        let capped = ranking
+            .tables()
+            .into_iter()
+            .map(|(table, cap)| format!("(SELECT count(*) FROM {table}) >= {cap}"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let limit = s.int(i64::from(request.limit));
+        let offset = s.int(i64::from(offset));
+        let page = format!(
+            "SELECT row_number() OVER (ORDER BY {order}) AS position, thread_id,
+                    count(*) OVER () AS total, sum(complete) OVER () AS complete_total,
+                    ({capped}) AS capped
+             FROM found ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let columns = "p.thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
+                       t.answer_count, p.total, p.complete_total, p.capped";
+        match engine {
+            Engine::Sqlite => s.push(&format!(
+                "SELECT {columns}, t.title, '' AS snippet
+                 FROM ({page}) p JOIN threads t ON t.id = p.thread_id ORDER BY p.position"
+            )),
+            Engine::Postgres => {
+                // The headlines are made for the page's rows only: the question's lines
+                // around the words, or the first answer's that holds them.
+                let q = format!("to_tsquery('stoa_english', {})", s.text(&self.marked));
+                let marks = "StartSel=\u{2}, StopSel=\u{3}";
+                let fragments =
+                    "MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"";
+                s.push(&format!(
+                    "SELECT {columns},
+                            ts_headline('stoa_english', h.title, {q}, 'HighlightAll=true, {marks}') AS title,
+                            CASE WHEN strpos(x.question, chr(2)) > 0 THEN x.question
+                                 ELSE COALESCE((SELECT ts_headline('stoa_english', left(a.body, 5000), {q},
+                                                                   '{fragments}, {marks}')
+                                                FROM fulltext_answers a
+                                                WHERE a.thread_id = p.thread_id AND a.document @@ {q}
+                                                ORDER BY a.post_id LIMIT 1), x.question)
+                            END AS snippet
+                     FROM ({page}) p
+                     JOIN threads t ON t.id = p.thread_id
+                     JOIN fulltext_threads h ON h.thread_id = p.thread_id
+                     CROSS JOIN LATERAL (SELECT ts_headline('stoa_english', left(h.question, 5000), {q},
+                                                            '{fragments}, {marks}') AS question) x
+                     ORDER BY p.position"
+                ));
+            }
+        }
+        let mut rows: Vec<Row> = s.query().load(conn)?;
+        if engine == Engine::Sqlite {
+            mark_sqlite(conn, &self.marked, &mut rows)?;
+        }
+        Ok(rows)
+    }
 }

@@ -208,6 +208,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     };
     announce_owner_setup(&db, &settings).await?;
     tokio::spawn(hourly_upkeep(db.clone()));
+    tokio::spawn(search_upkeep(db.clone()));
     let meili = search_cli::meilisearch(&db, &settings)?;
     let listener = TcpListener::bind(&settings.bind)
         .with_context(|| format!("listening on {}", settings.bind))?;
@@ -242,6 +243,34 @@ async fn hourly_upkeep(db: Db) {
                 tracing::debug!(rate_limits.purged = rows, "old rate-limit counters purged")
             }
             Err(e) => tracing::warn!(error = %e, "purging rate-limit counters failed"),
+        }
+    }
+}
+
+/// Every minute: merges what the writes of the last minute added to the full-text index, in
+/// small steps (each its own short write transaction), so that searches keep reading few
+/// segments. A step with nothing to merge costs a read of the index's structure.
+async fn search_upkeep(db: Db) {
+    /// Steps per minute, at most (a minute of a busy forum's writes needs a few).
+    const STEPS: usize = 100;
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every_minute.tick().await;
+        for _ in 0..STEPS {
+            let merged = db
+                .run(|conn| {
+                    dialect::write_transaction(conn, stoa_search::database::tidy_step)
+                        .map_err(stoa_db::Error::from)
+                })
+                .await;
+            match merged {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "merging the full-text index failed");
+                    break;
+                }
+            }
         }
     }
 }
