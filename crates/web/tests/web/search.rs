@@ -9,6 +9,7 @@ use crate::common::{Browser, TestApp, between, edit_form, hidden, location};
 crate::on_both_backends!(
     a_title_match_ranks_above_a_body_match,
     answers_and_comments_are_searched_too,
+    every_word_in_one_post_comes_first,
     filters_and_orders_narrow_the_results,
     deleted_content_never_appears,
     edits_reach_the_index_in_the_same_transaction,
@@ -16,6 +17,7 @@ crate::on_both_backends!(
     similar_questions_are_offered_while_asking,
     a_thread_page_lists_related_questions,
     a_reindex_rebuilds_what_the_writes_built,
+    merging_the_index_changes_no_result,
 );
 
 /// Asks a question with its own body and tags; returns its URL.
@@ -128,6 +130,60 @@ async fn answers_and_comments_are_searched_too(app: TestApp) {
     let page = search(&guest, "spooler").await;
     assert_eq!(result_urls(&page), [thread]);
     assert!(page.contains("<mark>spooler</mark>"), "{page}");
+}
+
+async fn every_word_in_one_post_comes_first(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let split = ask(
+        &owner,
+        &category,
+        "Grinder jams after cleaning",
+        "It stops after a few seconds.",
+        "",
+    )
+    .await;
+    let helper = app.signed_in("helper", Role::Member).await;
+    helper
+        .answer(&split, "Look for a bean stuck in the burr.")
+        .await;
+    let together = ask(
+        &owner,
+        &category,
+        "Cleaning a burr grinder",
+        "How often, and with what brush?",
+        "",
+    )
+    .await;
+    let partly = ask(&owner, &category, "Grinder is loud", "Since today.", "").await;
+    ask(&owner, &category, "Kettle scale", "White flakes.", "").await;
+
+    let guest = app.browser();
+    let page = search(&guest, "burr+grinder").await;
+    assert_eq!(result_urls(&page).first(), Some(&together), "{page}");
+    assert!(
+        page.contains("few questions or answers hold every word"),
+        "{page}"
+    );
+    assert!(
+        page.contains("How often, and with what brush?"),
+        "a result whose title holds the words shows its question's opening: {page}"
+    );
+    // Newest first within each group: the complete result, then those holding some words,
+    // the words split between a question and its answer among them.
+    let newest = "burr+grinder&sort=newest";
+    assert_eq!(
+        result_urls(&search(&guest, newest).await),
+        [together.clone(), partly.clone(), split.clone()]
+    );
+
+    // Once one post holds every word, that thread is complete too.
+    helper
+        .answer(&split, "A stiff burr brush keeps the grinder running.")
+        .await;
+    assert_eq!(
+        result_urls(&search(&guest, newest).await),
+        [together, split, partly]
+    );
 }
 
 async fn filters_and_orders_narrow_the_results(app: TestApp) {
@@ -497,4 +553,72 @@ async fn a_reindex_rebuilds_what_the_writes_built(app: TestApp) {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rebuilt, incremental);
+}
+
+/// The segments of SQLite's full-text index of questions; `None` on PostgreSQL.
+async fn segments(app: &TestApp) -> Option<i64> {
+    use stoa_db::diesel::{self, RunQueryDsl, sql_types::BigInt};
+    app.db
+        .run(|conn| match conn {
+            stoa_db::DbConn::Sqlite(_) => diesel::select(diesel::dsl::sql::<BigInt>(
+                "(SELECT count(DISTINCT segid) FROM fulltext_threads_idx)",
+            ))
+            .get_result::<i64>(conn)
+            .map(Some)
+            .map_err(stoa_db::Error::from),
+            stoa_db::DbConn::Postgresql(_) => Ok(None),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn merging_the_index_changes_no_result(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let helper = app.signed_in("helper", Role::Member).await;
+    for n in 0..6 {
+        let thread = ask(
+            &owner,
+            &category,
+            &format!("Port {n} is closed"),
+            "The firewall says so.",
+            "network",
+        )
+        .await;
+        helper
+            .answer(&thread, &format!("Open port {n} in the router"))
+            .await;
+    }
+    let guest = app.browser();
+    let before = search(&guest, "port+router").await;
+    assert_eq!(result_urls(&before).len(), 6, "{before}");
+    let segments_before = segments(&app).await;
+    let mut steps = 0;
+    while app
+        .db
+        .run(|conn| {
+            stoa_db::dialect::write_transaction(conn, stoa_search::database::tidy_step)
+                .map_err(stoa_db::Error::from)
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+    {
+        steps += 1;
+        assert!(steps < 100, "merging ends");
+    }
+    let after = search(&guest, "port+router").await;
+    assert_eq!(result_urls(&after), result_urls(&before));
+    match (segments_before, segments(&app).await) {
+        (Some(before), Some(after)) => {
+            // Each question was written in its own transaction: its own segment, until FTS5
+            // merges four of them.
+            assert!(before >= 2, "{before} segments before");
+            assert!(steps >= 1);
+            assert_eq!(
+                after, 1,
+                "one segment per level, and all of them were on one"
+            );
+        }
+        (None, None) => assert_eq!(steps, 0, "PostgreSQL has nothing to merge"),
+        other => panic!("{other:?}"),
+    }
 }
