@@ -455,12 +455,33 @@ impl Statement {
 /// then the tags, then the question. (`fulltext_answers` has one column.)
 const SQLITE_WEIGHTS: &str = "10.0, 5.0, 2.0";
 
+/// The weights of PostgreSQL's classes D, C, B and A (answers, question, tags, title) for
+/// `ts_rank`, made to rank as FTS5's bm25 does with [`SQLITE_WEIGHTS`]: bm25 multiplies a
+/// hit by its column's weight and then saturates it (`tf·(k1+1) / (tf+k1)`, `k1` = 1.2), so
+/// one hit in a title (10) scores 1.96, in the tags (5) 1.77, in the question (2) 1.38 and in
+/// an answer (1) 1.0; relative to the title, 0.51, 0.70, 0.90 and 1. (PostgreSQL's default,
+/// 0.1, 0.2, 0.4 and 1, made a title hit on a common word outweigh a question hit on a rare
+/// one: recall@10 0.75 instead of 0.83 on the beer site, docs/search-quality.md.)
+const POSTGRES_CLASS_WEIGHTS: &str = "{0.51, 0.70, 0.90, 1.0}";
+
 /// What one statement ranks, as match expressions: the rows holding every word, which make
 /// their thread a complete result, and the rows holding some of the (rarer) words, which make
 /// it a partial one.
 struct Ranking<'a> {
     every: Option<&'a str>,
     some: Option<&'a str>,
+    /// Each term's weight in each table, where the engine's ranking has none of its own
+    /// (PostgreSQL); empty where it has (FTS5's bm25).
+    rarity: &'a [Rarity],
+}
+
+/// How much a term tells threads apart in each table: the inverse of how many rows hold it,
+/// as FTS5's bm25 weighs it (`ln((N - n + 0.5) / (n + 0.5))`, at least 10⁻⁶).
+#[derive(Debug, Clone)]
+struct Rarity {
+    term: String,
+    head: f64,
+    talk: f64,
 }
 
 impl Ranking<'_> {
@@ -482,6 +503,7 @@ impl Ranking<'_> {
 /// the score of its rows holding every word; a partial thread's score is that of its rows
 /// holding some.
 fn ranked(s: &mut Statement, ranking: &Ranking) {
+    let rarity = ranking.rarity;
     let scored = |s: &mut Statement, name: &str, expression: &str, cap: i64| {
         let p = s.text(expression);
         match s.engine {
@@ -498,20 +520,42 @@ fn ranked(s: &mut Statement, ranking: &Ranking) {
                      ORDER BY rowid DESC LIMIT {cap})"
             ),
             // ts_rank with normalisation 1 divides by 1 + log(length) (on the beer site it
-            // found more originals than ts_rank_cd, which weighs how close the words are);
-            // PostgreSQL computes it after the sort, for the rows kept.
-            Engine::Postgres => format!(
-                "{name}_head AS MATERIALIZED (
-                     SELECT thread_id AS id,
-                            ts_rank(document, to_tsquery('stoa_english', {p}), 1) AS score
-                     FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {p})
-                     ORDER BY thread_id DESC LIMIT {cap}),
-                 {name}_talk AS MATERIALIZED (
-                     SELECT thread_id AS id,
-                            ts_rank(document, to_tsquery('stoa_english', {p}), 1) AS score
-                     FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {p})
-                     ORDER BY post_id DESC LIMIT {cap})"
-            ),
+            // found more originals than ts_rank_cd, which weighs how close the words are).
+            // It knows nothing of how rare a word is, so each term is ranked alone and
+            // weighed by its rarity in the table, as bm25 does. PostgreSQL computes it after
+            // the sort, for the rows kept.
+            Engine::Postgres => {
+                let score = |s: &mut Statement, weight: fn(&Rarity) -> f64| {
+                    let terms: Vec<String> = rarity
+                        .iter()
+                        .map(|r| {
+                            let t = s.text(&r.term);
+                            format!(
+                                "{:.4} * ts_rank('{POSTGRES_CLASS_WEIGHTS}', document, \
+                                                 to_tsquery('stoa_english', {t}), 1)",
+                                weight(r)
+                            )
+                        })
+                        .collect();
+                    if terms.is_empty() {
+                        "0".to_owned()
+                    } else {
+                        format!("({})", terms.join(" + "))
+                    }
+                };
+                let head = score(s, |r| r.head);
+                let talk = score(s, |r| r.talk);
+                format!(
+                    "{name}_head AS MATERIALIZED (
+                         SELECT thread_id AS id, {head} AS score
+                         FROM fulltext_threads WHERE document @@ to_tsquery('stoa_english', {p})
+                         ORDER BY thread_id DESC LIMIT {cap}),
+                     {name}_talk AS MATERIALIZED (
+                         SELECT thread_id AS id, {talk} AS score
+                         FROM fulltext_answers WHERE document @@ to_tsquery('stoa_english', {p})
+                         ORDER BY post_id DESC LIMIT {cap})"
+                )
+            }
         }
     };
     let mut parts = Vec::new();
@@ -773,12 +817,16 @@ fn mark_sqlite(conn: &mut DbConn, any: &str, rows: &mut [Row]) -> QueryResult<()
     Ok(())
 }
 
-/// The terms found in fewer than [`RANKED_SOME`] rows of both tables, or all of them
-/// when none is (each count stops at that limit, so this costs little even for common words).
-fn rare_terms(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<String>> {
-    if terms.len() < 2 {
-        return Ok(terms.to_vec());
-    }
+/// A term, and how many rows of each table hold it (each count stops at [`RANKED_SOME`]).
+struct TermCount {
+    term: String,
+    head: i64,
+    talk: i64,
+}
+
+/// How many rows of each table hold each of `terms`, counted up to [`RANKED_SOME`] (so this
+/// costs little even for common words).
+fn term_counts(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<TermCount>> {
     let probes = match conn {
         DbConn::Sqlite(_) => [
             "SELECT count(*) AS n FROM (SELECT 1 FROM fulltext_threads WHERE fulltext_threads MATCH ?1 LIMIT ?2)",
@@ -791,25 +839,69 @@ fn rare_terms(conn: &mut DbConn, terms: &[String]) -> QueryResult<Vec<String>> {
                  WHERE document @@ to_tsquery('stoa_english', $1) LIMIT $2) x",
         ],
     };
-    let mut rare = Vec::new();
+    let mut counts = Vec::with_capacity(terms.len());
     for term in terms {
-        let mut common = false;
-        for probe in probes {
-            let found: Count = diesel::sql_query(probe)
+        let mut count = |probe: &str| {
+            diesel::sql_query(probe)
                 .bind::<Text, _>(term)
                 .bind::<BigInt, _>(RANKED_SOME)
-                .get_result(conn)?;
-            common |= found.n >= RANKED_SOME;
-        }
-        if !common {
-            rare.push(term.clone());
-        }
+                .get_result::<Count>(conn)
+                .map(|c| c.n)
+        };
+        let head = count(probes[0])?;
+        let talk = count(probes[1])?;
+        counts.push(TermCount {
+            term: term.clone(),
+            head,
+            talk,
+        });
     }
-    Ok(if rare.is_empty() {
-        terms.to_vec()
+    Ok(counts)
+}
+
+/// The terms found in fewer than [`RANKED_SOME`] rows of both tables, or all of them when
+/// none is.
+fn rare_terms(counts: &[TermCount]) -> Vec<String> {
+    let rare: Vec<String> = counts
+        .iter()
+        .filter(|c| c.head < RANKED_SOME && c.talk < RANKED_SOME)
+        .map(|c| c.term.clone())
+        .collect();
+    if rare.is_empty() || counts.len() < 2 {
+        counts.iter().map(|c| c.term.clone()).collect()
     } else {
         rare
-    })
+    }
+}
+
+/// Each term's [`Rarity`] in each table, from `counts` and the tables' sizes.
+fn rarities(conn: &mut DbConn, counts: &[TermCount]) -> QueryResult<Vec<Rarity>> {
+    #[derive(QueryableByName)]
+    struct Sizes {
+        #[diesel(sql_type = BigInt)]
+        head: i64,
+        #[diesel(sql_type = BigInt)]
+        talk: i64,
+    }
+    // The planner's row counts: no table is read (-1 until the table is first analysed).
+    let sizes: Sizes = diesel::sql_query(
+        "SELECT (SELECT reltuples FROM pg_class WHERE oid = 'fulltext_threads'::regclass)::bigint AS head,
+                (SELECT reltuples FROM pg_class WHERE oid = 'fulltext_answers'::regclass)::bigint AS talk",
+    )
+    .get_result(conn)?;
+    // FTS5's bm25 weighs a term so: a word in half the rows or more tells nothing.
+    let idf = |n: i64, size: i64| {
+        let (n, size) = (n as f64, size.max(n) as f64);
+        ((size - n + 0.5) / (n + 0.5)).ln().max(1e-6)
+    };
+    Ok(counts
+        .iter()
+        .map(|c| Rarity {
+            term: c.term.clone(),
+            head: idf(c.head, sizes.head),
+            talk: idf(c.talk, sizes.talk),
+        })
+        .collect())
 }
 
 /// Runs a search on the database.
@@ -847,22 +939,42 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
     };
     let every = terms.join(and);
     let several = terms.len() > 1;
+    // PostgreSQL weighs each term by its rarity, so it counts them first; SQLite counts them
+    // only to choose the rarer ones for partial matches, when there are any.
+    let counts = match engine {
+        Engine::Postgres => Some(term_counts(conn, &terms)?),
+        Engine::Sqlite => None,
+    };
+    let rarity = match &counts {
+        Some(counts) => rarities(conn, counts)?,
+        None => Vec::new(),
+    };
     // The partial matches are ranked by the rarer terms (a thread holding those holds what
     // the reader was most specific about).
+    let some = |conn: &mut DbConn| -> QueryResult<String> {
+        let rare = match (&counts, several) {
+            (_, false) => terms.clone(),
+            (Some(counts), true) => rare_terms(counts),
+            (None, true) => rare_terms(&term_counts(conn, &terms)?),
+        };
+        Ok(rare.join(or))
+    };
     let (rows, matching) = match request.matching {
         Matching::Any => {
-            let some = rare_terms(conn, &terms)?.join(or);
+            let some = some(conn)?;
             let ranking = Ranking {
                 every: None,
                 some: Some(&some),
+                rarity: &rarity,
             };
             (search.run(conn, &ranking, request.offset)?, Matching::Any)
         }
         Matching::EveryWordFirst if several => {
-            let some = rare_terms(conn, &terms)?.join(or);
+            let some = some(conn)?;
             let ranking = Ranking {
                 every: Some(&every),
                 some: Some(&some),
+                rarity: &rarity,
             };
             (
                 search.run(conn, &ranking, request.offset)?,
@@ -873,14 +985,16 @@ pub fn search(conn: &mut DbConn, request: &SearchRequest) -> QueryResult<SearchR
             let strict = Ranking {
                 every: Some(&every),
                 some: None,
+                rarity: &rarity,
             };
             let rows = search.run(conn, &strict, request.offset)?;
             let complete = rows.first().map_or(0, |r| r.complete_total);
             if several && request.offset == 0 && complete < i64::from(request.limit) {
-                let some = rare_terms(conn, &terms)?.join(or);
+                let some = some(conn)?;
                 let widened = Ranking {
                     every: Some(&every),
                     some: Some(&some),
+                    rarity: &rarity,
                 };
                 (search.run(conn, &widened, 0)?, Matching::EveryWordFirst)
             } else {

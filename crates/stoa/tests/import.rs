@@ -896,10 +896,8 @@ async fn search_eval_measures_the_duplicates(c: Community) {
 }
 
 /// The whole beer site: searching a duplicate's title finds its original in the first ten
-/// for at least 80 % of the duplicate pairs (the target in docs/search-quality.md). SQLite
-/// only: PostgreSQL's ranking has no term rarity and stays below (see that document).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn search_quality_on_the_beer_site() {
+/// for at least 80 % of the duplicate pairs (the target in docs/search-quality.md).
+async fn search_quality_on_the_beer_site(c: Community) {
     let dump = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/stackexchange/beer.stackexchange.com");
     if !dump.join("Posts.xml").exists() {
@@ -909,7 +907,6 @@ async fn search_quality_on_the_beer_site() {
         );
         return;
     }
-    let c = community(TestBackend::Sqlite).await;
     let output = c
         .stoa()
         .args(["search", "eval"])
@@ -942,4 +939,5 @@ on_both_backends!(
     a_missing_file_is_named,
     imported_threads_show_their_attribution,
     bench_data_is_deterministic,
+    search_quality_on_the_beer_site,
 );
