@@ -11,8 +11,9 @@
 //! Each page is also kept gzip-compressed, made once when it is stored: browsers ask for
 //! gzip, and compressing a 20 KB page per request cost 30 times the cached answer itself.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use std::io::Write;
@@ -35,6 +36,10 @@ const MAX_PAGES: usize = 2048;
 pub struct PageCache {
     generation: AtomicU64,
     pages: Memo<String, Page>,
+    /// Pages being rendered, each with the lock its renderer holds: a change moves the
+    /// generation and every page must be rendered again, and without a turn each of the
+    /// guests reading a busy page meanwhile would render it too, all at once.
+    rendering: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Default for PageCache {
@@ -42,6 +47,32 @@ impl Default for PageCache {
         PageCache {
             generation: AtomicU64::new(0),
             pages: Memo::new(MAX_PAGES),
+            rendering: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// The right to render one page, held until dropped (see [`PageCache::turn`]).
+pub struct Turn<'a> {
+    cache: &'a PageCache,
+    key: String,
+    _held: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut rendering = self
+            .cache
+            .rendering
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // The last one waiting for this page leaves the map as it found it: no one holds the
+        // lock but the map and this turn (whose guard is dropped right after this).
+        if rendering
+            .get(&self.key)
+            .is_some_and(|lock| Arc::strong_count(lock) == 2)
+        {
+            rendering.remove(&self.key);
         }
     }
 }
@@ -121,6 +152,21 @@ impl PageCache {
         self.pages.get(key, self.generation())
     }
 
+    /// Waits for the turn to render page `key`: one request at a time renders a page, and
+    /// those that waited find it stored when their turn comes (look again with
+    /// [`PageCache::get`]).
+    pub async fn turn(&self, key: &str) -> Turn<'_> {
+        let lock = {
+            let mut rendering = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(rendering.entry(key.to_owned()).or_default())
+        };
+        Turn {
+            cache: self,
+            key: key.to_owned(),
+            _held: lock.lock_owned().await,
+        }
+    }
+
     /// Keeps `page` as the page `key` rendered in `generation` (unless content changed
     /// meanwhile: then it is already out of date).
     pub fn put(&self, key: String, generation: u64, page: Page) {
@@ -193,5 +239,30 @@ mod tests {
         // Rendered from data read before a change committed: not kept.
         cache.put("/q/1/a".into(), rendered_in, page("stale"));
         assert_eq!(html_of(&cache), None);
+    }
+
+    #[tokio::test]
+    async fn one_request_at_a_time_renders_a_page() {
+        let cache = PageCache::default();
+        let soon = Duration::from_millis(50);
+        let first = cache.turn("/q/1/a").await;
+        assert!(
+            tokio::time::timeout(soon, cache.turn("/q/1/a"))
+                .await
+                .is_err(),
+            "a second reader of the page waits"
+        );
+        let other = tokio::time::timeout(soon, cache.turn("/q/2/b")).await;
+        assert!(other.is_ok(), "another page does not wait");
+        drop(other);
+        drop(first);
+        let again = tokio::time::timeout(soon, cache.turn("/q/1/a")).await;
+        assert!(
+            again.is_ok(),
+            "the turn passes on once the renderer is done"
+        );
+        drop(again);
+        let rendering = cache.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(rendering.is_empty(), "nothing is left behind");
     }
 }

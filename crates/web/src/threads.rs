@@ -911,9 +911,21 @@ async fn show(
     // Every guest sees the same page: serve it from memory while content is unchanged.
     let guest = viewer.user.is_none();
     let cache_key = req.uri().to_string();
-    if guest && let Some(page) = state.pages.get(&cache_key) {
-        count_view(&state, &req, ThreadId(id));
-        return Ok(page.respond(&req));
+    let stored = |state: &AppState| {
+        let page = state.pages.get(&cache_key)?;
+        count_view(state, &req, ThreadId(id));
+        Some(page.respond(&req))
+    };
+    let mut _turn = None;
+    if guest {
+        if let Some(response) = stored(&state) {
+            return Ok(response);
+        }
+        // One guest renders the page; the others reading it meanwhile wait for that copy.
+        _turn = Some(state.pages.turn(&cache_key).await);
+        if let Some(response) = stored(&state) {
+            return Ok(response);
+        }
     }
     let generation = state.pages.generation();
     // A member who never wrote in the thread sees what members like them see, but for their
