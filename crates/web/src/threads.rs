@@ -47,6 +47,12 @@ const LINKED_SHOWN: i64 = 20;
 /// Internal notes shown on a thread (the newest, oldest first).
 const NOTES_SHOWN: i64 = 100;
 
+/// The thread page, the most read of all: registered before every other route (see
+/// `crate::routes`).
+pub fn page_route(cfg: &mut web::ServiceConfig) {
+    cfg.route("/q/{id}/{slug}", web::get().to(show));
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ask", web::get().to(ask_form))
         .route("/ask", web::post().to(ask))
@@ -54,8 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/q/{id}/answer", web::post().to(answer))
         .route("/posts/{id}/comments", web::post().to(comment))
         .route("/q/{id}/close", web::post().to(close))
-        .route("/q/{id}/reopen", web::post().to(reopen))
-        .route("/q/{id}/{slug}", web::get().to(show));
+        .route("/q/{id}/reopen", web::post().to(reopen));
 }
 
 /// A form field's error, shown next to it.
