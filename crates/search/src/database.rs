@@ -285,7 +285,7 @@ pub fn compact(conn: &mut DbConn) -> QueryResult<()> {
 
 /// Index pages merged by one [`tidy_step`] per table, at most: tens of milliseconds of the
 /// writer's time.
-pub const TIDY_PAGES: u32 = 500;
+const TIDY_PAGES: u32 = 500;
 
 /// Merges some of the full-text index's segments, on the levels that hold two or more (FTS5
 /// by itself waits for four, so a forum's every-day writes leave a few on each level; the
@@ -461,7 +461,7 @@ const SQLITE_WEIGHTS: &str = "10.0, 5.0, 2.0";
 /// one hit in a title (10) scores 1.96, in the tags (5) 1.77, in the question (2) 1.38 and in
 /// an answer (1) 1.0; relative to the title, 0.51, 0.70, 0.90 and 1. (PostgreSQL's default,
 /// 0.1, 0.2, 0.4 and 1, made a title hit on a common word outweigh a question hit on a rare
-/// one: recall@10 0.75 instead of 0.83 on the beer site, docs/search-quality.md.)
+/// one: recall@10 0.67 and 0.63 instead of 0.83 on the beer site, docs/search-quality.md.)
 const POSTGRES_CLASS_WEIGHTS: &str = "{0.51, 0.70, 0.90, 1.0}";
 
 /// What one statement ranks, as match expressions: the rows holding every word, which make
@@ -874,7 +874,7 @@ fn rare_terms(counts: &[TermCount]) -> Vec<String> {
     }
 }
 
-/// Each term's [`Rarity`] in each table, from `counts` and the tables' sizes.
+/// Each term's [`Rarity`] in each table, from `counts` and the tables' sizes (PostgreSQL).
 fn rarities(conn: &mut DbConn, counts: &[TermCount]) -> QueryResult<Vec<Rarity>> {
     #[derive(QueryableByName)]
     struct Sizes {
@@ -883,10 +883,15 @@ fn rarities(conn: &mut DbConn, counts: &[TermCount]) -> QueryResult<Vec<Rarity>>
         #[diesel(sql_type = BigInt)]
         talk: i64,
     }
-    // The planner's row counts: no table is read (-1 until the table is first analysed).
+    // The planner's row counts, so no table is read; a table never analysed yet (-1: a
+    // small one, autovacuum analyses after 50 changed rows) is counted.
     let sizes: Sizes = diesel::sql_query(
-        "SELECT (SELECT reltuples FROM pg_class WHERE oid = 'fulltext_threads'::regclass)::bigint AS head,
-                (SELECT reltuples FROM pg_class WHERE oid = 'fulltext_answers'::regclass)::bigint AS talk",
+        "SELECT (SELECT CASE WHEN reltuples < 0 THEN (SELECT count(*) FROM fulltext_threads)
+                             ELSE reltuples::bigint END
+                 FROM pg_class WHERE oid = 'fulltext_threads'::regclass) AS head,
+                (SELECT CASE WHEN reltuples < 0 THEN (SELECT count(*) FROM fulltext_answers)
+                             ELSE reltuples::bigint END
+                 FROM pg_class WHERE oid = 'fulltext_answers'::regclass) AS talk",
     )
     .get_result(conn)?;
     // FTS5's bm25 weighs a term so: a word in half the rows or more tells nothing.

@@ -8,6 +8,7 @@ use crate::common::{Browser, TestApp, between, edit_form, hidden, location};
 
 crate::on_both_backends!(
     a_title_match_ranks_above_a_body_match,
+    a_rare_word_counts_more_than_a_common_one,
     answers_and_comments_are_searched_too,
     every_word_in_one_post_comes_first,
     filters_and_orders_narrow_the_results,
@@ -94,6 +95,34 @@ async fn a_title_match_ranks_above_a_body_match(app: TestApp) {
         page.contains("<mark>descaling</mark>"),
         "matched words are marked: {page}"
     );
+}
+
+async fn a_rare_word_counts_more_than_a_common_one(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    for n in 0..5 {
+        ask(
+            &owner,
+            &category,
+            &format!("Printer number {n} jams"),
+            "Paper gets stuck in the tray.",
+            "",
+        )
+        .await;
+    }
+    let rare = ask(
+        &owner,
+        &category,
+        "Update stuck halfway",
+        "The firmware download stops at half.",
+        "",
+    )
+    .await;
+    // No post holds both words, so the page reaches on to those holding one: "printer" is in
+    // almost every question (and in titles), "firmware" in one body, which comes first.
+    let page = search(&app.browser(), "printer+firmware").await;
+    let urls = result_urls(&page);
+    assert_eq!(urls.len(), 6, "{page}");
+    assert_eq!(urls.first(), Some(&rare), "{page}");
 }
 
 async fn answers_and_comments_are_searched_too(app: TestApp) {
