@@ -484,17 +484,31 @@ struct Rarity {
     talk: f64,
 }
 
-impl Ranking<'_> {
-    /// The tables of ranked matches the statement has.
-    fn tables(&self) -> Vec<(&'static str, i64)> {
-        let mut tables = Vec::new();
-        if self.every.is_some() {
-            tables.extend([("every_head", RANKED_EVERY), ("every_talk", RANKED_EVERY)]);
-        }
-        if self.some.is_some() {
-            tables.extend([("some_head", RANKED_SOME), ("some_talk", RANKED_SOME)]);
-        }
-        tables
+/// One kind of ranked match in a statement: its name (`{name}_head`, `{name}_talk`), its
+/// match expression, whether its rows make a thread complete, and how many are ranked.
+struct Ranked<'a> {
+    name: &'static str,
+    expression: &'a str,
+    complete: bool,
+    cap: i64,
+}
+
+impl<'a> Ranking<'a> {
+    /// The kinds of match the statement ranks.
+    fn kinds(&self) -> impl Iterator<Item = Ranked<'a>> {
+        let every = self.every.map(|expression| Ranked {
+            name: "every",
+            expression,
+            complete: true,
+            cap: RANKED_EVERY,
+        });
+        let some = self.some.map(|expression| Ranked {
+            name: "some",
+            expression,
+            complete: false,
+            cap: RANKED_SOME,
+        });
+        every.into_iter().chain(some)
     }
 }
 
@@ -560,17 +574,13 @@ fn ranked(s: &mut Statement, ranking: &Ranking) {
     };
     let mut parts = Vec::new();
     let mut matched = Vec::new();
-    for (name, expression, complete, cap) in [
-        ("every", ranking.every, 1, RANKED_EVERY),
-        ("some", ranking.some, 0, RANKED_SOME),
-    ] {
-        if let Some(expression) = expression {
-            parts.push(scored(s, name, expression, cap));
-            matched.push(format!(
-                "SELECT id, score, {complete} AS complete FROM {name}_head
-                 UNION ALL SELECT id, score, {complete} FROM {name}_talk"
-            ));
-        }
+    for kind in ranking.kinds() {
+        let (name, complete) = (kind.name, u8::from(kind.complete));
+        parts.push(scored(s, name, kind.expression, kind.cap));
+        matched.push(format!(
+            "SELECT id, score, {complete} AS complete FROM {name}_head
+             UNION ALL SELECT id, score, {complete} FROM {name}_talk"
+        ));
     }
     s.push(&format!(
         "WITH {},
@@ -867,7 +877,7 @@ fn rare_terms(counts: &[TermCount]) -> Vec<String> {
         .filter(|c| c.head < RANKED_SOME && c.talk < RANKED_SOME)
         .map(|c| c.term.clone())
         .collect();
-    if rare.is_empty() || counts.len() < 2 {
+    if rare.is_empty() {
         counts.iter().map(|c| c.term.clone()).collect()
     } else {
         rare
@@ -1056,9 +1066,15 @@ impl Search<'_> {
             (None, order) => order.to_owned(),
         };
         let capped = ranking
-            .tables()
-            .into_iter()
-            .map(|(table, cap)| format!("(SELECT count(*) FROM {table}) >= {cap}"))
+            .kinds()
+            .flat_map(|kind| {
+                ["head", "talk"].map(|table| {
+                    format!(
+                        "(SELECT count(*) FROM {}_{table}) >= {}",
+                        kind.name, kind.cap
+                    )
+                })
+            })
             .collect::<Vec<_>>()
             .join(" OR ");
         let limit = s.int(i64::from(request.limit));
