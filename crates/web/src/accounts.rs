@@ -16,9 +16,7 @@ use stoa_accounts::{
 use stoa_db::{UserId, dialect};
 
 use crate::layout::{Layout, human_time, render, see_other};
-use crate::session::{
-    Checked, GuestForm, SESSION_COOKIE, Viewer, expired_session_cookie, session_cookie,
-};
+use crate::session::{Checked, GuestForm, Viewer, expired_session_cookie, session_cookie};
 use crate::{AppError, AppState, limits};
 use stoa_moderation::community::Registration;
 use stoa_moderation::limits as rate;
@@ -325,8 +323,8 @@ async fn logout(
     req: HttpRequest,
     _form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
-        let token = SessionToken::from_cookie(cookie.value());
+    if let Some(cookie) = crate::session::session_token(&req) {
+        let token = SessionToken::from_cookie(&cookie);
         state
             .db
             .run(move |conn| sessions::end(conn, &token).map_err(AppError::from))
@@ -347,9 +345,8 @@ async fn register_page(
     form: AccountForm,
     errors: AccountErrors,
 ) -> Result<AccountPage, AppError> {
-    let key = state.server_key().await?;
     let form = AccountForm {
-        shown: signup::shown_token(key, time::OffsetDateTime::now_utc()),
+        shown: state.shown_token().await?.to_string(),
         website: String::new(),
         password: String::new(),
         ..form

@@ -71,6 +71,9 @@ pub struct AppState {
     related: memo::Memo<stoa_db::ThreadId, Vec<search::Suggestion>>,
     /// The installation's secret key, read from the database on first use.
     server_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The signed "form shown at" token of the current second, which every form shown in
+    /// that second carries (see [`AppState::shown_token`]).
+    shown_token: std::sync::RwLock<(i64, Arc<str>)>,
     /// The server sends notification mail in the background (see `mail::deliver_forever`).
     mail_worker: bool,
     /// How long the team usually takes to answer, and when it was worked out (see
@@ -98,6 +101,7 @@ impl AppState {
             member_pages: memo::Memo::new(member_pages::PAGES_KEPT),
             member_states: memo::Memo::new(member_pages::STATES_KEPT),
             server_key: tokio::sync::OnceCell::new(),
+            shown_token: std::sync::RwLock::new((i64::MIN, Arc::from(""))),
             mail_worker: false,
             typical_reply: std::sync::RwLock::new(None),
             community: std::sync::RwLock::new(None),
@@ -140,6 +144,25 @@ impl AppState {
             })
             .await?;
         Ok(key)
+    }
+
+    /// The token a form shown now carries to say when it was shown
+    /// (`stoa_moderation::signup::shown_token`). It names the second only, so it is signed
+    /// once a second, not once per page.
+    pub async fn shown_token(&self) -> Result<Arc<str>, AppError> {
+        let now = time::OffsetDateTime::now_utc();
+        let second = now.unix_timestamp();
+        if let Ok(kept) = self.shown_token.read()
+            && kept.0 == second
+        {
+            return Ok(Arc::clone(&kept.1));
+        }
+        let key = self.server_key().await?;
+        let token: Arc<str> = stoa_moderation::signup::shown_token(key, now).into();
+        if let Ok(mut kept) = self.shown_token.write() {
+            *kept = (second, Arc::clone(&token));
+        }
+        Ok(token)
     }
 
     /// The community's settings, read from the database at most every

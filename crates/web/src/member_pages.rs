@@ -13,10 +13,12 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::HttpResponse;
 use actix_web::http::header::{CACHE_CONTROL, ContentType};
 use askama::Template;
+use stoa_accounts::Role;
 use stoa_db::{PostId, ThreadId, UserId};
 use stoa_moderation::policy::Actor;
 use stoa_notify::watching::{self, Target};
@@ -107,7 +109,9 @@ enum Part {
 #[derive(Debug)]
 pub struct SharedPage {
     parts: Vec<Part>,
-    size: usize,
+    /// The length of the page last filled in: a member's page is longer than the marked one
+    /// (forms stand for their marks), and a string grown in steps is copied at each.
+    filled: AtomicUsize,
     /// Posts shown (for the member's read count).
     pub shown: i64,
 }
@@ -117,18 +121,19 @@ impl SharedPage {
     pub fn parse(html: &str, shown: i64) -> Result<SharedPage, AppError> {
         Ok(SharedPage {
             parts: parts_of(html)?,
-            size: html.len(),
+            filled: AtomicUsize::new(html.len()),
             shown,
         })
     }
 
     /// The page for one member: each slot filled from `member`.
     fn fill(&self, member: &Member<'_>) -> String {
-        let mut html = String::with_capacity(self.size + 1024);
+        let mut html = String::with_capacity(self.filled.load(Ordering::Relaxed) + 1024);
         // Form keys need only be unique (each is the author's own): one random base per
         // page, numbered per form.
         let mut keys = (form_key(), 0u32);
         fill(&self.parts, member, &mut keys, &mut html);
+        self.filled.store(html.len(), Ordering::Relaxed);
         html
     }
 
@@ -263,7 +268,7 @@ pub struct Member<'a> {
     state: MemberState,
     first_post_token: String,
     /// What this member may do on the page, as far as it shows (see [`Member::shape`]).
-    standing: String,
+    standing: (Role, u8, bool),
 }
 
 impl<'a> Member<'a> {
@@ -294,13 +299,20 @@ impl<'a> Member<'a> {
             viewer,
             first_post_token: crate::threads::first_post_token(state, viewer).await?,
             state: own,
-            standing: format!("{role:?}/{trust}/{silenced}"),
+            standing: (role, trust, silenced),
         }))
     }
 
     /// The key of the shared page at `uri` for members who may do what this one may.
     pub fn shape(&self, uri: &str) -> String {
-        format!("{uri}\u{0}{}", self.standing)
+        let (role, trust, silenced) = self.standing;
+        let mut shape = String::with_capacity(uri.len() + 16);
+        shape.push_str(uri);
+        shape.push('\u{0}');
+        shape.push_str(role.as_str());
+        shape.push(char::from(b'0' + trust.min(9)));
+        shape.push(if silenced { 's' } else { '-' });
+        shape
     }
 }
 

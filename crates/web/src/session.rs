@@ -87,7 +87,7 @@ impl FromRequest for Viewer {
             if let Some(viewer) = req.extensions().get::<Viewer>() {
                 return Ok(viewer.clone());
             }
-            let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+            let token = session_token(&req);
             let viewer = match &token {
                 None => Viewer::default(),
                 Some(token) => match signed_in_user(state(&req)?, token).await? {
@@ -104,6 +104,20 @@ impl FromRequest for Viewer {
             Ok(viewer)
         })
     }
+}
+
+/// The session cookie's value. Read from the `Cookie` header directly, not through the
+/// request's parsed cookies: every page a member opens asks, and parsing (and percent-decoding)
+/// every cookie the browser sends costs more than the rest of the lookup.
+pub(crate) fn session_token(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .find_map(|pair| match pair.trim().split_once('=') {
+            Some((SESSION_COOKIE, value)) => Some(value.trim_matches('"').to_owned()),
+            _ => None,
+        })
 }
 
 /// A live session as this node keeps it: the member, and what each of their pages shows
@@ -351,4 +365,32 @@ pub fn expired_session_cookie() -> Cookie<'static> {
         .finish();
     cookie.make_removal();
     cookie
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let token = |cookies: &[&str]| {
+            let mut req = TestRequest::default();
+            for cookie in cookies {
+                req = req.append_header((actix_web::http::header::COOKIE, *cookie));
+            }
+            session_token(&req.to_http_request())
+        };
+        assert_eq!(token(&[]), None);
+        assert_eq!(token(&["theme=dark; xstoa_session=no"]), None);
+        assert_eq!(
+            token(&["theme=dark; stoa_session=abc-_123; lang=en"]),
+            Some("abc-_123".to_owned())
+        );
+        assert_eq!(
+            token(&["theme=dark", "stoa_session=second"]),
+            Some("second".to_owned()),
+            "a second Cookie header (HTTP/2 sends one per cookie)"
+        );
+    }
 }
