@@ -1,5 +1,6 @@
 // Stoa's only script, and an optional one: every action is a form that works without it.
-// It sends vote forms in the background and updates the score in place.
+// It sends vote forms in the background and updates the score in place, and opens the comment
+// form under a post.
 "use strict";
 
 document.addEventListener("submit", async (event) => {
@@ -38,6 +39,28 @@ document.addEventListener("submit", async (event) => {
     form.append(value);
     form.submit();
   }
+});
+
+// On a thread page, "Add a comment" leads to a page with the form; here the page's one comment
+// form (a <template>) opens under the post instead.
+const commentForm = document.getElementById("comment-form");
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a.comment-add") : null;
+  const plainClick = event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey;
+  if (!link || !plainClick || !(commentForm instanceof HTMLTemplateElement)) {
+    return;
+  }
+  event.preventDefault();
+  const post = link.dataset.post;
+  const form = commentForm.content.firstElementChild.cloneNode(true);
+  form.action = link.href;
+  // A key of its own per form, so that a second comment is not taken for the first sent again.
+  form.elements.namedItem("key").value += `-${post}`;
+  const field = form.querySelector("textarea");
+  field.id = `comment-${post}-body`;
+  form.querySelector("label").htmlFor = field.id;
+  link.replaceWith(form);
+  field.focus();
 });
 
 // On the ask page: while the title is typed, list the questions like it (the server does the

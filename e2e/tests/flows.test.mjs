@@ -67,7 +67,8 @@ test('a question from sign-up to solved, moderated, with JavaScript', async (t) 
     assert.match(await page.locator('.answer .prose').innerText(), /Account → Billing/);
     assert.equal(await page.getByRole('heading', { name: '1 answer' }).count(), 1);
 
-    await page.locator('.question summary', { hasText: 'Add a comment' }).click();
+    await page.locator('.question').getByRole('link', { name: 'Add a comment' }).click();
+    assert.equal(await page.locator('.question').getByLabel('Comment').evaluate((e) => e === document.activeElement), true, 'the form opened in place, its field focused');
     await page.locator('.question').getByLabel('Comment').fill('Does this change old invoices too?');
     await Promise.all([page.waitForNavigation(), page.locator('.question').getByRole('button', { name: 'Add comment' }).click()]);
     assert.match(await page.locator('.question .comments').innerText(), /Does this change old invoices too\?/);

@@ -11,7 +11,7 @@ const site = community({
     const member = await site.visitor();
     await logIn(member.page, 'bruno');
     await member.page.goto(site.seed.threadUrl);
-    await member.page.locator('.question summary', { hasText: 'Add a comment' }).click();
+    await member.page.locator('.question').getByRole('link', { name: 'Add a comment' }).click();
     await member.page.locator('.question').getByLabel('Comment').fill(`See https://example.com/${'very-long-path-segment'.repeat(6)}`);
     await Promise.all([member.page.waitForNavigation(), member.page.getByRole('button', { name: 'Add comment' }).first().click()]);
     await member.context.close();

@@ -19,7 +19,7 @@ test('a guest reads a thread without JavaScript', async () => {
   await context.close();
 });
 
-test('a member signs up, logs in, asks (with the similar-questions step), answers and votes without JavaScript', async (t) => {
+test('a member signs up, logs in, asks (with the similar-questions step), answers, votes and comments without JavaScript', async (t) => {
   const { context, page } = await site.visitor({ javaScript: false });
   let threadUrl;
 
@@ -62,6 +62,17 @@ test('a member signs up, logs in, asks (with the similar-questions step), answer
     const other = page.locator('.answer').filter({ hasText: 'Account → Billing' });
     await Promise.all([page.waitForNavigation(), other.getByRole('button', { name: 'Vote up' }).click()]);
     assert.equal(await page.locator('.answer').filter({ hasText: 'Account → Billing' }).locator('.votes .score').innerText(), '1');
+  });
+
+  await t.test('"Add a comment" leads to a page with the form, which comes back to the post', async () => {
+    const other = page.locator('.answer').filter({ hasText: 'Account → Billing' });
+    await Promise.all([page.waitForNavigation(), other.getByRole('link', { name: 'Add a comment' }).click()]);
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Add a comment');
+    await page.getByLabel('Comment').fill('Worked for us, *thanks*.');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Add comment' }).click()]);
+    assert.equal(new URL(page.url()).pathname, site.seed.threadUrl);
+    const comments = page.locator('.answer').filter({ hasText: 'Account → Billing' }).locator('.comments');
+    assert.match(await comments.innerText(), /Worked for us, thanks\./);
   });
 
   assert.ok(threadUrl);

@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ask", web::post().to(ask))
         .route("/q/{id}", web::get().to(show_without_slug))
         .route("/q/{id}/answer", web::post().to(answer))
+        .route("/posts/{id}/comments", web::get().to(comment_page))
         .route("/posts/{id}/comments", web::post().to(comment))
         .route("/q/{id}/close", web::post().to(close))
         .route("/q/{id}/reopen", web::post().to(reopen));
@@ -347,6 +348,7 @@ pub struct PostCard {
     /// The comment form's text and error, kept when a comment was refused.
     pub comment_text: String,
     pub comment_error: Option<String>,
+    /// The refused comment's key (the form comes back only with an error).
     pub comment_key: String,
     /// Where an imported post was first published, for its attribution.
     pub origin: Option<Origin>,
@@ -431,7 +433,7 @@ impl PostCard {
             comments,
             comment_text: String::new(),
             comment_error: None,
-            comment_key: form_key(),
+            comment_key: String::new(),
             origin: p.origin,
         }
     }
@@ -490,6 +492,8 @@ struct ThreadView {
     /// The viewer may accept an answer (the asker, staff, moderators).
     can_accept: bool,
     can_comment: bool,
+    /// The key of the page's one comment form, which the script copies under a post.
+    comment_key: String,
     /// The viewer may answer; when not (locked, closed, silenced), why.
     answer_refusal: Option<&'static str>,
     tags: Vec<String>,
@@ -673,6 +677,7 @@ impl ThreadView {
             thread_url,
             answer_body: String::new(),
             answer_key: form_key(),
+            comment_key: form_key(),
             answer_error: None,
             answer_preview: None,
             similar: std::mem::take(&mut loaded.related),
@@ -707,8 +712,8 @@ impl ThreadView {
         if !self.first_post_token.is_empty() {
             self.first_post_token = Slot::FirstPostToken.mark();
         }
+        self.comment_key.clone_from(&key);
         for card in self.cards_mut() {
-            card.comment_key.clone_from(&key);
             if card.can_vote {
                 card.vote_form = Slot::Vote {
                     post: card.id,
@@ -915,7 +920,11 @@ async fn show(
     let (id, slug) = path.into_inner();
     // Every guest sees the same page: serve it from memory while content is unchanged.
     let guest = viewer.user.is_none();
-    let cache_key = req.uri().to_string();
+    let cache_key = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path(), |p| p.as_str())
+        .to_owned();
     let stored = |state: &AppState| {
         let page = state.pages.get(&cache_key)?;
         count_view(state, &req, ThreadId(id));
@@ -1032,8 +1041,7 @@ pub(crate) async fn first_post_token(
     if !is_new_member(viewer) {
         return Ok(String::new());
     }
-    let key = state.server_key().await?;
-    Ok(signup::shown_token(key, time::OffsetDateTime::now_utc()))
+    Ok(state.shown_token().await?.to_string())
 }
 
 /// What the posting rules need for a post `user` writes with a form carrying `honeypot`
@@ -1263,6 +1271,47 @@ async fn answer(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "threads/comment.html")]
+struct CommentPage {
+    layout: Layout,
+    action: String,
+    post_url: String,
+    title: String,
+    key: String,
+}
+
+/// The form for a comment under a post, on a page of its own: where "Add a comment" leads
+/// when the script that opens the form under the post does not run.
+async fn comment_page(
+    state: web::Data<AppState>,
+    user: SignedIn,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let post = PostId(path.into_inner());
+    let (thread, slug, title) = state
+        .db
+        .run(move |conn| {
+            let (thread, slug) = views::post_location(conn, post)?;
+            let title = views::summaries(conn, &[thread])?
+                .pop()
+                .ok_or(stoa_threads::Error::ThreadNotFound)?
+                .title;
+            Ok::<_, stoa_threads::Error>((thread, slug, title))
+        })
+        .await?;
+    let status = thread_state(&state, thread).await?;
+    policy::decide(user.viewer.actor(), Action::Comment { thread: status })?;
+    let page = CommentPage {
+        layout: Layout::new(&state, &user.viewer, "Add a comment"),
+        action: format!("/posts/{post}/comments"),
+        post_url: format!("/q/{thread}/{slug}#post-{post}"),
+        title,
+        key: form_key(),
+    };
+    render(&page, StatusCode::OK, &page.layout, None)
 }
 
 /// Adds a comment under a post and returns to it; a refused comment comes back in its form,

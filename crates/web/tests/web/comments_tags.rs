@@ -14,9 +14,11 @@ on_both_backends!(
     a_tag_page_lists_its_questions,
 );
 
-async fn comment(browser: &Browser, thread_url: &str, post: &str, body: &str) -> reqwest::Response {
+/// The CSRF token and key of the comment form for `post`, from the page "Add a comment"
+/// leads to (the thread page holds one form, which its script opens under a post).
+async fn comment_form(browser: &Browser, post: &str) -> (String, String) {
     let page = browser
-        .get(thread_url)
+        .get(&format!("/posts/{post}/comments"))
         .await
         .text()
         .await
@@ -28,7 +30,11 @@ async fn comment(browser: &Browser, thread_url: &str, post: &str, body: &str) ->
     let key = between(form, "name=\"key\" value=\"", "\"")
         .unwrap_or_default()
         .to_owned();
-    let csrf = hidden(&page, "csrf");
+    (hidden(&page, "csrf"), key)
+}
+
+async fn comment(browser: &Browser, post: &str, body: &str) -> reqwest::Response {
+    let (csrf, key) = comment_form(browser, post).await;
     browser
         .post(
             &format!("/posts/{post}/comments"),
@@ -47,17 +53,35 @@ async fn comments_show_under_their_post(app: TestApp) {
     let bob = app.signed_in("bob", Role::Member).await;
     let answer = bob.answer(&thread, "Yes, in euros and pounds.").await;
     let carol = app.signed_in("carol", Role::Member).await;
-    let on_answer = comment(
-        &carol,
-        &thread,
-        &answer,
-        "Does that include *Swiss francs*?",
-    )
-    .await;
+
+    // A member's thread page links each post to its comment form and holds the one form its
+    // script opens under a post, with the member's token.
+    let page = carol.get(&thread).await.text().await.unwrap_or_default();
+    let answer_part = page
+        .split(&format!("id=\"post-{answer}\""))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        answer_part.contains(&format!(
+            r#"<a class="comment-add" href="/posts/{answer}/comments" data-post="{answer}">Add a comment</a>"#
+        )),
+        "{answer_part}"
+    );
+    let template =
+        between(&page, "<template id=\"comment-form\">", "</template>").unwrap_or_default();
+    assert!(template.contains(r#"name="body""#), "{template}");
+    assert!(template.contains(&hidden(&page, "csrf")), "{template}");
+    assert_eq!(
+        page.matches("<textarea").count(),
+        2,
+        "the answer form and the comment form"
+    );
+
+    let on_answer = comment(&carol, &answer, "Does that include *Swiss francs*?").await;
     assert_eq!(on_answer.status(), StatusCode::SEE_OTHER);
     assert!(location(&on_answer).contains("#comment-"));
     let question = carol.question_post(&thread).await;
-    comment(&carol, &thread, &question, "Which plan are you on?").await;
+    comment(&carol, &question, "Which plan are you on?").await;
 
     let page = app
         .browser()
@@ -100,15 +124,8 @@ async fn comments_show_under_their_post(app: TestApp) {
     assert!(location(&guest).starts_with("/login"));
 
     // The same form sent twice adds one comment.
-    let page = carol.get(&thread).await.text().await.unwrap_or_default();
-    let form = page
-        .split(&format!("action=\"/posts/{answer}/comments\""))
-        .nth(1)
-        .unwrap_or_default();
-    let key = between(form, "name=\"key\" value=\"", "\"")
-        .unwrap_or_default()
-        .to_owned();
-    let csrf = hidden(&page, "csrf");
+    let (csrf, key) = comment_form(&carol, &answer).await;
+    assert!(!key.is_empty(), "the comment page has a form with a key");
     let fields = [
         ("csrf", csrf.as_str()),
         ("key", key.as_str()),
@@ -136,13 +153,13 @@ async fn a_long_or_unsafe_comment_is_refused_or_cleaned(app: TestApp) {
     let dave = app.signed_in("dave", Role::Member).await;
     let question = dave.question_post(&thread).await;
     let long = "word ".repeat(130);
-    let refused = comment(&dave, &thread, &question, &long).await;
+    let refused = comment(&dave, &question, &long).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = refused.text().await.unwrap_or_default();
     assert!(page.contains("under 600 characters"), "the reason is given");
     assert!(page.contains(long.trim_end()), "the text is kept");
 
-    comment(&dave, &thread, &question, "# Heading <script>alert(1)</script> ![x](https://img.example/x.png) [docs](https://example.com/api) [bad](javascript:alert(2))").await;
+    comment(&dave, &question, "# Heading <script>alert(1)</script> ![x](https://img.example/x.png) [docs](https://example.com/api) [bad](javascript:alert(2))").await;
     let page = app
         .browser()
         .get(&thread)
@@ -167,7 +184,7 @@ async fn only_the_latest_comments_show_until_expanded(app: TestApp) {
     let eve = app.signed_in("eve", Role::Member).await;
     let question = eve.question_post(&thread).await;
     for i in 1..=7 {
-        comment(&eve, &thread, &question, &format!("Comment number {i}")).await;
+        comment(&eve, &question, &format!("Comment number {i}")).await;
     }
     let page = app
         .browser()

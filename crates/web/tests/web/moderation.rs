@@ -317,6 +317,18 @@ async fn locked_and_closed_threads_refuse_answers_but_keep_the_text(app: TestApp
             .unwrap_or_default()
             .contains("A comment typed before the lock.")
     );
+    let form = member.get(&format!("/posts/{question}/comments")).await;
+    assert_eq!(
+        form.status(),
+        StatusCode::FORBIDDEN,
+        "no comment form in a locked thread"
+    );
+    assert!(
+        form.text()
+            .await
+            .unwrap_or_default()
+            .contains("A moderator locked this thread")
+    );
     owner
         .answer(&thread, "Moderators still answer a locked thread.")
         .await;

@@ -157,15 +157,15 @@ async fn internal_notes_stay_with_the_team(app: TestApp) {
     let secret = "Customer zebracorn owes two invoices";
 
     let form = page(&sam, &thread).await;
-    let key = between(&form, "name=\"key\" value=\"", "\"")
-        .map(str::to_owned)
-        .unwrap_or_default();
-    let notes_form = form
-        .split("action=\"/q/")
-        .find(|f| f.starts_with(&format!("{id}/notes")))
-        .unwrap_or_else(|| panic!("staff see the notes form: {form}"));
-    let note_key = between(notes_form, "name=\"key\" value=\"", "\"").unwrap_or_default();
-    assert_ne!(note_key, key, "the note has its own idempotency key");
+    let form_on = |action: &str| {
+        form.split("action=\"/q/")
+            .find(|f| f.starts_with(&format!("{id}/{action}")))
+            .unwrap_or_else(|| panic!("staff see the {action} form: {form}"))
+    };
+    let answer_key = between(form_on("answer"), "name=\"key\" value=\"", "\"").unwrap_or_default();
+    let note_key = between(form_on("notes"), "name=\"key\" value=\"", "\"").unwrap_or_default();
+    assert!(!note_key.is_empty());
+    assert_ne!(note_key, answer_key, "the note has its own idempotency key");
     for _ in 0..2 {
         let response = sam
             .act(
