@@ -415,6 +415,7 @@ write_static_copy() {
 
 # Results of the current community, in scenario order.
 ROWS=() NOTES=() FAILURES=()
+PAIRED_RATIO="" PAIRED_RANGE=""
 declare -A RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=()
 
 WRK_THREADS=2
@@ -549,6 +550,7 @@ run_scenarios() {
     if wanted tag; then scenario "$S_TAG" 200 get.lua "$BASE/tags/$(urlencode "$TAG")"; fi
     if wanted signed; then
         scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
+        if wanted thread10 && ! $SMOKE; then signed_pairs; fi
     fi
     if wanted answer; then answer_scenario; fi
     if wanted search || wanted login; then
@@ -562,6 +564,36 @@ run_scenarios() {
 
 # Searching: queries made of two or three words from the community's own titles (as readers
 # type them), each request a different one.
+# The signed-in ÷ anonymous ratio again, from PAIRS alternating runs of PAIR_SECONDS each
+# (anonymous, then signed in), as the median of the pairs' ratios: on a machine shared with
+# other guests the speed drifts by a quarter within a minute, and two runs ten seconds apart
+# measure that drift as much as the pages.
+PAIRS=5 PAIR_SECONDS=3
+signed_pairs() {
+    settle "signed-in pairs" || return 0
+    local ratios=() i anon signed
+    for ((i = 0; i < PAIRS; i++)); do
+        anon=$(pair_run "$BASE$THREAD10")
+        signed=$(pair_run "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION")
+        ratios+=("$(awk -v s="$signed" -v a="$anon" 'BEGIN { if (a > 0) printf "%.1f", 100 * s / a; else print 0 }')")
+    done
+    local sorted
+    sorted=$(printf '%s\n' "${ratios[@]}" | sort -g | paste -sd' ' -)
+    PAIRED_RATIO=$(awk '{ print $(int((NF + 1) / 2)) }' <<<"$sorted")
+    PAIRED_RANGE="$(awk '{ print $1 }' <<<"$sorted")–$(awk '{ print $NF }' <<<"$sorted")"
+    log "  signed-in ÷ anonymous in $PAIRS alternating pairs: ${ratios[*]} (median $PAIRED_RATIO %)"
+}
+
+# pair_run URL [wrk options...]: requests a second in one short wrk run.
+pair_run() {
+    local url="$1"
+    shift
+    STOA_BENCH_LUA="$LUA_DIR" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${PAIR_SECONDS}s" \
+        --timeout 10s -s "$LUA_DIR/get.lua" "$url" "$@" 2>/dev/null |
+        awk '/^BENCH / { for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+             printf "%.0f", (r["duration_us"] > 0 ? r["requests"] * 1e6 / r["duration_us"] : 0) }'
+}
+
 search_scenario() {
     local queries="$RUN_DIR/search-queries.txt"
     db_query "SELECT title FROM threads WHERE deleted_at IS NULL ORDER BY id DESC LIMIT 500" |
@@ -662,6 +694,9 @@ report_community() {
     if [[ "$anon" =~ ^[0-9]+$ && "$signed" =~ ^[0-9]+$ ]]; then
         t+="- ratio, signed-in ÷ anonymous thread page: $(percent "$signed" "$anon") (target ≥ 80 %)"$'\n'
     fi
+    if [[ -n "$PAIRED_RATIO" ]]; then
+        t+="- ratio, signed-in ÷ anonymous, median of $PAIRS alternating ${PAIR_SECONDS}-s pairs: $PAIRED_RATIO % (pairs from $PAIRED_RANGE %; target ≥ 80 %)"$'\n'
+    fi
     t+="- pages: 10-answer thread $THREAD10 ($(thousands "$PAGE10_BYTES") bytes), 30-answer thread $THREAD30 ($(thousands "$PAGE30_BYTES") bytes), tag $TAG"$'\n'
     t+="- server RSS after start: $IDLE_RSS; peak RSS is the process's high-water mark so far (VmHWM)"$'\n'
     local note
@@ -728,7 +763,7 @@ header() {
 
 measure() {
     new_community "$1" "$2"
-    ROWS=() NOTES=() RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=()
+    ROWS=() NOTES=() PAIRED_RATIO="" PAIRED_RANGE="" RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=()
     NONCE=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
     stoa_cmd migrate >"$RUN_DIR/migrate.log" 2>&1 || { cat "$RUN_DIR/migrate.log" >&2; die "migrate failed"; }
     create_owner

@@ -112,7 +112,7 @@ async function tabTo(page, wanted, limit = 60) {
       const style = getComputedStyle(el);
       const box = el.getBoundingClientRect();
       return {
-        text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim(),
+        text: (el.getAttribute('aria-label') || el.innerText || el.value || '').trim(),
         tag: el.tagName.toLowerCase(),
         id: el.id,
         ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
