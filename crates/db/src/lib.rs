@@ -11,6 +11,7 @@ mod conn;
 pub mod dialect;
 mod ids;
 pub mod page;
+pub mod prepared;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -18,6 +18,7 @@
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use stoa_db::prepared::PreparedSql;
 use stoa_db::{DbConn, MultiBackend, PostId, ThreadId};
 
 use crate::query::Matching;
@@ -93,28 +94,22 @@ struct Scope {
 /// The statements that rewrite the rows in `scope`: delete them, insert them again from the
 /// live tables (nothing, for what is deleted).
 fn rewrite(conn: &DbConn, scope: &Scope) -> Vec<String> {
-    let (documents, thread_key, post_key, columns, p1, p2) = match conn {
+    let (documents, thread_key, post_key, columns) = match conn {
         DbConn::Sqlite(_) => (
             &SQLITE_DOCUMENTS,
             "rowid",
             "rowid",
             "rowid, body, thread_id",
-            "?1",
-            "?2",
         ),
         DbConn::Postgresql(_) => (
             &POSTGRES_DOCUMENTS,
             "thread_id",
             "post_id",
             "post_id, body, thread_id",
-            "$1",
-            "$2",
         ),
     };
-    let bind = |sql: &str| sql.replace("$1", p1).replace("$2", p2);
     let mut statements = Vec::new();
     if let Some(threads) = scope.threads {
-        let threads = bind(threads);
         statements.push(format!(
             "DELETE FROM fulltext_threads WHERE {}",
             threads.replace("t.id", thread_key)
@@ -127,14 +122,12 @@ fn rewrite(conn: &DbConn, scope: &Scope) -> Vec<String> {
     if let Some((new_rows, old_posts)) = scope.answers {
         if let Some(old_posts) = old_posts {
             statements.push(format!(
-                "DELETE FROM fulltext_answers WHERE {post_key} IN ({})",
-                bind(old_posts)
+                "DELETE FROM fulltext_answers WHERE {post_key} IN ({old_posts})"
             ));
         }
         statements.push(format!(
-            "INSERT INTO fulltext_answers ({columns}) {} AND {}",
-            documents.answers,
-            bind(new_rows)
+            "INSERT INTO fulltext_answers ({columns}) {} AND {new_rows}",
+            documents.answers
         ));
     }
     statements
@@ -143,11 +136,7 @@ fn rewrite(conn: &DbConn, scope: &Scope) -> Vec<String> {
 /// Runs `statements`, binding `params` to each in order.
 fn execute(conn: &mut DbConn, statements: Vec<String>, params: &[i64]) -> QueryResult<()> {
     for statement in statements {
-        let mut query = diesel::sql_query(statement).into_boxed::<MultiBackend>();
-        for &p in params {
-            query = query.bind::<BigInt, _>(p);
-        }
-        query.execute(conn)?;
+        PreparedSql::new(&statement, params).execute(conn)?;
     }
     Ok(())
 }
