@@ -7,23 +7,48 @@
 //! that text and prepares it once per connection.
 
 use diesel::backend::Backend;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType};
+use diesel::sql_types::{BigInt, HasSqlType, Timestamp, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
+use time::PrimitiveDateTime;
 
-/// A statement whose parameters are all `BIGINT`s, written `$1`, `$2`, … in its text (one
-/// may appear several times). Each is bound where it appears, in the engine's own style.
+/// A value bound to a [`PreparedSql`].
+#[derive(Debug, Clone, Copy)]
+pub enum Param {
+    BigInt(i64),
+    Timestamp(PrimitiveDateTime),
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Self {
+        Param::BigInt(value)
+    }
+}
+
+impl From<PrimitiveDateTime> for Param {
+    fn from(value: PrimitiveDateTime) -> Self {
+        Param::Timestamp(value)
+    }
+}
+
+/// A statement whose parameters are written `$1`, `$2`, … in its text (one may appear
+/// several times). Each is bound where it appears, in the engine's own style. Rows it
+/// returns load as `QueryableByName`, as those of `sql_query` do.
 #[derive(Debug, Clone, Copy)]
 pub struct PreparedSql<'a> {
     sql: &'a str,
-    params: &'a [i64],
+    params: &'a [Param],
 }
 
 impl<'a> PreparedSql<'a> {
-    pub fn new(sql: &'a str, params: &'a [i64]) -> Self {
+    pub fn new(sql: &'a str, params: &'a [Param]) -> Self {
         PreparedSql { sql, params }
     }
+}
+
+impl Query for PreparedSql<'_> {
+    type SqlType = Untyped;
 }
 
 impl QueryId for PreparedSql<'_> {
@@ -34,8 +59,9 @@ impl QueryId for PreparedSql<'_> {
 
 impl<DB> QueryFragment<DB> for PreparedSql<'_>
 where
-    DB: Backend + HasSqlType<BigInt>,
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp>,
     i64: ToSql<BigInt, DB>,
+    PrimitiveDateTime: ToSql<Timestamp, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let mut rest = self.sql;
@@ -52,7 +78,10 @@ where
                 ));
             };
             out.push_sql(&rest[..at]);
-            out.push_bind_param::<BigInt, i64>(value)?;
+            match value {
+                Param::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
+                Param::Timestamp(value) => out.push_bind_param::<Timestamp, _>(value)?,
+            }
             rest = &after[digits..];
         }
         out.push_sql(rest);
@@ -70,7 +99,7 @@ mod tests {
 
     #[test]
     fn each_parameter_is_bound_where_it_appears() {
-        let params = [7, 9];
+        let params = [Param::from(7), Param::from(9)];
         let query = PreparedSql::new("SELECT $1 + $2 WHERE x = $1", &params);
         let shown = debug_query::<Sqlite, _>(&query).to_string();
         assert_eq!(shown, "SELECT ? + ? WHERE x = ? -- binds: [7, 9, 7]");

@@ -2,10 +2,11 @@
 //! the bell (`users.unread_notifications`, moved in the same transaction as the rows).
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::BigInt;
+use stoa_db::prepared::PreparedSql;
 use stoa_db::schema::{notifications, threads, users};
 use stoa_db::time::now;
-use stoa_db::{CommentId, DbConn, MultiBackend, PostId, ThreadId, UserId};
+use stoa_db::{CommentId, DbConn, PostId, ThreadId, UserId};
 use time::PrimitiveDateTime;
 
 use crate::watching::{self, Target};
@@ -105,17 +106,13 @@ fn notify(
     // The `WHERE` clause inside the SELECT is what lets SQLite read ON CONFLICT as the
     // insert's, not as part of a join; every recipient query has one.
     let at = now();
-    let written: Vec<Written> = diesel::sql_query(format!(
+    let statement = format!(
         "INSERT INTO notifications (user_id, kind, subject_id, thread_id, actor_id, created_at)
          SELECT r.user_id, r.kind, $1, $2, $3, $4 FROM ({recipients_sql}) r WHERE r.user_id <> $3
          ON CONFLICT DO NOTHING RETURNING id, user_id"
-    ))
-    .into_boxed::<MultiBackend>()
-    .bind::<BigInt, _>(subject)
-    .bind::<BigInt, _>(thread.0)
-    .bind::<BigInt, _>(actor.0)
-    .bind::<Timestamp, _>(at)
-    .load(conn)?;
+    );
+    let params = [subject.into(), thread.0.into(), actor.0.into(), at.into()];
+    let written: Vec<Written> = PreparedSql::new(&statement, &params).load(conn)?;
     if written.is_empty() {
         return Ok(0);
     }

@@ -18,7 +18,7 @@
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-use stoa_db::prepared::PreparedSql;
+use stoa_db::prepared::{self, PreparedSql};
 use stoa_db::{DbConn, MultiBackend, PostId, ThreadId};
 
 use crate::query::Matching;
@@ -135,8 +135,9 @@ fn rewrite(conn: &DbConn, scope: &Scope) -> Vec<String> {
 
 /// Runs `statements`, binding `params` to each in order.
 fn execute(conn: &mut DbConn, statements: Vec<String>, params: &[i64]) -> QueryResult<()> {
+    let params: Vec<prepared::Param> = params.iter().copied().map(prepared::Param::from).collect();
     for statement in statements {
-        PreparedSql::new(&statement, params).execute(conn)?;
+        PreparedSql::new(&statement, &params).execute(conn)?;
     }
     Ok(())
 }

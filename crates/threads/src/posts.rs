@@ -2,6 +2,7 @@
 //! Markdown is rendered here, once; both the source and the HTML are stored.
 
 use diesel::prelude::*;
+use stoa_db::prepared::PreparedSql;
 use stoa_db::schema::{posts, threads};
 use stoa_db::{CategoryId, DbConn, PostId, ThreadId, UserId, time::now};
 use stoa_search::sync as search;
@@ -193,19 +194,18 @@ pub fn answer(
         Some(false) => {}
     }
     settle_race(conn, author, key, |conn| {
-        let slug = diesel::update(
-            threads::table
-                .find(thread)
-                .filter(threads::deleted_at.is_null()),
+        // Kept prepared (diesel compiles each of its own UPDATEs again), as this runs in the
+        // one writer's turn for every answer.
+        let params = [thread.0.into(), now().into()];
+        let slug = PreparedSql::new(
+            "UPDATE threads SET answer_count = answer_count + 1, last_activity_at = $2
+             WHERE id = $1 AND deleted_at IS NULL RETURNING slug",
+            &params,
         )
-        .set((
-            threads::answer_count.eq(threads::answer_count + 1),
-            threads::last_activity_at.eq(now()),
-        ))
-        .returning(threads::slug)
-        .get_result::<String>(conn)
+        .get_result::<ThreadSlug>(conn)
         .optional()?
-        .ok_or(Error::ThreadNotFound)?;
+        .ok_or(Error::ThreadNotFound)?
+        .slug;
         let post_id = insert_post(conn, thread, author, false, body, key)?;
         search::answer_added(conn, thread, post_id)?;
         let first = NewRevision {
@@ -224,6 +224,13 @@ pub fn answer(
             created: true,
         })
     })
+}
+
+/// The slug an answer's thread update returns.
+#[derive(QueryableByName)]
+struct ThreadSlug {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    slug: String,
 }
 
 fn insert_post(
