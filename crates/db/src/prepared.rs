@@ -9,26 +9,33 @@
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Timestamp, Untyped};
+use diesel::sql_types::{BigInt, HasSqlType, Text, Timestamp, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 use time::PrimitiveDateTime;
 
 /// A value bound to a [`PreparedSql`].
 #[derive(Debug, Clone, Copy)]
-pub enum Param {
+pub enum Param<'a> {
     BigInt(i64),
     Timestamp(PrimitiveDateTime),
+    Text(&'a str),
 }
 
-impl From<i64> for Param {
+impl From<i64> for Param<'_> {
     fn from(value: i64) -> Self {
         Param::BigInt(value)
     }
 }
 
-impl From<PrimitiveDateTime> for Param {
+impl From<PrimitiveDateTime> for Param<'_> {
     fn from(value: PrimitiveDateTime) -> Self {
         Param::Timestamp(value)
+    }
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(value: &'a str) -> Self {
+        Param::Text(value)
     }
 }
 
@@ -38,11 +45,11 @@ impl From<PrimitiveDateTime> for Param {
 #[derive(Debug, Clone, Copy)]
 pub struct PreparedSql<'a> {
     sql: &'a str,
-    params: &'a [Param],
+    params: &'a [Param<'a>],
 }
 
 impl<'a> PreparedSql<'a> {
-    pub fn new(sql: &'a str, params: &'a [Param]) -> Self {
+    pub fn new(sql: &'a str, params: &'a [Param<'a>]) -> Self {
         PreparedSql { sql, params }
     }
 }
@@ -59,9 +66,10 @@ impl QueryId for PreparedSql<'_> {
 
 impl<DB> QueryFragment<DB> for PreparedSql<'_>
 where
-    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp>,
+    DB: Backend + HasSqlType<BigInt> + HasSqlType<Timestamp> + HasSqlType<Text>,
     i64: ToSql<BigInt, DB>,
     PrimitiveDateTime: ToSql<Timestamp, DB>,
+    str: ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let mut rest = self.sql;
@@ -81,6 +89,7 @@ where
             match value {
                 Param::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
                 Param::Timestamp(value) => out.push_bind_param::<Timestamp, _>(value)?,
+                Param::Text(value) => out.push_bind_param::<Text, _>(*value)?,
             }
             rest = &after[digits..];
         }

@@ -1,10 +1,10 @@
 //! What a member watches: threads, tags and categories.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use stoa_db::prepared::PreparedSql;
 use stoa_db::schema::{categories, subscriptions, tags, threads};
 use stoa_db::time::now;
-use stoa_db::{CategoryId, DbConn, MultiBackend, TagId, ThreadId, UserId};
+use stoa_db::{CategoryId, DbConn, TagId, ThreadId, UserId};
 
 /// Something a member can watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +49,17 @@ impl Target {
 
 /// Starts watching `target`; watching it already changes nothing.
 pub fn watch(conn: &mut DbConn, user: UserId, target: Target) -> QueryResult<()> {
-    diesel::sql_query(
+    let params = [
+        user.0.into(),
+        target.kind().into(),
+        target.id().into(),
+        now().into(),
+    ];
+    PreparedSql::new(
         "INSERT INTO subscriptions (user_id, target_kind, target_id, created_at)
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        &params,
     )
-    .into_boxed::<MultiBackend>()
-    .bind::<BigInt, _>(user.0)
-    .bind::<Text, _>(target.kind())
-    .bind::<BigInt, _>(target.id())
-    .bind::<Timestamp, _>(now())
     .execute(conn)?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! customer or done, until the customer writes again.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use stoa_db::prepared::PreparedSql;
 use stoa_db::schema::{categories, thread_tags, threads, users};
 use stoa_db::{CategoryId, DbConn, MultiBackend, TagId, ThreadId, UserId};
 use time::PrimitiveDateTime;
@@ -83,15 +83,8 @@ pub fn record(
                first_team_answer_at = COALESCE(first_team_answer_at, $1)"
         }
     };
-    // `$1` stands in the statement even where the update does not need it: SQLite numbers
-    // `$N` parameters by first appearance, so it must come before `$2`.
-    diesel::sql_query(format!(
-        "UPDATE threads SET {wait}{firsts} WHERE $1 IS NOT NULL AND id = $2"
-    ))
-    .into_boxed::<MultiBackend>()
-    .bind::<Timestamp, _>(at)
-    .bind::<BigInt, _>(thread.0)
-    .execute(conn)?;
+    let statement = format!("UPDATE threads SET {wait}{firsts} WHERE id = $2");
+    PreparedSql::new(&statement, &[at.into(), thread.0.into()]).execute(conn)?;
     Ok(())
 }
 
