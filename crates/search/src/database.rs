@@ -18,7 +18,7 @@
 use diesel::prelude::*;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-use stoa_db::prepared::{self, PreparedSql};
+use stoa_db::prepared::{Param as Bound, PreparedSql};
 use stoa_db::{DbConn, MultiBackend, PostId, ThreadId};
 
 use crate::query::Matching;
@@ -133,11 +133,10 @@ fn rewrite(conn: &DbConn, scope: &Scope) -> Vec<String> {
     statements
 }
 
-/// Runs `statements`, binding `params` to each in order.
-fn execute(conn: &mut DbConn, statements: Vec<String>, params: &[i64]) -> QueryResult<()> {
-    let params: Vec<prepared::Param> = params.iter().copied().map(prepared::Param::from).collect();
+/// Runs `statements`, each with `params` bound where its `$1`, `$2` stand.
+fn execute(conn: &mut DbConn, statements: Vec<String>, params: &[Bound]) -> QueryResult<()> {
     for statement in statements {
-        PreparedSql::new(&statement, &params).execute(conn)?;
+        PreparedSql::new(&statement, params).execute(conn)?;
     }
     Ok(())
 }
@@ -154,7 +153,7 @@ pub fn refresh_thread(conn: &mut DbConn, thread: ThreadId) -> QueryResult<()> {
         )),
     };
     let statements = rewrite(conn, &scope);
-    execute(conn, statements, &[thread.0])
+    execute(conn, statements, &[thread.0.into()])
 }
 
 /// Rewrites the search row of one post: the thread's row for a question (its title, tags and
@@ -184,7 +183,7 @@ pub fn refresh_post(conn: &mut DbConn, post: PostId) -> QueryResult<()> {
         (scope, post.0)
     };
     let statements = rewrite(conn, &scope);
-    execute(conn, statements, &[id])
+    execute(conn, statements, &[id.into()])
 }
 
 /// Writes the search row of `answer`, just written: it has none to replace.
@@ -194,7 +193,7 @@ pub fn add_answer(conn: &mut DbConn, answer: PostId) -> QueryResult<()> {
         answers: Some(("p.id = $1", None)),
     };
     let statements = rewrite(conn, &scope);
-    execute(conn, statements, &[answer.0])
+    execute(conn, statements, &[answer.0.into()])
 }
 
 /// Rewrites the search rows of the next `limit` threads after id `after` and of their
@@ -224,7 +223,7 @@ pub fn rebuild_batch(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<O
         )),
     };
     let statements = rewrite(conn, &scope);
-    execute(conn, statements, &[after, last])?;
+    execute(conn, statements, &[after.into(), last.into()])?;
     Ok(Some(last))
 }
 

@@ -1281,6 +1281,16 @@ struct CommentPage {
     post_url: String,
     title: String,
     key: String,
+    text: String,
+    error: String,
+}
+
+/// What a comment form shows: nothing yet, or a refused comment with the reason.
+struct CommentDraft {
+    error: String,
+    text: String,
+    key: String,
+    status: StatusCode,
 }
 
 /// The form for a comment under a post, on a page of its own: where "Add a comment" leads
@@ -1290,7 +1300,17 @@ async fn comment_page(
     user: SignedIn,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let post = PostId(path.into_inner());
+    show_comment_page(&state, &user, PostId(path.into_inner()), None).await
+}
+
+/// The comment page for `post`, with an empty form or a refused comment's `draft` (whose
+/// refusal already said what the policy allows).
+async fn show_comment_page(
+    state: &AppState,
+    user: &SignedIn,
+    post: PostId,
+    draft: Option<CommentDraft>,
+) -> Result<HttpResponse, AppError> {
     let (thread, slug, title) = state
         .db
         .run(move |conn| {
@@ -1302,16 +1322,29 @@ async fn comment_page(
             Ok::<_, stoa_threads::Error>((thread, slug, title))
         })
         .await?;
-    let status = thread_state(&state, thread).await?;
-    policy::decide(user.viewer.actor(), Action::Comment { thread: status })?;
+    let draft = match draft {
+        Some(draft) => draft,
+        None => {
+            let status = thread_state(state, thread).await?;
+            policy::decide(user.viewer.actor(), Action::Comment { thread: status })?;
+            CommentDraft {
+                error: String::new(),
+                text: String::new(),
+                key: form_key(),
+                status: StatusCode::OK,
+            }
+        }
+    };
     let page = CommentPage {
-        layout: Layout::new(&state, &user.viewer, "Add a comment"),
+        layout: Layout::new(state, &user.viewer, "Add a comment"),
         action: format!("/posts/{post}/comments"),
         post_url: format!("/q/{thread}/{slug}#post-{post}"),
         title,
-        key: form_key(),
+        key: draft.key,
+        text: draft.text,
+        error: draft.error,
     };
-    render(&page, StatusCode::OK, &page.layout, None)
+    render(&page, draft.status, &page.layout, None)
 }
 
 /// Adds a comment under a post and returns to it; a refused comment comes back in its form,
@@ -1358,14 +1391,27 @@ async fn comment(
             )))
         }
         Err((status, e)) => {
-            show_again(&state, &user.viewer, thread, Some(post), status, |page| {
+            let mut under_post = false;
+            let again = show_again(&state, &user.viewer, thread, Some(post), status, |page| {
                 if let Some(card) = page.cards_mut().find(|c| c.id == post) {
-                    card.comment_error = Some(e);
-                    card.comment_text = form.body;
-                    card.comment_key = form.key;
+                    card.comment_error = Some(e.clone());
+                    card.comment_text.clone_from(&form.body);
+                    card.comment_key.clone_from(&form.key);
+                    under_post = true;
                 }
             })
-            .await
+            .await?;
+            if under_post {
+                return Ok(again);
+            }
+            // The post is not on the thread's first page: the comment page keeps the text.
+            let draft = CommentDraft {
+                error: e,
+                text: form.body,
+                key: form.key,
+                status,
+            };
+            show_comment_page(&state, &user, post, Some(draft)).await
         }
     }
 }

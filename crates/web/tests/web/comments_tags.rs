@@ -9,6 +9,7 @@ use crate::on_both_backends;
 on_both_backends!(
     comments_show_under_their_post,
     a_long_or_unsafe_comment_is_refused_or_cleaned,
+    a_refused_comment_beyond_the_first_page_keeps_its_text,
     only_the_latest_comments_show_until_expanded,
     new_tags_need_the_configured_role,
     a_tag_page_lists_its_questions,
@@ -176,6 +177,35 @@ async fn a_long_or_unsafe_comment_is_refused_or_cleaned(app: TestApp) {
     for banned in ["<h1", "<script", "<img", "javascript:"] {
         assert!(!comments.contains(banned), "{banned} in {comments}");
     }
+}
+
+async fn a_refused_comment_beyond_the_first_page_keeps_its_text(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Which plans include invoices?").await;
+    let mut answers = Vec::new();
+    for i in 0..51 {
+        answers.push(
+            owner
+                .answer(&thread, &format!("Plan number {i} includes them."))
+                .await,
+        );
+    }
+    let first_page = owner.get(&thread).await.text().await.unwrap_or_default();
+    let beyond = answers
+        .iter()
+        .find(|a| !first_page.contains(&format!("id=\"post-{a}\"")))
+        .unwrap_or_else(|| panic!("one answer is on the second page"));
+    let erin = app.signed_in("erin", Role::Member).await;
+    let long = "word ".repeat(130);
+    let refused = comment(&erin, beyond, &long).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap_or_default();
+    assert!(page.contains("under 600 characters"), "the reason is given");
+    assert!(page.contains(long.trim_end()), "the text is kept: {page}");
+    assert!(
+        page.contains(&format!(r#"action="/posts/{beyond}/comments""#)),
+        "in a form that sends it to the same post"
+    );
 }
 
 async fn only_the_latest_comments_show_until_expanded(app: TestApp) {
