@@ -7,6 +7,7 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 
+use crate::writer::SharedWriter;
 use crate::{Backend, DbConn};
 
 /// Runs the same diesel builder on whichever inner connection `conn` holds, for queries the
@@ -81,59 +82,40 @@ pub fn with_migration_lock<T>(
     result
 }
 
-/// SQLite takes one writer at a time; the writers of this process queue here rather than
-/// in SQLite's busy handler, which polls with sleeps of up to 100 ms (under a burst of posts
-/// the slowest writes waited over half a second: bench/run.sh, p99 667 ms before, 124 ms
-/// after). Other processes (an import beside the server) still wait through `busy_timeout`.
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-thread_local! {
-    /// This thread holds [`SQLITE_WRITER`] (so a nested write transaction does not wait for
-    /// itself).
-    static HOLDS_SQLITE_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// This thread's turn to write to SQLite, held until dropped.
-struct WriterTurn(Option<std::sync::MutexGuard<'static, ()>>);
-
-impl WriterTurn {
-    fn take() -> WriterTurn {
-        if HOLDS_SQLITE_WRITER.get() {
-            return WriterTurn(None);
-        }
-        let guard = SQLITE_WRITER
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        HOLDS_SQLITE_WRITER.set(true);
-        WriterTurn(Some(guard))
-    }
-}
-
-impl Drop for WriterTurn {
-    fn drop(&mut self) {
-        if self.0.take().is_some() {
-            HOLDS_SQLITE_WRITER.set(false);
-        }
-    }
-}
-
 /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise.
+/// Inside another write transaction it is a savepoint of that one.
 ///
-/// Fork: on SQLite a plain `BEGIN` takes the write lock only at the first write, and a
-/// transaction that read first then fails with `SQLITE_BUSY` at once, ignoring
-/// `busy_timeout`. `BEGIN IMMEDIATE` takes the lock at the start, so concurrent writers wait
-/// their turn, and this process's writers first queue for [`SQLITE_WRITER`]. PostgreSQL
-/// locks rows, so its ordinary `BEGIN` is right.
+/// Fork: SQLite lets one transaction write at a time. Inside [`crate::Db::run`], `f` runs on
+/// the database's one writer connection, not on `conn`, in a savepoint of a transaction
+/// shared with the writers queued behind it, and returns once that transaction is committed
+/// (see [`crate::writer`]): they wait their turn in this process, not in SQLite's busy
+/// handler, which polls with sleeps of up to 100 ms, and one commit (and `fsync`) serves
+/// them all. Elsewhere (a lone command's connection) the transaction is `conn`'s own: a plain
+/// `BEGIN` would take the write lock only at the first write, and a transaction that read
+/// first would then fail with `SQLITE_BUSY` at once, ignoring `busy_timeout`, so it begins
+/// with `BEGIN IMMEDIATE`, which takes the lock at the start. PostgreSQL locks rows, so its
+/// ordinary `BEGIN` is right.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DieselError>,
 {
-    let _turn = matches!(conn, DbConn::Sqlite(_)).then(WriterTurn::take);
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    if SharedWriter::writing() {
+        return conn.transaction(f);
     }
+    let f = match conn {
+        DbConn::Sqlite(c) => match SharedWriter::write_with_current(f) {
+            Ok(written) => return written,
+            Err(f) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+                f
+            }
+        },
+        DbConn::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            f
+        }
+    };
     match f(conn) {
         Ok(value) => {
             DbConn::commit_transaction(conn)?;

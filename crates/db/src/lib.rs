@@ -16,6 +16,7 @@ pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,6 +115,8 @@ pub struct Db {
     permits: Arc<Semaphore>,
     backend: Backend,
     url: Arc<str>,
+    /// SQLite's one writer connection, which the write transactions of [`Db::run`] share.
+    writer: Option<Arc<writer::SharedWriter>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -151,11 +154,13 @@ impl Db {
                 backend,
                 url: url.to_owned(),
             })?;
+        let url = Arc::<str>::from(url);
         Ok(Db {
             pool,
             permits: Arc::new(Semaphore::new(pool_size as usize)),
             backend,
-            url: Arc::from(url),
+            writer: (backend == Backend::Sqlite).then(|| writer::SharedWriter::new(url.clone())),
+            url,
         })
     }
 
@@ -170,7 +175,8 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking pool, so diesel's synchronous
-    /// calls never block an async worker. At most `pool_size` closures run at once; the rest
+    /// calls never block an async worker. Its write transactions on SQLite run on the shared
+    /// writer connection (see [`dialect::write_transaction`]). At most `pool_size` closures run at once; the rest
     /// wait here without holding a thread.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
@@ -183,8 +189,10 @@ impl Db {
             .await
             .map_err(|e| Error::Worker(e.to_string()))?;
         let pool = self.pool.clone();
+        let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let _writer = writer.as_ref().map(writer::SharedWriter::enter);
             let mut conn: PooledConnection<Manager> = pool.get().map_err(Error::from)?;
             f(&mut conn)
         })

@@ -1,39 +1,49 @@
 //! Concurrent writers wait for each other instead of failing: on SQLite every write
-//! transaction takes the write lock at its start (`BEGIN IMMEDIATE`).
+//! transaction takes the write lock at its start (`BEGIN IMMEDIATE`), and the writers of one
+//! process share transactions on one connection, each still failing alone.
 
 use diesel::prelude::*;
 use stoa_db::schema::categories;
 use stoa_db::testing::TestDatabase;
 use stoa_db::{Db, dialect, time::now};
 
-/// Many tasks each read the category count and then insert a row named after it, the
-/// read-then-write shape that fails with `SQLITE_BUSY` under a deferred `BEGIN`. All must
-/// succeed and every count must be distinct (each saw the previous writers' rows).
-async fn concurrent_read_then_write(url: &str) {
-    let db = Db::connect(url, 8).unwrap_or_else(|e| panic!("connect: {e}"));
+/// A new SQLite database, migrated, behind a pool of `connections`.
+async fn migrated_sqlite(connections: u32) -> (TestDatabase, Db) {
+    let test_db = TestDatabase::sqlite();
+    let db = Db::connect(&test_db.url, connections).unwrap_or_else(|e| panic!("connect: {e}"));
     db.migrate()
         .await
         .unwrap_or_else(|e| panic!("migrate: {e}"));
-    let writers = (0..24).map(|_| {
-        let db = db.clone();
-        tokio::spawn(async move {
-            db.run(|conn| {
-                dialect::write_transaction(conn, |conn| {
-                    let seen: i64 = categories::table.count().get_result(conn)?;
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    diesel::insert_into(categories::table)
-                        .values((
-                            categories::name.eq(format!("c{seen}")),
-                            categories::slug.eq(format!("c{seen}")),
-                            categories::created_at.eq(now()),
-                        ))
-                        .execute(conn)?;
-                    Ok::<_, stoa_db::Error>(seen)
+    (test_db, db)
+}
+
+/// Many tasks each read the category count and then insert a row named after it, the
+/// read-then-write shape that fails with `SQLITE_BUSY` under a deferred `BEGIN`. All must
+/// succeed and every count must be distinct (each saw the previous writers' rows).
+async fn concurrent_read_then_write() {
+    let (_file, db) = migrated_sqlite(8).await;
+    let writers: Vec<_> = (0..24)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.run(|conn| {
+                    dialect::write_transaction(conn, |conn| {
+                        let seen: i64 = categories::table.count().get_result(conn)?;
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        diesel::insert_into(categories::table)
+                            .values((
+                                categories::name.eq(format!("c{seen}")),
+                                categories::slug.eq(format!("c{seen}")),
+                                categories::created_at.eq(now()),
+                            ))
+                            .execute(conn)?;
+                        Ok::<_, stoa_db::Error>(seen)
+                    })
                 })
+                .await
             })
-            .await
         })
-    });
+        .collect();
     let mut seen = Vec::new();
     for writer in writers {
         seen.push(
@@ -49,7 +59,7 @@ async fn concurrent_read_then_write(url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writers_wait_instead_of_failing() {
-    concurrent_read_then_write(&TestDatabase::sqlite().url).await;
+    concurrent_read_then_write().await;
 }
 
 /// The lock is taken when the transaction begins, not at its first write: while a write
@@ -60,11 +70,7 @@ async fn sqlite_write_transaction_locks_at_begin() {
     use diesel::connection::SimpleConnection;
     use std::sync::mpsc;
 
-    let test_db = TestDatabase::sqlite();
-    let db = Db::connect(&test_db.url, 2).unwrap_or_else(|e| panic!("connect: {e}"));
-    db.migrate()
-        .await
-        .unwrap_or_else(|e| panic!("migrate: {e}"));
+    let (test_db, db) = migrated_sqlite(2).await;
     let (began, wait_began) = mpsc::channel();
     let (release, wait_release) = mpsc::channel::<()>();
     let holder = tokio::spawn({
@@ -99,4 +105,96 @@ async fn sqlite_write_transaction_locks_at_begin() {
         error.to_string().contains("locked"),
         "unexpected error: {error}"
     );
+}
+
+/// A category row named `name`, for the writers below.
+fn insert_category(conn: &mut stoa_db::DbConn, name: &str) -> diesel::QueryResult<usize> {
+    diesel::insert_into(categories::table)
+        .values((
+            categories::name.eq(name),
+            categories::slug.eq(name),
+            categories::created_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// The category names committed, as a connection of its own sees them, sorted.
+fn committed_names(url: &str) -> Vec<String> {
+    let mut conn = diesel::SqliteConnection::establish(url)
+        .unwrap_or_else(|e| panic!("second connection: {e}"));
+    let mut names: Vec<String> = categories::table
+        .select(categories::name)
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    names.sort_unstable();
+    names
+}
+
+/// Writers that run at once share transactions, yet each one's outcome is its own: a writer
+/// that fails (or panics) leaves nothing behind, the others' rows stay, and every writer that
+/// succeeded finds its row committed (seen from another connection) as soon as it returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
+    let (test_db, db) = migrated_sqlite(8).await;
+    let writers: Vec<_> = (0..30)
+        .map(|i| {
+            let db = db.clone();
+            let url = test_db.url.clone();
+            tokio::spawn(async move {
+                let name = format!("c{i:02}");
+                let written = db
+                    .run({
+                        let name = name.clone();
+                        move |conn| {
+                            dialect::write_transaction(conn, |conn| {
+                                insert_category(conn, &name)?;
+                                std::thread::sleep(std::time::Duration::from_millis(5));
+                                match i % 3 {
+                                    0 => Ok(()),
+                                    1 => Err(stoa_db::Error::Worker("refused".into())),
+                                    _ => panic!("writer {i} fails"),
+                                }
+                            })
+                        }
+                    })
+                    .await;
+                let visible = tokio::task::spawn_blocking(move || committed_names(&url))
+                    .await
+                    .unwrap_or_else(|e| panic!("join: {e}"))
+                    .contains(&name);
+                (i, written.is_ok(), visible)
+            })
+        })
+        .collect();
+    for writer in writers {
+        let (i, ok, visible) = writer.await.unwrap_or_else(|e| panic!("join: {e}"));
+        assert_eq!(ok, i % 3 == 0, "writer {i}: success");
+        if ok {
+            assert!(visible, "writer {i} returned before its row was committed");
+        }
+    }
+    let expected: Vec<String> = (0..30).step_by(3).map(|i| format!("c{i:02}")).collect();
+    assert_eq!(committed_names(&test_db.url), expected);
+}
+
+/// A write transaction inside another is a savepoint: when the inner one fails, the outer one
+/// goes on and commits what it did before and after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nested_write_transaction_fails_alone() {
+    let (test_db, db) = migrated_sqlite(2).await;
+    db.run(|conn| {
+        dialect::write_transaction(conn, |conn| {
+            insert_category(conn, "before")?;
+            let inner = dialect::write_transaction(conn, |conn| {
+                insert_category(conn, "inner")?;
+                Err::<(), _>(stoa_db::Error::Worker("refused".into()))
+            });
+            assert!(inner.is_err());
+            insert_category(conn, "after")?;
+            Ok::<_, stoa_db::Error>(())
+        })
+    })
+    .await
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    assert_eq!(committed_names(&test_db.url), ["after", "before"]);
 }
