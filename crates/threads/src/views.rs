@@ -2,6 +2,7 @@
 //! of queries, whatever the number of rows.
 
 use diesel::prelude::*;
+use stoa_db::dialect;
 use stoa_db::page::{Cursor, Page};
 use stoa_db::schema::{categories, post_origins, posts, thread_tags, threads, users};
 use stoa_db::time::to_unix_micros;
@@ -386,8 +387,9 @@ pub fn list(
     limit: usize,
 ) -> Result<Page<ThreadSummary>, Error> {
     let rows = match filter.tag {
-        // A tag's list walks that tag's rows in creation order (index thread_tags_tag_newest).
-        Some(tag) => {
+        // A tag's list walks that tag's rows in creation order (index thread_tags_tag_newest),
+        // whichever the tag: one plan serves them all.
+        Some(tag) => dialect::planned_once(conn, |conn| {
             let tagged = thread_tags::table
                 .inner_join(
                     threads::table
@@ -396,7 +398,7 @@ pub fn list(
                 )
                 .filter(thread_tags::tag_id.eq(tag));
             let query = summaries!(tagged, limit_plus_one(limit));
-            load_list!(
+            Ok::<_, Error>(load_list!(
                 query,
                 conn,
                 kind,
@@ -404,8 +406,8 @@ pub fn list(
                 cursor,
                 thread_tags::thread_created_at,
                 thread_tags::thread_id
-            )
-        }
+            ))
+        })?,
         None => {
             let all = threads::table
                 .inner_join(categories::table)
