@@ -103,8 +103,11 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection given back mid-transaction (its closure panicked, or a rollback failed)
+    /// is closed rather than handed to the next caller inside that transaction.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::connection::TransactionManager;
+        std::thread::panicking() || DbConn::is_broken_transaction_manager(conn)
     }
 }
 

@@ -4,7 +4,8 @@
 //! SQLite lets one transaction write at a time, and most of a short write transaction's cost
 //! is its commit: the changed pages appended to the write-ahead log, then an `fsync`. So the
 //! writers of a [`crate::Db`] take turns on one connection of its own, each inside a savepoint
-//! of a transaction that stays open while more writers are queued; the writer that finds
+//! of a transaction that stays open while more writers are queued (a nested write transaction
+//! is a savepoint inside the writer's); the writer that finds
 //! nobody behind it (or the batch full) commits for all of them. Every writer returns only
 //! once the commit that holds its work is done, so an acknowledged write is as durable as
 //! before; a writer whose own work failed is rolled back to its savepoint alone.
@@ -19,8 +20,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::{Backend, DbConn};
 
-/// Writes committed together at most: the first writer of a batch waits for the others, so
-/// the cap bounds what grouping can add to its wait.
+/// Writers' turns in one transaction at most: the first writer of a batch waits for the
+/// others, so the cap bounds what grouping can add to its wait.
 const MAX_BATCH: usize = 16;
 
 /// The writer connection of one SQLite database and the batch open on it.
@@ -40,8 +41,8 @@ struct WriterState {
 }
 
 struct Batch {
-    /// Writes whose savepoint was released into the transaction.
-    writes: usize,
+    /// Writers that had a turn in it, whether their work was kept or not.
+    turns: usize,
     outcome: Arc<Outcome>,
 }
 
@@ -119,9 +120,8 @@ impl SharedWriter {
         WRITING.get()
     }
 
-    /// Runs `f` in the open batch (in a savepoint of it, unless `f` is the batch's first),
-    /// then commits the batch unless more writers are queued and it has room, and returns once
-    /// `f`'s work is committed (or failed).
+    /// Runs `f` in a savepoint of the open batch, then commits the batch unless more writers
+    /// are queued and it has room, and returns once `f`'s work is committed (or failed).
     fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E>,
@@ -130,13 +130,10 @@ impl SharedWriter {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let mut state = lock(&self.state);
         self.queued.fetch_sub(1, Ordering::SeqCst);
-        let (outcome, savepoint) = match self.begin(&mut state) {
-            Ok(begun) => begun,
+        let outcome = match self.begin(&mut state) {
+            Ok(outcome) => outcome,
             Err(e) => {
-                if state.batch.is_some() {
-                    self.fail_batch(&mut state, &e);
-                }
-                self.end_turn(&mut state);
+                self.fail_batch(&mut state, &e);
                 return Err(e.into());
             }
         };
@@ -146,19 +143,8 @@ impl SharedWriter {
         WRITING.set(true);
         let result = catch_unwind(AssertUnwindSafe(|| f(conn)));
         WRITING.set(false);
-        let wrote = matches!(result, Ok(Ok(_)));
-        // Without a savepoint this write is the batch's first: undoing it is undoing the
-        // transaction, and the writers queued behind begin another.
-        let kept = match (wrote, savepoint) {
-            (true, true) => DbConn::commit_transaction(conn),
-            (true, false) => Ok(()),
-            (false, _) => DbConn::rollback_transaction(conn),
-        };
-        match (kept, state.batch.as_mut()) {
-            (Ok(()), Some(batch)) if wrote => batch.writes += 1,
-            (Ok(()), _) if !savepoint => state.batch = None,
-            (Ok(()), _) => {}
-            (Err(e), _) => self.fail_batch(&mut state, &e),
+        if let Err(e) = close_savepoint(conn, matches!(result, Ok(Ok(_)))) {
+            self.fail_batch(&mut state, &e);
         }
         let committed_here = self.end_turn(&mut state);
         drop(state);
@@ -173,9 +159,11 @@ impl SharedWriter {
         Ok(value)
     }
 
-    /// Opens the connection and the batch's transaction if need be, and a savepoint in it
-    /// when the batch already holds other writes (`true` comes back then).
-    fn begin(&self, state: &mut WriterState) -> Result<(Arc<Outcome>, bool), DieselError> {
+    /// Opens the connection and the batch's transaction if need be, and this writer's
+    /// savepoint in it. Every writer has one, the batch's first too: if SQLite ever rolls back
+    /// the whole transaction (a full disk, an I/O error), releasing the savepoint fails and
+    /// the batch is failed, rather than a later `SAVEPOINT` quietly beginning a new one.
+    fn begin(&self, state: &mut WriterState) -> Result<Arc<Outcome>, DieselError> {
         let conn = match &mut state.conn {
             Some(conn) => conn,
             empty => empty.insert(
@@ -183,38 +171,43 @@ impl SharedWriter {
                     .map_err(|e| commit_failed(format!("cannot open the writer: {e}")))?,
             ),
         };
-        if let Some(batch) = &state.batch {
-            DbConn::begin_transaction(conn)?;
-            return Ok((Arc::clone(&batch.outcome), true));
+        if state.batch.is_none() {
+            let DbConn::Sqlite(c) = conn else {
+                unreachable!("the shared writer is SQLite's");
+            };
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
         }
-        let DbConn::Sqlite(c) = conn else {
-            unreachable!("the shared writer is SQLite's");
-        };
-        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
-        let outcome = Arc::<Outcome>::default();
-        state.batch = Some(Batch {
-            writes: 0,
-            outcome: Arc::clone(&outcome),
+        let batch = state.batch.get_or_insert_with(|| Batch {
+            turns: 0,
+            outcome: Arc::default(),
         });
-        Ok((outcome, false))
+        batch.turns += 1;
+        DbConn::begin_transaction(conn)?;
+        Ok(Arc::clone(&batch.outcome))
     }
 
     /// Ends a turn: the batch stays open while writers are queued and it has room; otherwise
     /// it is committed here, and the commit's result comes back.
     fn end_turn(&self, state: &mut WriterState) -> Option<Result<(), DieselError>> {
-        let writes = state.batch.as_ref()?.writes;
-        if writes < MAX_BATCH && self.queued.load(Ordering::SeqCst) > 0 {
+        let turns = state.batch.as_ref()?.turns;
+        if turns < MAX_BATCH && self.queued.load(Ordering::SeqCst) > 0 {
             return None;
         }
-        let batch = state.batch.take()?;
-        let conn = state.conn.as_mut()?;
-        match DbConn::commit_transaction(conn) {
+        let committed = match state.conn.as_mut() {
+            Some(conn) => match depth(conn) {
+                Ok(1) => DbConn::commit_transaction(conn),
+                _ => Err(DieselError::BrokenTransactionManager),
+            },
+            None => Err(DieselError::BrokenTransactionManager),
+        };
+        match committed {
             Ok(()) => {
-                batch.outcome.settle(Ok(()));
+                if let Some(batch) = state.batch.take() {
+                    batch.outcome.settle(Ok(()));
+                }
                 Some(Ok(()))
             }
             Err(e) => {
-                state.batch = Some(batch);
                 self.fail_batch(state, &e);
                 Some(Err(commit_failed(e.to_string())))
             }
@@ -229,6 +222,34 @@ impl SharedWriter {
         }
         state.conn = None;
     }
+}
+
+/// Ends the writer's own savepoint (depth 2 in the batch's transaction): released into the
+/// batch when `keep`, rolled back otherwise, with any savepoint a panic left open inside it.
+fn close_savepoint(conn: &mut DbConn, keep: bool) -> Result<(), DieselError> {
+    loop {
+        match depth(conn)? {
+            2 => break,
+            d if d > 2 => DbConn::rollback_transaction(conn)?,
+            _ => return Err(DieselError::BrokenTransactionManager),
+        }
+    }
+    if keep {
+        DbConn::commit_transaction(conn)?;
+    } else {
+        DbConn::rollback_transaction(conn)?;
+    }
+    match depth(conn)? {
+        1 => Ok(()),
+        _ => Err(DieselError::BrokenTransactionManager),
+    }
+}
+
+/// How many transactions and savepoints diesel has open on `conn`.
+fn depth(conn: &mut DbConn) -> Result<u32, DieselError> {
+    Ok(DbConn::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .map_or(0, std::num::NonZeroU32::get))
 }
 
 /// A failure of the batch a write was committed with, as the write's error.

@@ -131,7 +131,7 @@ fn committed_names(url: &str) -> Vec<String> {
 }
 
 /// Writers that run at once share transactions, yet each one's outcome is its own: a writer
-/// that fails (or panics) leaves nothing behind, the others' rows stay, and every writer that
+/// that fails (or panics, here inside a nested write transaction) leaves nothing behind, the others' rows stay, and every writer that
 /// succeeded finds its row committed (seen from another connection) as soon as it returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
@@ -152,7 +152,14 @@ async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
                                 match i % 3 {
                                     0 => Ok(()),
                                     1 => Err(stoa_db::Error::Worker("refused".into())),
-                                    _ => panic!("writer {i} fails"),
+                                    // A panic inside a nested write transaction.
+                                    _ => dialect::write_transaction::<(), stoa_db::Error, _>(
+                                        conn,
+                                        |conn| {
+                                            insert_category(conn, &format!("{name}-inner"))?;
+                                            panic!("writer {i} fails")
+                                        },
+                                    ),
                                 }
                             })
                         }
@@ -173,7 +180,18 @@ async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
             assert!(visible, "writer {i} returned before its row was committed");
         }
     }
-    let expected: Vec<String> = (0..30).step_by(3).map(|i| format!("c{i:02}")).collect();
+    let mut expected: Vec<String> = (0..30).step_by(3).map(|i| format!("c{i:02}")).collect();
+    assert_eq!(committed_names(&test_db.url), expected);
+    // The writer goes on taking writes after all that.
+    db.run(|conn| {
+        dialect::write_transaction(conn, |conn| {
+            insert_category(conn, "later")?;
+            Ok::<_, stoa_db::Error>(())
+        })
+    })
+    .await
+    .unwrap_or_else(|e| panic!("a later write: {e}"));
+    expected.push("later".into());
     assert_eq!(committed_names(&test_db.url), expected);
 }
 
