@@ -137,6 +137,11 @@ pub fn human_time(t: PrimitiveDateTime) -> (String, String) {
 /// A fresh idempotency key for a posting form.
 pub fn form_key() -> String {
     use base64::Engine;
-    let bytes: [u8; 18] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    // Filled at once (`random` draws a word per byte) and encoded into a string of its size
+    // (`encode` zeroes a buffer first): a member's every page makes one.
+    let mut bytes = [0u8; 18];
+    rand::fill(&mut bytes[..]);
+    let mut key = String::with_capacity(24);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(bytes, &mut key);
+    key
 }
