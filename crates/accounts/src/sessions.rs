@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use stoa_db::schema::{sessions, users};
-use stoa_db::{DbConn, UserId, time::now};
+use stoa_db::{DbConn, UserId, dialect, time::now};
 use time::{Duration, PrimitiveDateTime};
 
 use crate::users::StoredRole;
@@ -166,10 +166,14 @@ pub fn lookup(
     if let Some(user) = &found
         && user.last_seen_at < at - TOUCH_EVERY
     {
-        diesel::update(sessions::table.find(user.session_id))
-            .set(sessions::last_seen_at.eq(at))
-            .execute(conn)?;
-        count_visit(conn, user.id, at)?;
+        // A write inside a read: it takes its turn with the other writers (on SQLite, a
+        // statement of its own would wait for the write lock in SQLite's busy handler).
+        dialect::write_transaction(conn, |conn| {
+            diesel::update(sessions::table.find(user.session_id))
+                .set(sessions::last_seen_at.eq(at))
+                .execute(conn)?;
+            count_visit(conn, user.id, at)
+        })?;
     }
     Ok(found)
 }

@@ -214,7 +214,10 @@ pub(crate) async fn sign_in(
     let policy = state.settings.session_policy();
     let token = state
         .db
-        .run(move |conn| sessions::create(conn, user, policy).map_err(AppError::from))
+        .run(move |conn| {
+            dialect::write_transaction(conn, |conn| sessions::create(conn, user, policy))
+                .map_err(AppError::from)
+        })
         .await?;
     let mut response = see_other(safe_next(next));
     response
@@ -327,7 +330,10 @@ async fn logout(
         let token = SessionToken::from_cookie(&cookie);
         state
             .db
-            .run(move |conn| sessions::end(conn, &token).map_err(AppError::from))
+            .run(move |conn| {
+                dialect::write_transaction(conn, |conn| sessions::end(conn, &token))
+                    .map_err(AppError::from)
+            })
             .await?;
     }
     let mut response = see_other("/?done=logged-out");

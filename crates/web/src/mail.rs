@@ -95,7 +95,11 @@ async fn send_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppE
                     sent += usize::from(went);
                     state
                         .db
-                        .run(move |conn| Ok::<_, AppError>(email::sent(conn, id, now())?))
+                        .run(move |conn| {
+                            dialect::write_transaction(conn, |conn| {
+                                Ok::<_, AppError>(email::sent(conn, id, now())?)
+                            })
+                        })
                         .await?;
                 }
                 Err(e) => {
@@ -103,7 +107,11 @@ async fn send_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppE
                     tracing::warn!(mail.job = id, mail.attempts = job.attempts, error = %error, "a notification mail failed; it will be tried again");
                     state
                         .db
-                        .run(move |conn| Ok::<_, AppError>(email::failed(conn, &job, &error, at)?))
+                        .run(move |conn| {
+                            dialect::write_transaction(conn, |conn| {
+                                Ok::<_, AppError>(email::failed(conn, &job, &error, at)?)
+                            })
+                        })
                         .await?;
                 }
             }
