@@ -100,7 +100,8 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<DieselError>,
 {
-    if SharedWriter::writing() {
+    // Inside another one (on the shared writer, `conn` is its connection): a savepoint.
+    if crate::writer::depth(conn)? > 0 {
         return conn.transaction(f);
     }
     let f = match conn {

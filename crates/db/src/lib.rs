@@ -179,8 +179,8 @@ impl Db {
 
     /// Runs `f` with a pooled connection on tokio's blocking pool, so diesel's synchronous
     /// calls never block an async worker. Its write transactions on SQLite run on the shared
-    /// writer connection (see [`dialect::write_transaction`]). At most `pool_size` closures run at once; the rest
-    /// wait here without holding a thread.
+    /// writer connection (see [`dialect::write_transaction`]). At most `pool_size` closures
+    /// run at once; the rest wait here without holding a thread.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,

@@ -10,7 +10,7 @@
 //! once the commit that holds its work is done, so an acknowledged write is as durable as
 //! before; a writer whose own work failed is rolled back to its savepoint alone.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -74,8 +74,6 @@ impl Outcome {
 thread_local! {
     /// The writer that write transactions on this thread use (set by [`crate::Db::run`]).
     static CURRENT: RefCell<Option<Arc<SharedWriter>>> = const { RefCell::new(None) };
-    /// This thread is inside a write on its writer, so a nested one is a savepoint.
-    static WRITING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Keeps a [`SharedWriter`] as this thread's writer until dropped.
@@ -115,11 +113,6 @@ impl SharedWriter {
         }
     }
 
-    /// True while this thread runs a write on its writer.
-    pub(crate) fn writing() -> bool {
-        WRITING.get()
-    }
-
     /// Runs `f` in a savepoint of the open batch, then commits the batch unless more writers
     /// are queued and it has room, and returns once `f`'s work is committed (or failed).
     fn write<T, E, F>(&self, f: F) -> Result<T, E>
@@ -140,9 +133,7 @@ impl SharedWriter {
         let Some(conn) = state.conn.as_mut() else {
             unreachable!("begin opened the connection");
         };
-        WRITING.set(true);
         let result = catch_unwind(AssertUnwindSafe(|| f(conn)));
-        WRITING.set(false);
         if let Err(e) = close_savepoint(conn, matches!(result, Ok(Ok(_)))) {
             self.fail_batch(&mut state, &e);
         }
@@ -246,7 +237,7 @@ fn close_savepoint(conn: &mut DbConn, keep: bool) -> Result<(), DieselError> {
 }
 
 /// How many transactions and savepoints diesel has open on `conn`.
-fn depth(conn: &mut DbConn) -> Result<u32, DieselError> {
+pub(crate) fn depth(conn: &mut DbConn) -> Result<u32, DieselError> {
     Ok(DbConn::transaction_manager_status_mut(conn)
         .transaction_depth()?
         .map_or(0, std::num::NonZeroU32::get))

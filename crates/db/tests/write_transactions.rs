@@ -9,7 +9,11 @@ use stoa_db::{Db, dialect, time::now};
 
 /// A new SQLite database, migrated, behind a pool of `connections`.
 async fn migrated_sqlite(connections: u32) -> (TestDatabase, Db) {
-    let test_db = TestDatabase::sqlite();
+    migrated(TestDatabase::sqlite(), connections).await
+}
+
+/// `test_db` migrated, behind a pool of `connections`.
+async fn migrated(test_db: TestDatabase, connections: u32) -> (TestDatabase, Db) {
     let db = Db::connect(&test_db.url, connections).unwrap_or_else(|e| panic!("connect: {e}"));
     db.migrate()
         .await
@@ -197,9 +201,8 @@ async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
 
 /// A write transaction inside another is a savepoint: when the inner one fails, the outer one
 /// goes on and commits what it did before and after.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nested_write_transaction_fails_alone() {
-    let (test_db, db) = migrated_sqlite(2).await;
+async fn nested_write_transaction_fails_alone(test_db: TestDatabase) {
+    let (_file, db) = migrated(test_db, 2).await;
     db.run(|conn| {
         dialect::write_transaction(conn, |conn| {
             insert_category(conn, "before")?;
@@ -214,5 +217,24 @@ async fn a_nested_write_transaction_fails_alone() {
     })
     .await
     .unwrap_or_else(|e| panic!("write: {e}"));
-    assert_eq!(committed_names(&test_db.url), ["after", "before"]);
+    let mut names: Vec<String> = db
+        .run(|conn| Ok::<_, stoa_db::Error>(categories::table.select(categories::name).load(conn)?))
+        .await
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    names.sort_unstable();
+    assert_eq!(names, ["after", "before"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_nested_write_transaction_fails_alone() {
+    nested_write_transaction_fails_alone(TestDatabase::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(stoa_pg_tests),
+    ignore = "set STOA_TEST_DATABASE_URL to run on PostgreSQL"
+)]
+async fn postgres_nested_write_transaction_fails_alone() {
+    nested_write_transaction_fails_alone(TestDatabase::postgres()).await;
 }
