@@ -1,12 +1,14 @@
 // Stoa's only script, and an optional one: every action is a form that works without it.
-// It sends vote forms in the background and updates the score in place, and opens the comment
+// It sends votes in the background and updates the score in place, and opens the comment
 // form under a post.
 "use strict";
 
+// Every vote button on a thread page belongs to the page's one vote form (#votes): the button
+// pressed names the vote (up, down, or none to take it back) and carries its post.
 document.addEventListener("submit", async (event) => {
   const form = event.target;
   const button = event.submitter;
-  if (!(form instanceof HTMLFormElement) || !form.classList.contains("vote-form") || !button) {
+  if (!(form instanceof HTMLFormElement) || form.id !== "votes" || !button) {
     return;
   }
   event.preventDefault();
@@ -22,13 +24,14 @@ document.addEventListener("submit", async (event) => {
       throw new Error(`vote refused: ${response.status}`);
     }
     const result = await response.json();
-    form.querySelector(".score").textContent = String(result.score);
-    for (const vote of form.querySelectorAll("button.vote")) {
+    const post = button.parentElement;
+    post.querySelector(".score").textContent = String(result.score);
+    for (const vote of post.querySelectorAll("button.vote")) {
       const direction = vote.classList.contains("up") ? "up" : "down";
       const on = result.vote === direction;
       vote.classList.toggle("on", on);
       vote.setAttribute("aria-pressed", String(on));
-      vote.value = on ? "none" : direction;
+      vote.name = on ? "none" : direction;
     }
   } catch {
     // Let the server answer the ordinary way (it explains a refusal on a page).
@@ -51,7 +54,7 @@ document.addEventListener("click", (event) => {
     return;
   }
   event.preventDefault();
-  const post = link.dataset.post;
+  const post = link.closest("article.post").id.slice("post-".length);
   const form = commentForm.content.firstElementChild.cloneNode(true);
   form.action = link.href;
   // A key of its own per form, so that a second comment is not taken for the first sent again.

@@ -34,15 +34,6 @@ impl Vote {
             _ => Vote::None,
         }
     }
-
-    /// Reads a form value: `up`, `down`, anything else is no vote.
-    pub fn parse(s: &str) -> Vote {
-        match s {
-            "up" => Vote::Up,
-            "down" => Vote::Down,
-            _ => Vote::None,
-        }
-    }
 }
 
 /// Threads that are not deleted (a post in a deleted thread takes no votes or comments).

@@ -99,7 +99,7 @@ enum Part {
     /// A post's vote buttons: not voted, voted up, voted down.
     Vote {
         post: PostId,
-        forms: Box<[Vec<Part>; 3]>,
+        as_voted: Box<[Vec<Part>; 3]>,
     },
     /// The watch button: not watching, watching.
     Watch(Box<[Vec<Part>; 2]>),
@@ -174,31 +174,33 @@ fn parts_of(html: &str) -> Result<Vec<Part>, AppError> {
     Ok(parts)
 }
 
-/// The part standing for `slot`: the vote and watch buttons in every form, made with the
-/// CSRF token's mark; any other slot as it is.
+/// The part standing for `slot`: the vote buttons and the watch button (with the CSRF token's
+/// mark) in each of their forms; any other slot as it is.
 fn variants(slot: Slot) -> Result<Part, AppError> {
-    let csrf = Slot::Csrf.mark();
     Ok(match slot {
         Slot::Vote { post, score } => {
-            let form = |up, down| {
-                let form = VoteForm {
+            let buttons = |up, down| {
+                let buttons = VoteButtons {
                     post,
                     score,
                     up,
                     down,
-                    csrf: &csrf,
                 };
-                parts_of(&form.render()?)
+                parts_of(&buttons.render()?)
             };
             Part::Vote {
                 post,
-                forms: Box::new([form(false, false)?, form(true, false)?, form(false, true)?]),
+                as_voted: Box::new([
+                    buttons(false, false)?,
+                    buttons(true, false)?,
+                    buttons(false, true)?,
+                ]),
             }
         }
         Slot::Watch { thread } => {
             let button = |on| {
                 let button =
-                    WatchButton::new(Target::Thread(thread), on, String::new(), csrf.clone());
+                    WatchButton::new(Target::Thread(thread), on, String::new(), Slot::Csrf.mark());
                 parts_of(&WatchButtonHtml { w: &button }.render()?)
             };
             Part::Watch(Box::new([button(false)?, button(true)?]))
@@ -222,13 +224,13 @@ fn fill(parts: &[Part], member: &Member<'_>, keys: &mut (String, u32), html: &mu
             Part::Slot(Slot::FirstPostToken) => html.push_str(&member.first_post_token),
             // Made into the forms below when the page was parsed.
             Part::Slot(Slot::Vote { .. } | Slot::Watch { .. }) => {}
-            Part::Vote { post, forms } => {
-                let form = match member.state.votes.get(post) {
-                    Some(votes::Vote::Up) => &forms[1],
-                    Some(votes::Vote::Down) => &forms[2],
-                    Some(votes::Vote::None) | None => &forms[0],
+            Part::Vote { post, as_voted } => {
+                let buttons = match member.state.votes.get(post) {
+                    Some(votes::Vote::Up) => &as_voted[1],
+                    Some(votes::Vote::Down) => &as_voted[2],
+                    Some(votes::Vote::None) | None => &as_voted[0],
                 };
-                fill(form, member, keys, html);
+                fill(buttons, member, keys, html);
             }
             Part::Watch(buttons) => {
                 fill(
@@ -242,15 +244,15 @@ fn fill(parts: &[Part], member: &Member<'_>, keys: &mut (String, u32), html: &mu
     }
 }
 
-/// A post's vote buttons (`templates/threads/vote.html`).
+/// A post's vote buttons (`templates/threads/vote.html`), which belong to the page's one vote
+/// form.
 #[derive(Template)]
 #[template(path = "threads/vote.html")]
-pub struct VoteForm<'a> {
+pub struct VoteButtons {
     pub post: PostId,
     pub score: i32,
     pub up: bool,
     pub down: bool,
-    pub csrf: &'a str,
 }
 
 /// What of a thread is a member's own: their votes in it, whether they watch it, whether
@@ -383,22 +385,28 @@ mod tests {
     }
 
     #[test]
-    fn the_vote_buttons_come_in_each_form_with_the_members_token() {
+    fn the_vote_buttons_come_as_each_vote_leaves_them() {
         let vote = Slot::Vote {
             post: PostId(7),
             score: 3,
         };
-        let Ok(Part::Vote { forms, .. }) = variants(vote) else {
-            panic!("the vote slot makes the vote forms");
+        let Ok(Part::Vote { as_voted, .. }) = variants(vote) else {
+            panic!("the vote slot makes the vote buttons");
         };
-        let [none, up, down] = forms.as_ref();
-        for (form, pressed) in [(none, None), (up, Some("up")), (down, Some("down"))] {
-            let text = text_of(form);
-            assert!(text.contains(&Slot::Csrf.mark()), "{text}");
+        let [none, up, down] = as_voted.as_ref();
+        for (buttons, pressed) in [(none, None), (up, Some("up")), (down, Some("down"))] {
+            let text = text_of(buttons);
             assert!(text.contains(r#"<span class="score" title="Score">3</span>"#));
-            let on = |which: &str| text.contains(&format!(r#"class="vote {which} on""#));
-            assert_eq!(on("up"), pressed == Some("up"), "{text}");
-            assert_eq!(on("down"), pressed == Some("down"), "{text}");
+            // The page's one vote form holds the token: the buttons only name it.
+            assert_eq!(text.matches(r#"form="votes""#).count(), 2, "{text}");
+            assert!(!text.contains(&Slot::Csrf.mark()), "{text}");
+            for which in ["up", "down"] {
+                let on = pressed == Some(which);
+                let class = format!(r#"class="vote {which}{}""#, if on { " on" } else { "" });
+                // Pressed again, a pressed button takes the vote back.
+                let name = format!(r#"name="{}" value="7""#, if on { "none" } else { which });
+                assert!(text.contains(&class) && text.contains(&name), "{text}");
+            }
         }
     }
 }

@@ -33,7 +33,7 @@ use stoa_staff::queue;
 
 use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
-use crate::member_pages::{self, Member, SharedPage, Slot, VoteForm};
+use crate::member_pages::{self, Member, SharedPage, Slot, VoteButtons};
 use crate::notifications::{WatchButton, WatchButtonHtml};
 use crate::page_cache::Page;
 use crate::search::{self, Suggestion};
@@ -340,7 +340,7 @@ pub struct PostCard {
     /// When it was last edited, if ever (shown, machine-readable).
     pub edited: Option<(String, String)>,
     /// The vote buttons, as the viewer voted (empty when they may not vote).
-    pub vote_form: String,
+    pub vote_buttons: String,
     /// The latest few comments (or all of them, when expanded), oldest first.
     pub comments: Vec<CommentCard>,
     /// How many more comments there are, and the link that shows them.
@@ -374,13 +374,12 @@ impl PostCard {
         let own = Some(p.author.id) == viewer.user.as_ref().map(|u| u.id);
         let edited = (p.updated_at > p.created_at).then(|| human_time(p.updated_at));
         let can_vote = policy::decide(viewer.actor(), Action::Vote { own }).is_ok();
-        let vote_form = if can_vote {
-            VoteForm {
+        let vote_buttons = if can_vote {
+            VoteButtons {
                 post: p.id,
                 score: p.score,
                 up: vote == Vote::Up,
                 down: vote == Vote::Down,
-                csrf: &viewer.csrf_token(),
             }
             .to_string()
         } else {
@@ -423,7 +422,7 @@ impl PostCard {
             can_flag: !p.deleted && policy::decide(viewer.actor(), Action::Flag { own }).is_ok(),
             hidden_reason: p.hidden_reason,
             edited,
-            vote_form,
+            vote_buttons,
             more_comments: (hidden > 0).then(|| {
                 (
                     hidden,
@@ -491,6 +490,8 @@ struct ThreadView {
     next_answers: Option<String>,
     /// The viewer may accept an answer (the asker, staff, moderators).
     can_accept: bool,
+    /// The viewer may vote on others' posts: the page has the vote buttons' form.
+    can_vote: bool,
     can_comment: bool,
     /// The key of the page's one comment form, which the script copies under a post.
     comment_key: String,
@@ -659,6 +660,7 @@ impl ThreadView {
                 .map(|p| PostCard::new(p, viewer, &mut loaded))
                 .collect(),
             can_accept: policy::decide(viewer.actor(), Action::AcceptAnswer { asker }).is_ok(),
+            can_vote: policy::decide(viewer.actor(), Action::Vote { own: false }).is_ok(),
             can_comment: policy::decide(viewer.actor(), Action::Comment { thread }).is_ok(),
             closed: head.closed,
             view_count: head.view_count,
@@ -715,7 +717,7 @@ impl ThreadView {
         self.comment_key.clone_from(&key);
         for card in self.cards_mut() {
             if card.can_vote {
-                card.vote_form = Slot::Vote {
+                card.vote_buttons = Slot::Vote {
                     post: card.id,
                     score: card.score,
                 }

@@ -1,6 +1,6 @@
 //! Voting on posts and accepting answers. Both are plain forms (they work without JavaScript
-//! and come back to the post); `static/stoa.js` sends the vote form in the background and
-//! updates the score in place, asking for JSON.
+//! and come back to the post); `static/stoa.js` sends a vote in the background and updates
+//! the score in place, asking for JSON.
 
 use actix_web::http::header::ACCEPT;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,20 +15,49 @@ use crate::session::{Checked, SignedIn};
 use crate::{AppError, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/posts/{id}/vote", web::post().to(vote))
+    cfg.route("/votes", web::post().to(vote))
         .route("/q/{id}/accept", web::post().to(accept));
 }
 
+/// A thread page's one vote form, sent by one of its buttons (`templates/threads/vote.html`):
+/// the button's name is the vote, its value the post.
 #[derive(Debug, Deserialize)]
 pub struct VoteForm {
     #[serde(default)]
     csrf: String,
-    /// `up`, `down`, or `none` to take the vote back.
-    #[serde(default)]
-    value: String,
+    up: Option<String>,
+    down: Option<String>,
+    /// Takes the vote back.
+    none: Option<String>,
 }
 
 crate::session::csrf_protected!(VoteForm);
+
+impl VoteForm {
+    /// The post voted on and the vote, from the one button pressed.
+    fn cast(&self) -> Result<(PostId, Vote), AppError> {
+        let pressed = [
+            (Vote::Up, &self.up),
+            (Vote::Down, &self.down),
+            (Vote::None, &self.none),
+        ];
+        let mut pressed = pressed
+            .into_iter()
+            .filter_map(|(vote, post)| Some((vote, post.as_deref()?)));
+        let unclear = || {
+            AppError::BadRequest(
+                "Press one vote button: up, down, or again to take it back.".into(),
+            )
+        };
+        match (pressed.next(), pressed.next()) {
+            (Some((vote, post)), None) => {
+                let post = post.trim().parse().map_err(|_| unclear())?;
+                Ok((PostId(post), vote))
+            }
+            _ => Err(unclear()),
+        }
+    }
+}
 
 /// Where a post lives, to send the browser back to it.
 async fn post_url(state: &AppState, post: PostId) -> Result<String, AppError> {
@@ -43,10 +72,9 @@ async fn vote(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: SignedIn,
-    path: web::Path<i64>,
     form: Checked<VoteForm>,
 ) -> Result<HttpResponse, AppError> {
-    let post = PostId(path.into_inner());
+    let (post, vote) = form.0.cast()?;
     let voter = user.user.id;
     let author = state
         .db
@@ -58,7 +86,6 @@ async fn vote(
             own: author == voter,
         },
     )?;
-    let vote = Vote::parse(&form.0.value);
     let score = state
         .db
         .run(move |conn| {

@@ -64,7 +64,7 @@ async fn comments_show_under_their_post(app: TestApp) {
         .unwrap_or_default();
     assert!(
         answer_part.contains(&format!(
-            r#"<a class="comment-add" href="/posts/{answer}/comments" data-post="{answer}">Add a comment</a>"#
+            r#"<a class="comment-add" href="/posts/{answer}/comments">Add a comment</a>"#
         )),
         "{answer_part}"
     );

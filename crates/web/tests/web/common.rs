@@ -461,6 +461,12 @@ impl Browser {
         form.extend_from_slice(fields);
         self.post(action, &form).await
     }
+
+    /// Votes on `post` as a vote button of the page at `page_path` does: `vote` is the
+    /// button's name (`up`, `down`, or `none` to take the vote back), the post its value.
+    pub async fn vote(&self, page_path: &str, post: &str, vote: &str) -> Response {
+        self.act(page_path, "/votes", &[(vote, post)]).await
+    }
 }
 
 /// The edit form's fields for `post`, as the page fills them.

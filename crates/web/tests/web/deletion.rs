@@ -79,9 +79,7 @@ async fn a_deleted_answer_is_hidden_from_others_and_restorable(app: TestApp) {
     );
 
     let voter = app.signed_in("voter", Role::Member).await;
-    let vote = voter
-        .act("/", &format!("/posts/{answer}/vote"), &[("value", "up")])
-        .await;
+    let vote = voter.vote("/", &answer, "up").await;
     assert_eq!(
         vote.status(),
         StatusCode::NOT_FOUND,
@@ -183,13 +181,7 @@ async fn an_asker_cannot_delete_a_question_others_answered_well(app: TestApp) {
         .answer(&thread, "A good answer that others need.")
         .await;
     let voter = app.signed_in("voter", Role::Member).await;
-    voter
-        .act(
-            &thread,
-            &format!("/posts/{answer}/vote"),
-            &[("value", "up")],
-        )
-        .await;
+    voter.vote(&thread, &answer, "up").await;
 
     let refused = delete(&asker, &thread, &post).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
@@ -280,10 +272,7 @@ async fn deleted_content_has_no_side_doors(app: TestApp) {
     );
     let voter = app.signed_in("voter", Role::Member).await;
     assert_eq!(
-        voter
-            .act("/", &format!("/posts/{kept}/vote"), &[("value", "up")])
-            .await
-            .status(),
+        voter.vote("/", &kept, "up").await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(

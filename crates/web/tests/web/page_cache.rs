@@ -62,12 +62,7 @@ async fn members_share_a_page_but_each_see_their_own_parts(app: TestApp) {
     let question = owner.question_post(&thread).await;
     let nina = app.signed_in("nina", Role::Member).await;
     let omar = app.signed_in("omar", Role::Member).await;
-    nina.act(
-        &thread,
-        &format!("/posts/{question}/vote"),
-        &[("value", "up")],
-    )
-    .await;
+    nina.vote(&thread, &question, "up").await;
     let pressed = r#"class="vote up on""#;
     let nina_page = text(&nina, &thread).await;
     let omar_page = text(&omar, &thread).await;
@@ -83,12 +78,7 @@ async fn members_share_a_page_but_each_see_their_own_parts(app: TestApp) {
         "each view of the page has keys of its own"
     );
     // The forms of the shared copy work for the member reading it.
-    omar.act(
-        &thread,
-        &format!("/posts/{question}/vote"),
-        &[("value", "down")],
-    )
-    .await;
+    omar.vote(&thread, &question, "down").await;
     let answer = omar
         .answer(&thread, "Yes: Settings, then Export, then CSV.")
         .await;

@@ -30,21 +30,9 @@ async fn a_profile_counts_what_a_member_contributed(app: TestApp) {
             &[("answer", accepted.as_str())],
         )
         .await;
-    owner
-        .act(
-            &second,
-            &format!("/posts/{upvoted}/vote"),
-            &[("value", "up")],
-        )
-        .await;
+    owner.vote(&second, &upvoted, "up").await;
     let voter = app.signed_in("voter", Role::Member).await;
-    voter
-        .act(
-            &second,
-            &format!("/posts/{upvoted}/vote"),
-            &[("value", "up")],
-        )
-        .await;
+    voter.vote(&second, &upvoted, "up").await;
     helper
         .act(&second, &format!("/posts/{deleted}/delete"), &[])
         .await;

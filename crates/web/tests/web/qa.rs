@@ -42,14 +42,14 @@ async fn shown_score(browser: &Browser, thread_url: &str, post: &str) -> String 
         .to_owned()
 }
 
-async fn vote(browser: &Browser, thread_url: &str, post: &str, value: &str) -> reqwest::Response {
-    browser
-        .act(
-            thread_url,
-            &format!("/posts/{post}/vote"),
-            &[("value", value)],
-        )
-        .await
+/// The name of `post`'s vote button `which` (`up` or `down`) on `page`: pressed again, a
+/// pressed button takes the vote back.
+fn vote_button_name(page: &str, post: &str, which: &str) -> String {
+    let article = between(page, &format!("id=\"post-{post}\""), "</article>").unwrap_or_default();
+    let button = between(article, &format!("class=\"vote {which}"), ">").unwrap_or_default();
+    between(button, "name=\"", "\"")
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn votes_move_the_score_within_the_rules(app: TestApp) {
@@ -64,7 +64,13 @@ async fn votes_move_the_score_within_the_rules(app: TestApp) {
         .await;
     let carol = app.signed_in("carol", Role::Member).await;
 
-    let up = vote(&carol, &thread, &answer, "up").await;
+    let page = carol.get(&thread).await.text().await.unwrap_or_default();
+    assert!(
+        page.contains(r#"<form id="votes" method="post" action="/votes" hidden>"#),
+        "the page's vote form"
+    );
+    assert_eq!(vote_button_name(&page, &answer, "up"), "up");
+    let up = carol.vote(&thread, &answer, "up").await;
     assert_eq!(up.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         location(&up),
@@ -74,14 +80,19 @@ async fn votes_move_the_score_within_the_rules(app: TestApp) {
     assert_eq!(shown_score(&carol, &thread, &answer).await, "1");
     let page = carol.get(&thread).await.text().await.unwrap_or_default();
     assert!(page.contains("class=\"vote up on\""), "carol sees her vote");
+    assert_eq!(
+        vote_button_name(&page, &answer, "up"),
+        "none",
+        "pressed again, it takes the vote back"
+    );
 
-    vote(&carol, &thread, &answer, "down").await;
+    carol.vote(&thread, &answer, "down").await;
     assert_eq!(
         shown_score(&carol, &thread, &answer).await,
         "-1",
         "a changed vote moves by two"
     );
-    vote(&carol, &thread, &answer, "none").await;
+    carol.vote(&thread, &answer, "none").await;
     assert_eq!(
         shown_score(&carol, &thread, &answer).await,
         "0",
@@ -93,10 +104,10 @@ async fn votes_move_the_score_within_the_rules(app: TestApp) {
     let csrf = crate::common::hidden(&page, "csrf");
     let json: serde_json::Value = carol
         .client
-        .post(format!("{}/posts/{answer}/vote", app.base))
+        .post(format!("{}/votes", app.base))
         .header("Origin", &app.base)
         .header("Accept", "application/json")
-        .form(&[("csrf", csrf.as_str()), ("value", "up")])
+        .form(&[("csrf", csrf.as_str()), ("up", answer.as_str())])
         .send()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -105,7 +116,20 @@ async fn votes_move_the_score_within_the_rules(app: TestApp) {
         .unwrap_or_default();
     assert_eq!(json, serde_json::json!({ "score": 1, "vote": "up" }));
 
-    let own = vote(&bob, &thread, &answer, "up").await;
+    // A form that names no one vote is refused with its reason, and changes nothing.
+    for unclear in [
+        vec![("up", answer.as_str()), ("down", answer.as_str())],
+        vec![("up", "the first answer")],
+        vec![],
+    ] {
+        let refused = carol.act(&thread, "/votes", &unclear).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{unclear:?}");
+        let text = refused.text().await.unwrap_or_default();
+        assert!(text.contains("Press one vote button"), "{text}");
+    }
+    assert_eq!(shown_score(&carol, &thread, &answer).await, "1");
+
+    let own = bob.vote(&thread, &answer, "up").await;
     assert_eq!(own.status(), StatusCode::FORBIDDEN);
     assert!(
         own.text()
@@ -124,13 +148,13 @@ async fn votes_move_the_score_within_the_rules(app: TestApp) {
             .split("</article>")
             .next()
             .unwrap_or_default()
-            .contains("vote-form"),
+            .contains("class=\"vote "),
         "no buttons on your own post"
     );
 
     let guest = app
         .browser()
-        .post(&format!("/posts/{answer}/vote"), &[("value", "up")])
+        .post("/votes", &[("up", answer.as_str())])
         .await;
     assert_eq!(guest.status(), StatusCode::SEE_OTHER);
     assert!(location(&guest).starts_with("/login"));
@@ -334,8 +358,8 @@ async fn answers_come_in_the_chosen_order(app: TestApp) {
         .answer(&thread, "Snapshots every hour, kept for a day.")
         .await;
     let voter = app.signed_in("voter", Role::Member).await;
-    vote(&voter, &thread, &middle, "up").await;
-    vote(&voter, &thread, &old, "down").await;
+    voter.vote(&thread, &middle, "up").await;
+    voter.vote(&thread, &old, "down").await;
     let question = shown_order(&app.browser(), &thread).await[0].clone();
     assert_eq!(
         shown_order(&app.browser(), &thread).await,

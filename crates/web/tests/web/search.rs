@@ -263,13 +263,7 @@ async fn filters_and_orders_narrow_the_results(app: TestApp) {
     assert!(no_tag.contains("There is no tag"), "{no_tag}");
     // Votes: the newer question gets an up vote and comes first.
     let newer_post = owner.question_post(&newer).await;
-    let voted = owner
-        .act(
-            &newer,
-            &format!("/posts/{newer_post}/vote"),
-            &[("value", "up")],
-        )
-        .await;
+    let voted = owner.vote(&newer, &newer_post, "up").await;
     assert_eq!(voted.status(), StatusCode::SEE_OTHER);
     assert_eq!(urls("&sort=votes").await, [newer, older]);
 }
