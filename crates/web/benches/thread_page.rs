@@ -1,7 +1,8 @@
 //! Pages a reader opens, each as one full request through the real actix app (routing,
 //! middleware, session check, database queries on SQLite, template), in process, anonymous:
 //! a thread with 10 answers, a thread with 30 answers and 60 comments, the home list, the
-//! unsolved list and a tag's list (of 60 questions).
+//! unsolved list and a tag's list (of 60 questions); and the thread with 10 answers as a
+//! signed-in member who did not write in it reads it.
 //!
 //! `cargo bench -p stoa-web --bench thread_page`; figures go in docs/benchmarks.md.
 #![expect(
@@ -12,7 +13,7 @@
 use actix_web::{App, test, web};
 use criterion::{Criterion, criterion_group, criterion_main};
 use stoa_accounts::users::{self, NewAccount};
-use stoa_accounts::{DisplayName, Email, Role, Username};
+use stoa_accounts::{DisplayName, Email, Role, SessionPolicy, Username};
 use stoa_db::testing::TestDatabase;
 use stoa_db::{Db, DbConn, UserId, dialect};
 use stoa_threads::comments::{self, CommentText};
@@ -66,12 +67,13 @@ fn thread_with(
     Ok(format!("/q/{}/{}", thread.thread_id, thread.slug))
 }
 
-/// Seeds the community; returns the paths of the small and the big thread.
-async fn seed(db: &Db) -> (String, String) {
-    db.run(|conn| {
+/// Seeds the community; returns the paths of the small and the big thread, and the session
+/// cookie of a member who only reads.
+async fn seed(db: &Db, sessions: SessionPolicy) -> (String, String, String) {
+    db.run(move |conn| {
         dialect::write_transaction(conn, |conn| {
             let mut people = Vec::new();
-            for name in ["asker", "helper1", "helper2", "helper3"] {
+            for name in ["asker", "helper1", "helper2", "helper3", "reader"] {
                 let account = NewAccount {
                     username: &Username::parse(name)?,
                     display_name: &DisplayName::parse(name)?,
@@ -87,7 +89,9 @@ async fn seed(db: &Db) -> (String, String) {
             for i in 0..58 {
                 thread_with(conn, &people, category, &format!("Another billing question, number {i}"), 1, 0)?;
             }
-            Ok::<_, BoxError>((small, big))
+            let reader = stoa_accounts::sessions::create(conn, people[4], sessions)?;
+            let cookie = format!("stoa_session={}", reader.expose());
+            Ok::<_, BoxError>((small, big, cookie))
         })
     })
     .await
@@ -101,7 +105,7 @@ fn pages(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let database = TestDatabase::sqlite();
-    let (app, small, big, pages) = runtime.block_on(async {
+    let (app, small, big, cookie, pages) = runtime.block_on(async {
         let data = tempfile::tempdir().expect("tempdir");
         let settings = Settings {
             database_url: database.url.clone(),
@@ -112,24 +116,26 @@ fn pages(c: &mut Criterion) {
         .expect("settings");
         let db = Db::connect(&settings.database_url, 4).expect("connect");
         db.migrate().await.expect("migrate");
-        let (small, big) = seed(&db).await;
+        let (small, big, cookie) = seed(&db, settings.session_policy()).await;
         let mailer =
             stoa_accounts::mail::Mailer::to_files(settings.mail_dir(), &settings.mail_from)
                 .expect("mailer");
         let state = web::Data::new(AppState::new(db, settings, mailer));
         let pages = std::sync::Arc::clone(&state.pages);
         let app = test::init_service(App::new().app_data(state).configure(stoa_web::routes)).await;
-        (app, small, big, pages)
+        (app, small, big, cookie, pages)
     });
-    let get = |url: &str| {
-        let request = test::TestRequest::get()
+    let get_as = |url: &str, cookie: Option<&str>| {
+        let mut request = test::TestRequest::get()
             .uri(url)
-            .peer_addr("127.0.0.1:9".parse().expect("address"))
-            .to_request();
-        test::call_service(&app, request)
+            .peer_addr("127.0.0.1:9".parse().expect("address"));
+        if let Some(cookie) = cookie {
+            request = request.insert_header(("Cookie", cookie));
+        }
+        test::call_service(&app, request.to_request())
     };
     let big_page = runtime.block_on(async {
-        let response = get(&big).await;
+        let response = get_as(&big, None).await;
         assert!(response.status().is_success(), "{}", response.status());
         String::from_utf8_lossy(&test::read_body(response).await).into_owned()
     });
@@ -140,34 +146,54 @@ fn pages(c: &mut Criterion) {
         "two comments under each answer"
     );
 
+    let member_page = runtime.block_on(async {
+        let response = get_as(&small, Some(&cookie)).await;
+        String::from_utf8_lossy(&test::read_body(response).await).into_owned()
+    });
+    assert_eq!(
+        member_page.matches(r#"form="votes""#).count(),
+        22,
+        "the member sees the vote buttons of the question and its 10 answers"
+    );
+
     // `rendered`: the guests' page cache is emptied before each request, so the page is built
     // as after every change (and as for members, less the per-viewer parts).
-    for (name, url, rendered) in [
+    let member = Some(cookie.as_str());
+    for (name, url, cookie, rendered) in [
         (
             "anonymous thread page, 10 answers, rendered",
             small.as_str(),
+            None,
             true,
         ),
         (
             "anonymous thread page, 10 answers, from memory",
             small.as_str(),
+            None,
+            false,
+        ),
+        (
+            "signed-in thread page, 10 answers, from memory",
+            small.as_str(),
+            member,
             false,
         ),
         (
             "anonymous thread page, 30 answers and 60 comments, rendered",
             big.as_str(),
+            None,
             true,
         ),
-        ("home list (newest, 30 rows)", "/", false),
-        ("unsolved list", "/?tab=unsolved", false),
-        ("tag list (billing, 30 rows)", "/tags/billing", false),
+        ("home list (newest, 30 rows)", "/", None, false),
+        ("unsolved list", "/?tab=unsolved", None, false),
+        ("tag list (billing, 30 rows)", "/tags/billing", None, false),
     ] {
         c.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 if rendered {
                     pages.invalidate();
                 }
-                let response = get(url).await;
+                let response = get_as(url, cookie).await;
                 assert!(response.status().is_success());
                 test::read_body(response).await.len()
             })
