@@ -154,7 +154,7 @@ impl PageCache {
 
     /// Waits for the turn to render page `key`: one request at a time renders a page, and
     /// those that waited find it stored when their turn comes (look again with
-    /// [`PageCache::get`]).
+    /// [`PageCache::get`], or for the copy members of one shape share, in its memo).
     pub async fn turn(&self, key: &str) -> Turn<'_> {
         let lock = {
             let mut rendering = self.rendering.lock().unwrap_or_else(|e| e.into_inner());

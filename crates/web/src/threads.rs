@@ -947,14 +947,23 @@ async fn show(
     // A member who never wrote in the thread sees what members like them see, but for their
     // own parts: from memory while content is unchanged.
     let member = Member::reading(&state, &viewer, ThreadId(id)).await?;
-    if let (Some(member), Some(user)) = (&member, &viewer.user)
-        && let Some(shared) = state
-            .member_pages
-            .get(&member.shape(&cache_key), generation)
-    {
-        count_view(&state, &req, ThreadId(id));
-        state.views.read_by(user.id, ThreadId(id), shared.shown);
-        return Ok(shared.respond(member));
+    if let (Some(member), Some(user)) = (&member, &viewer.user) {
+        let shape = member.shape(&cache_key);
+        let shared = |state: &AppState| {
+            let shared = state.member_pages.get(&shape, generation)?;
+            count_view(state, &req, ThreadId(id));
+            state.views.read_by(user.id, ThreadId(id), shared.shown);
+            Some(shared.respond(member))
+        };
+        if let Some(response) = shared(&state) {
+            return Ok(response);
+        }
+        // As for guests: one member renders the shared page, and the others of the same shape
+        // reading it meanwhile (after every change to a thread in demand) wait for that copy.
+        _turn = Some(state.pages.turn(&shape).await);
+        if let Some(response) = shared(&state) {
+            return Ok(response);
+        }
     }
     let cursor = query.after.as_deref().and_then(AnswerCursor::parse);
     let order = AnswerOrder::parse(query.sort.as_deref().unwrap_or_default());

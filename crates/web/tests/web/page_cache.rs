@@ -93,6 +93,55 @@ async fn members_share_a_page_but_each_see_their_own_parts(app: TestApp) {
     assert!(!nina_page.contains(&format!("/posts/{answer}/edit")));
 }
 
+/// Members who read a thread at once just after it changed wait for one of them to render the
+/// copy they share; each still gets their own name, token and votes in it.
+async fn members_reading_at_once_after_a_change_each_get_their_own_page(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner.ask(&category, "Is there a dark mode?").await;
+    let question = owner.question_post(&thread).await;
+    let mut members = Vec::new();
+    for name in ["pia", "quinn", "rosa"] {
+        let member = app.signed_in(name, Role::Member).await;
+        let token = hidden(&text(&member, &thread).await, "csrf");
+        members.push((name, member, token));
+    }
+    members[0].1.vote(&thread, &question, "up").await;
+    owner
+        .answer(&thread, "Yes: Settings, then Appearance.")
+        .await;
+    let mut reads = Vec::new();
+    for (name, member, token) in &members {
+        for _ in 0..8 {
+            let (client, url) = (member.client.clone(), format!("{}{thread}", app.base));
+            let (name, token) = (*name, token.clone());
+            reads.push(tokio::spawn(async move {
+                let page = client.get(url).send().await?.text().await?;
+                Ok::<_, reqwest::Error>((name, token, page))
+            }));
+        }
+    }
+    for read in reads {
+        let (name, token, page) = read
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            page.contains("Settings, then Appearance."),
+            "{name}: {page}"
+        );
+        assert!(
+            page.contains(&format!("(@{name})")),
+            "{name} sees their name"
+        );
+        assert_eq!(hidden(&page, "csrf"), token, "{name} gets their own token");
+        assert_eq!(
+            page.contains(r#"class="vote up on""#),
+            name == "pia",
+            "{name} sees their own vote"
+        );
+    }
+}
+
 async fn members_never_get_the_guests_copy(app: TestApp) {
     let (owner, category) = app.with_category().await;
     let thread = owner.ask(&category, "Can I pay by bank transfer?").await;
@@ -222,6 +271,7 @@ async fn an_answer_on_one_node_reaches_guests_of_another(app: TestApp) {
 
 on_both_backends!(
     members_share_a_page_but_each_see_their_own_parts,
+    members_reading_at_once_after_a_change_each_get_their_own_page,
     a_new_answer_shows_to_guests_at_once,
     pages_stay_cached_while_nothing_changes,
     guests_asking_for_gzip_get_the_page_compressed,
