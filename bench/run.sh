@@ -25,7 +25,7 @@ OUT=""
 PORT=18181
 PG_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres"
 KEEP=false
-ONLY="thread10,thread30,static,home,tag,signed,answer,search,login"
+ONLY="thread10,thread30,static,home,tag,signed,changing,answer,search,login"
 
 usage() {
     cat <<'EOF'
@@ -49,7 +49,8 @@ Usage: bench/run.sh [options]
                                    (default: postgres://postgres@127.0.0.1:5432/postgres)
   --keep                           keep the temporary data folders (and print where they are)
   --only LIST                      run only these scenarios, a comma list of thread10, thread30,
-                                   static, home, tag, signed, answer, search, login (default: all)
+                                   static, home, tag, signed, changing, answer, search, login
+                                   (default: all)
   -h, --help                       this help
 
 Progress goes to standard error, the result tables to standard output.
@@ -92,8 +93,8 @@ parse_args() {
     local name
     for name in ${ONLY//,/ }; do
         case "$name" in
-            thread10 | thread30 | static | home | tag | signed | answer | search | login) ;;
-            *) die "--only takes thread10, thread30, static, home, tag, signed, answer, search, login (got '$name')" ;;
+            thread10 | thread30 | static | home | tag | signed | changing | answer | search | login) ;;
+            *) die "--only takes thread10, thread30, static, home, tag, signed, changing, answer, search, login (got '$name')" ;;
         esac
     done
     if $SMOKE; then
@@ -536,6 +537,8 @@ S_HOME="home list /"
 S_TAG="tag list"
 S_SEARCH="search"
 S_SIGNED="thread page, 10 answers (signed in)"
+S_ANON_CHANGING="thread page, 10 answers (anonymous), content changing"
+S_SIGNED_CHANGING="thread page, 10 answers (signed in), content changing"
 S_ANSWER="post an answer (POST, 303)"
 S_LOGIN="log in (POST /login, 303)"
 
@@ -552,6 +555,7 @@ run_scenarios() {
         scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
         if wanted thread10 && ! $SMOKE; then signed_pairs; fi
     fi
+    if wanted changing; then changing_scenarios; fi
     if wanted answer; then answer_scenario; fi
     if wanted search || wanted login; then
         # Both need many client addresses, claimed in X-Forwarded-For.
@@ -562,8 +566,53 @@ run_scenarios() {
     fi
 }
 
-# Searching: queries made of two or three words from the community's own titles (as readers
-# type them), each request a different one.
+# The 10-answer page, anonymous then signed in, while the community changes about ten times a
+# second: the bench member votes on a post of the 30-answer thread and takes the vote back,
+# again and again. Each vote is a commit, after which every page kept in memory is out of
+# date, as on a busy community; the run then measures how readers fare while pages are
+# rendered again.
+changing_scenarios() {
+    local page="$RUN_DIR/changing.html" post
+    curl -s -H "Cookie: stoa_session=$SESSION" "$BASE$THREAD30" -o "$page"
+    post=$(grep -o 'class="vote up[^"]*" name="[a-z]*" value="[0-9]*"' "$page" | head -n 1 |
+        sed 's/.*value="\([0-9]*\)"/\1/')
+    if [[ -z "$post" ]]; then
+        record_failure "content changing" "no vote button for the bench member on $THREAD30"
+        skip_row "$S_ANON_CHANGING" "not run: no post to vote on"
+        return 0
+    fi
+    local name changes
+    for name in "$S_ANON_CHANGING" "$S_SIGNED_CHANGING"; do
+        changes="$RUN_DIR/changes-${#ROWS[@]}.txt"
+        : >"$changes"
+        (
+            while :; do
+                for vote in up none; do
+                    curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 \
+                        -H "Cookie: stoa_session=$SESSION" -H "Origin: $BASE" \
+                        --data-urlencode "csrf=$SESSION_CSRF" -d "$vote=$post" "$BASE/votes" >>"$changes"
+                    sleep 0.1
+                done
+            done
+        ) &
+        local changer=$!
+        if [[ "$name" == "$S_SIGNED_CHANGING" ]]; then
+            scenario "$name" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
+        else
+            scenario "$name" 200 get.lua "$BASE$THREAD10"
+        fi
+        kill "$changer" 2>/dev/null
+        wait "$changer" 2>/dev/null || true
+        local made refused
+        made=$(grep -c '^303$' "$changes" || true)
+        refused=$(grep -vc '^303$' "$changes" || true)
+        NOTES+=("$name: $made votes changed the content during the scenario (each from $BASE/votes, 303)$( ((refused == 0)) || echo "; $refused were not accepted")")
+        if $SMOKE && ((made == 0 || refused > 0)); then
+            record_failure "$name" "the votes that change content: $made accepted, $refused not"
+        fi
+    done
+}
+
 # The signed-in ÷ anonymous ratio again, from PAIRS alternating runs of PAIR_SECONDS each
 # (anonymous, then signed in), as the median of the pairs' ratios: on a machine shared with
 # other guests the speed drifts by a quarter within a minute, and two runs ten seconds apart
@@ -594,6 +643,8 @@ pair_run() {
              printf "%.0f", (r["duration_us"] > 0 ? r["requests"] * 1e6 / r["duration_us"] : 0) }'
 }
 
+# Searching: queries made of two or three words from the community's own titles (as readers
+# type them), each request a different one.
 search_scenario() {
     local queries="$RUN_DIR/search-queries.txt"
     db_query "SELECT title FROM threads WHERE deleted_at IS NULL ORDER BY id DESC LIMIT 500" |
@@ -693,6 +744,10 @@ report_community() {
     fi
     if [[ "$anon" =~ ^[0-9]+$ && "$signed" =~ ^[0-9]+$ ]]; then
         t+="- ratio, signed-in ÷ anonymous thread page: $(percent "$signed" "$anon") (target ≥ 80 %)"$'\n'
+    fi
+    local anon_changing=${RPS[$S_ANON_CHANGING]:-} signed_changing=${RPS[$S_SIGNED_CHANGING]:-}
+    if [[ "$anon_changing" =~ ^[0-9]+$ && "$signed_changing" =~ ^[0-9]+$ ]]; then
+        t+="- ratio, signed-in ÷ anonymous thread page while content changes: $(percent "$signed_changing" "$anon_changing")"$'\n'
     fi
     if [[ -n "$PAIRED_RATIO" ]]; then
         t+="- ratio, signed-in ÷ anonymous, median of $PAIRS alternating ${PAIR_SECONDS}-s pairs: $PAIRED_RATIO % (pairs from $PAIRED_RANGE %; target ≥ 80 %)"$'\n'
