@@ -94,7 +94,18 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        dialect::establish(self.backend, &self.url).map_err(r2d2::Error::ConnectionError)
+        let mut conn =
+            dialect::establish(self.backend, &self.url).map_err(r2d2::Error::ConnectionError)?;
+        // On SQLite every write takes its turn on the writer connection
+        // (`dialect::write_transaction`); the pool's connections only read, so that a write
+        // outside one fails at once rather than waiting on the file's lock, maybe past
+        // `busy_timeout`, while others write.
+        if self.backend == Backend::Sqlite {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("PRAGMA query_only = ON")
+                .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {

@@ -129,18 +129,22 @@ async fn existing_content_survives(url: &str) {
     let db = Db::connect(url, 1).unwrap_or_else(|e| panic!("connect: {e}"));
     let revisions: Vec<Revision> = db
         .run(|conn| {
-            stoa_db::testing::migrate_through(conn, "2026-11-23-000001")?;
-            conn.batch_execute(
-                "INSERT INTO users (id, username, display_name, role, created_at)
-                     VALUES (1, 'old', 'Old Member', 'member', '2026-01-01 10:00:00');
-                 INSERT INTO categories (id, name, slug, created_at) VALUES (1, 'General', 'general', '2026-01-01 10:00:00');
-                 INSERT INTO threads (id, category_id, author_id, title, slug, answer_count, created_at, last_activity_at)
-                     VALUES (1, 1, 1, 'An old question', 'an-old-question', 1, '2026-01-01 10:00:00', '2026-01-01 11:00:00');
-                 INSERT INTO posts (id, thread_id, author_id, is_question, body_source, body_html, created_at, updated_at)
-                     VALUES (1, 1, 1, TRUE, 'old question text', '<p>old question text</p>', '2026-01-01 10:00:00', '2026-01-01 10:00:00'),
-                            (2, 1, 1, FALSE, 'old answer text', '<p>old answer text</p>', '2026-01-01 11:00:00', '2026-01-01 11:00:00');",
-            )?;
-            stoa_db::migrate(conn)?;
+            // The pool's SQLite connections only read: the old release's content goes in as
+            // one write, with the migrations before and after it.
+            stoa_db::dialect::write_transaction(conn, |conn| {
+                stoa_db::testing::migrate_through(conn, "2026-11-23-000001")?;
+                conn.batch_execute(
+                    "INSERT INTO users (id, username, display_name, role, created_at)
+                         VALUES (1, 'old', 'Old Member', 'member', '2026-01-01 10:00:00');
+                     INSERT INTO categories (id, name, slug, created_at) VALUES (1, 'General', 'general', '2026-01-01 10:00:00');
+                     INSERT INTO threads (id, category_id, author_id, title, slug, answer_count, created_at, last_activity_at)
+                         VALUES (1, 1, 1, 'An old question', 'an-old-question', 1, '2026-01-01 10:00:00', '2026-01-01 11:00:00');
+                     INSERT INTO posts (id, thread_id, author_id, is_question, body_source, body_html, created_at, updated_at)
+                         VALUES (1, 1, 1, TRUE, 'old question text', '<p>old question text</p>', '2026-01-01 10:00:00', '2026-01-01 10:00:00'),
+                                (2, 1, 1, FALSE, 'old answer text', '<p>old answer text</p>', '2026-01-01 11:00:00', '2026-01-01 11:00:00');",
+                )?;
+                stoa_db::migrate(conn)
+            })?;
             Ok::<_, stoa_db::Error>(
                 diesel::sql_query("SELECT post_id, title, body_source FROM post_revisions ORDER BY post_id").load(conn)?,
             )

@@ -238,3 +238,25 @@ async fn sqlite_nested_write_transaction_fails_alone() {
 async fn postgres_nested_write_transaction_fails_alone() {
     nested_write_transaction_fails_alone(TestDatabase::postgres()).await;
 }
+
+/// On SQLite every write takes its turn on the writer connection: a write outside a write
+/// transaction, which would wait in SQLite's busy handler and could time out while others
+/// write, is refused at once on the pool's connections, and the same write inside one is
+/// committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_outside_a_write_transaction_are_refused() {
+    let (test_db, db) = migrated_sqlite(2).await;
+    let stray = db
+        .run(|conn| insert_category(conn, "stray").map_err(stoa_db::Error::from))
+        .await;
+    let refused = stray.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused.contains("readonly"), "{refused}");
+    db.run(|conn| {
+        dialect::write_transaction(conn, |conn| {
+            insert_category(conn, "taken").map_err(stoa_db::Error::from)
+        })
+    })
+    .await
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    assert_eq!(committed_names(&test_db.url), ["taken"]);
+}

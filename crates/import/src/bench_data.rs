@@ -230,8 +230,7 @@ pub fn build(conn: &mut DbConn, posts: u64, seed: u64) -> Result<Built, Error> {
         })?;
     }
     dialect::write_transaction(conn, recount_tags)?;
-    stoa_search::database::compact(conn)?;
-    dialect::refresh_statistics(conn)?;
+    crate::tidy_after_load(conn)?;
     built.popular_tag = tags::table
         .order((tags::question_count.desc(), tags::name))
         .select(tags::name)

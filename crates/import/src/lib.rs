@@ -49,3 +49,13 @@ impl From<diesel::result::Error> for Error {
         Error::Db(e.into())
     }
 }
+
+/// After a bulk load: merges the search index's segments and refreshes the planner's
+/// statistics, as one write like any other.
+fn tidy_after_load(conn: &mut stoa_db::DbConn) -> Result<(), Error> {
+    stoa_db::dialect::write_transaction(conn, |conn| {
+        stoa_search::database::compact(conn)?;
+        stoa_db::dialect::refresh_statistics(conn)?;
+        Ok(())
+    })
+}

@@ -146,8 +146,7 @@ pub fn import(conn: &mut DbConn, options: &Options) -> Result<Summary, Error> {
         write_duplicates,
     )?;
     run.stage(conn, "Votes.xml", "votes", parse_vote, |_, _, _| Ok(()))?;
-    stoa_search::database::compact(conn)?;
-    dialect::refresh_statistics(conn)?;
+    crate::tidy_after_load(conn)?;
     bar.finish_and_clear();
     let mut summary = run.summary;
     summary.elapsed = started.elapsed();

@@ -229,14 +229,19 @@ async fn hourly_upkeep(db: Db) {
     loop {
         every_hour.tick().await;
         if let Err(e) = db
-            .run(|conn| dialect::optimize(conn).map_err(stoa_db::Error::from))
+            .run(|conn| {
+                dialect::write_transaction(conn, dialect::optimize).map_err(stoa_db::Error::from)
+            })
             .await
         {
             tracing::warn!(error = %e, "refreshing the planner statistics failed");
         }
         let before = stoa_db::time::now() - time::Duration::days(1);
         let purged = db
-            .run(move |conn| limits::purge(conn, before).map_err(stoa_db::Error::from))
+            .run(move |conn| {
+                dialect::write_transaction(conn, |conn| limits::purge(conn, before))
+                    .map_err(stoa_db::Error::from)
+            })
             .await;
         match purged {
             Ok(rows) => {
@@ -282,7 +287,10 @@ async fn announce_owner_setup(db: &Db, settings: &Settings) -> anyhow::Result<()
             if users::owner_exists(conn)? {
                 return Ok(None);
             }
-            tokens::issue(conn, TokenPurpose::OwnerSetup, None, None).map(Some)
+            dialect::write_transaction(conn, |conn| {
+                tokens::issue(conn, TokenPurpose::OwnerSetup, None, None)
+            })
+            .map(Some)
         })
         .await?;
     if let Some(token) = token {

@@ -752,12 +752,14 @@ async fn send_reset(state: &AppState, email: Email) -> Result<(), AppError> {
             let Some(user) = users::find_by_email(conn, &address)? else {
                 return Ok(None);
             };
-            tokens::issue(
-                conn,
-                TokenPurpose::ResetPassword,
-                Some(user.id),
-                Some(address.as_str()),
-            )
+            dialect::write_transaction(conn, |conn| {
+                tokens::issue(
+                    conn,
+                    TokenPurpose::ResetPassword,
+                    Some(user.id),
+                    Some(address.as_str()),
+                )
+            })
             .map(Some)
         })
         .await

@@ -207,7 +207,10 @@ async fn invite(
     let secret = state
         .db
         .run(move |conn| {
-            tokens::issue(conn, TokenPurpose::Invite, Some(by), None).map_err(AppError::from)
+            dialect::write_transaction(conn, |conn| {
+                tokens::issue(conn, TokenPurpose::Invite, Some(by), None)
+            })
+            .map_err(AppError::from)
         })
         .await?;
     let link = format!(

@@ -400,15 +400,13 @@ async fn an_expired_link_is_refused(app: TestApp) {
         .link_mailed_to("kate@example.com", "/reset-password/")
         .await;
     let past = stoa_db::time::now() - time::Duration::minutes(1);
-    app.db
-        .run(move |conn| {
-            diesel::update(email_tokens::table)
-                .set(email_tokens::expires_at.eq(Some(past)))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(move |conn| {
+        diesel::update(email_tokens::table)
+            .set(email_tokens::expires_at.eq(Some(past)))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
     let page = app.browser().get(&link).await;
     assert_eq!(page.status(), StatusCode::BAD_REQUEST);
     let browser = app.browser();
@@ -434,10 +432,8 @@ async fn an_expired_link_is_refused(app: TestApp) {
 async fn the_setup_link_creates_the_owner_once(app: TestApp) {
     // Every start without an owner logs a new link; here two starts' worth.
     let issue = || async {
-        app.db
-            .run(|conn| tokens::issue(conn, TokenPurpose::OwnerSetup, None, None))
+        app.write(|conn| tokens::issue(conn, TokenPurpose::OwnerSetup, None, None))
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
     };
     let link = format!("/setup/{}", issue().await.expose());
     let older_link = format!("/setup/{}", issue().await.expose());
@@ -508,15 +504,13 @@ async fn idle_and_expired_sessions_end(app: TestApp) {
     // announced to the nodes (it happens all the time): a node reads the session again when
     // content changes or its copy is due to be noted as used; the test skips that wait.
     let long_ago = stoa_db::time::now() - time::Duration::days(15);
-    app.db
-        .run(move |conn| {
-            diesel::update(sessions::table)
-                .set(sessions::last_seen_at.eq(long_ago))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(move |conn| {
+        diesel::update(sessions::table)
+            .set(sessions::last_seen_at.eq(long_ago))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
     app.pages.invalidate();
     assert!(!signed_in().await, "an idle session ends");
 
@@ -526,15 +520,13 @@ async fn idle_and_expired_sessions_end(app: TestApp) {
     assert!(signed_in().await);
     let past = stoa_db::time::now() - time::Duration::seconds(1);
     let before = app.pages.generation();
-    app.db
-        .run(move |conn| {
-            diesel::update(sessions::table)
-                .set(sessions::expires_at.eq(past))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(move |conn| {
+        diesel::update(sessions::table)
+            .set(sessions::expires_at.eq(past))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
     app.heard_of_change_since(before).await;
     assert!(!signed_in().await, "an expired session ends");
 }

@@ -145,6 +145,24 @@ impl TestApp {
     }
 
     /// A browser: keeps cookies, does not follow redirects (tests look at them).
+    /// Runs `f` as one write transaction, as every write of the server runs (the pool's
+    /// SQLite connections only read): for what a test sets up, or moves back in time, itself.
+    pub async fn write<T, E, F>(&self, f: F) -> T
+    where
+        F: FnOnce(&mut stoa_db::DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<stoa_db::diesel::result::Error>
+            + From<stoa_db::Error>
+            + std::fmt::Display
+            + Send
+            + 'static,
+    {
+        self.db
+            .run(move |conn| dialect::write_transaction(conn, f))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Waits until the server has heard of a change written straight into the database
     /// after its content generation was `before` (its watch polls every
     /// `page_cache::WATCH_EVERY`): until then it may answer from memory, as it would.

@@ -51,23 +51,21 @@ async fn set_times(
             .and_then(|s| s.parse().ok())
             .unwrap_or_default(),
     );
-    app.db
-        .run(move |conn| {
-            stoa_db::diesel::update(threads::table.find(id))
-                .set((
-                    threads::created_at.eq(asked),
-                    threads::first_answer_at.eq(first),
-                    threads::first_team_answer_at.eq(team),
-                ))
-                .execute(conn)?;
-            stoa_db::diesel::update(stoa_db::schema::thread_tags::table)
-                .filter(stoa_db::schema::thread_tags::thread_id.eq(id))
-                .set(stoa_db::schema::thread_tags::thread_created_at.eq(asked))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(move |conn| {
+        stoa_db::diesel::update(threads::table.find(id))
+            .set((
+                threads::created_at.eq(asked),
+                threads::first_answer_at.eq(first),
+                threads::first_team_answer_at.eq(team),
+            ))
+            .execute(conn)?;
+        stoa_db::diesel::update(stoa_db::schema::thread_tags::table)
+            .filter(stoa_db::schema::thread_tags::thread_id.eq(id))
+            .set(stoa_db::schema::thread_tags::thread_created_at.eq(asked))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
 }
 
 /// Monday 00:00 UTC of last week.

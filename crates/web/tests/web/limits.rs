@@ -287,21 +287,18 @@ async fn thirty_logins_an_hour_from_one_address(app: TestApp) {
         .into_iter()
         .find(|b| b.starts_with("login-hourly:ip:"))
         .unwrap_or_else(|| panic!("no hourly bucket"));
-    app.db
-        .run(move |conn| {
-            use stoa_db::diesel::prelude::*;
-            use stoa_db::schema::rate_limits;
-            stoa_db::diesel::update(rate_limits::table.find(hourly))
-                .set((
-                    rate_limits::hits.eq(30),
-                    rate_limits::window_start
-                        .eq(stoa_db::time::now() - time::Duration::minutes(50)),
-                ))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(move |conn| {
+        use stoa_db::diesel::prelude::*;
+        use stoa_db::schema::rate_limits;
+        stoa_db::diesel::update(rate_limits::table.find(hourly))
+            .set((
+                rate_limits::hits.eq(30),
+                rate_limits::window_start.eq(stoa_db::time::now() - time::Duration::minutes(50)),
+            ))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
     let refused = log_in_from(&browser, "198.51.100.7", "uma", PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let other = log_in_from(&browser, "198.51.100.8", "uma", PASSWORD).await;
@@ -333,21 +330,19 @@ async fn twenty_sign_ups_a_day_from_one_address(app: TestApp) {
     };
     assert_eq!(sign_up("first").await, StatusCode::SEE_OTHER);
     // Nineteen more came from this address earlier today.
-    app.db
-        .run(|conn| {
-            use stoa_db::diesel::prelude::*;
-            use stoa_db::schema::rate_limits;
-            stoa_db::diesel::update(
-                rate_limits::table.filter(rate_limits::bucket.like("register-daily:ip:%")),
-            )
-            .set((
-                rate_limits::hits.eq(20),
-                rate_limits::window_start.eq(stoa_db::time::now() - time::Duration::hours(5)),
-            ))
-            .execute(conn)
-            .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(|conn| {
+        use stoa_db::diesel::prelude::*;
+        use stoa_db::schema::rate_limits;
+        stoa_db::diesel::update(
+            rate_limits::table.filter(rate_limits::bucket.like("register-daily:ip:%")),
+        )
+        .set((
+            rate_limits::hits.eq(20),
+            rate_limits::window_start.eq(stoa_db::time::now() - time::Duration::hours(5)),
+        ))
+        .execute(conn)
+        .map_err(stoa_db::Error::from)
+    })
+    .await;
     assert_eq!(sign_up("twenty_first").await, StatusCode::TOO_MANY_REQUESTS);
 }

@@ -25,15 +25,13 @@ on_both_backends!(
 /// Confirms `username`'s address, as the link in the sign-up mail would.
 async fn confirm(app: &TestApp, username: &'static str) {
     let before = app.pages.generation();
-    app.db
-        .run(move |conn| {
-            stoa_db::diesel::update(users::table.filter(users::username.eq(username)))
-                .set(users::email_verified_at.eq(Some(now())))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("confirming {username}: {e}"));
+    app.write(move |conn| {
+        stoa_db::diesel::update(users::table.filter(users::username.eq(username)))
+            .set(users::email_verified_at.eq(Some(now())))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
     app.heard_of_change_since(before).await;
 }
 
@@ -416,15 +414,13 @@ async fn waiting_a_week(app: &TestApp, thread: &str) {
             .unwrap_or_default(),
     );
     let week_ago = now() - Duration::days(7);
-    app.db
-        .run(move |conn| {
-            stoa_db::diesel::update(stoa_db::schema::threads::table.find(id))
-                .set(stoa_db::schema::threads::waiting_since.eq(Some(week_ago)))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(move |conn| {
+        stoa_db::diesel::update(stoa_db::schema::threads::table.find(id))
+            .set(stoa_db::schema::threads::waiting_since.eq(Some(week_ago)))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
 }
 
 async fn an_overdue_question_mails_the_team_once(app: TestApp) {

@@ -221,10 +221,8 @@ async fn the_latest_version_arrives_and_replay_is_harmless(app: TestApp) {
     assert!(sent.has_staff_answer);
     assert_eq!(sent.answer_count, 2);
     // Replaying every job changes nothing.
-    app.db
-        .run(|conn| outbox::queue_everything(conn).map_err(stoa_db::Error::from))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(|conn| outbox::queue_everything(conn).map_err(stoa_db::Error::from))
+        .await;
     assert_eq!(drain(&app, &engine).await.ok(), Some(1));
     assert_eq!(engine.stored()[&id], sent);
     // A deleted question leaves the engine.

@@ -101,15 +101,13 @@ async fn waiting_counts_business_hours_and_marks_overdue(app: TestApp) {
         .and_then(|s| s.parse().ok())
         .unwrap_or_default();
     let week_ago = now() - time::Duration::days(7);
-    app.db
-        .run(move |conn| {
-            stoa_db::diesel::update(threads::table.find(stoa_db::ThreadId(id)))
-                .set(threads::waiting_since.eq(Some(week_ago)))
-                .execute(conn)
-                .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    app.write(move |conn| {
+        stoa_db::diesel::update(threads::table.find(stoa_db::ThreadId(id)))
+            .set(threads::waiting_since.eq(Some(week_ago)))
+            .execute(conn)
+            .map_err(stoa_db::Error::from)
+    })
+    .await;
     let page = sam
         .get("/staff/queue")
         .await
