@@ -50,6 +50,30 @@ async fn a_fresh_install_serves_and_logs_a_setup_link() {
     );
 }
 
+/// `stoa serve` runs with two malloc arenas (see `with_two_malloc_arenas`), unless the
+/// operator chose a number.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn serve_runs_with_two_malloc_arenas_unless_told_otherwise() {
+    let arenas = |server: &common::Server| {
+        let environ = std::fs::read(format!("/proc/{}/environ", server.0.id())).unwrap();
+        environ
+            .split(|b| *b == 0)
+            .find_map(|var| var.strip_prefix(b"MALLOC_ARENA_MAX="))
+            .map(|value| String::from_utf8_lossy(value).into_owned())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = stoa(dir.path());
+    command.env_remove("MALLOC_ARENA_MAX");
+    let (server, log) = serve(command, free_port());
+    assert_eq!(arenas(&server).as_deref(), Some("2"), "{log:?}");
+    drop(server);
+    let mut command = stoa(dir.path());
+    command.env("MALLOC_ARENA_MAX", "4");
+    let (server, log) = serve(command, free_port());
+    assert_eq!(arenas(&server).as_deref(), Some("4"), "{log:?}");
+}
+
 #[tokio::test]
 async fn create_owner_reads_the_password_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
