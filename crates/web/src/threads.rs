@@ -943,25 +943,34 @@ async fn show(
             return Ok(response);
         }
     }
-    let generation = state.pages.generation();
+    let mut generation = state.pages.generation();
     // A member who never wrote in the thread sees what members like them see, but for their
     // own parts: from memory while content is unchanged.
-    let member = Member::reading(&state, &viewer, ThreadId(id)).await?;
-    if let (Some(member), Some(user)) = (&member, &viewer.user) {
-        let shape = member.shape(&cache_key);
-        let shared = |state: &AppState| {
-            let shared = state.member_pages.get(&shape, generation)?;
-            count_view(state, &req, ThreadId(id));
-            state.views.read_by(user.id, ThreadId(id), shared.shown);
-            Some(shared.respond(member))
-        };
-        if let Some(response) = shared(&state) {
-            return Ok(response);
-        }
+    let mut member = Member::reading(&state, &viewer, ThreadId(id)).await?;
+    let shape = member.as_ref().map(|m| m.shape(&cache_key));
+    let shared = |state: &AppState, member: &Option<Member<'_>>, generation| {
+        let (member, user, shape) = (member.as_ref()?, viewer.user.as_ref()?, shape.as_ref()?);
+        let shared = state.member_pages.get(shape, generation)?;
+        count_view(state, &req, ThreadId(id));
+        state.views.read_by(user.id, ThreadId(id), shared.shown);
+        Some(shared.respond(member))
+    };
+    if let Some(response) = shared(&state, &member, generation) {
+        return Ok(response);
+    }
+    if let Some(shape) = &shape {
         // As for guests: one member renders the shared page, and the others of the same shape
         // reading it meanwhile (after every change to a thread in demand) wait for that copy.
-        _turn = Some(state.pages.turn(&shape).await);
-        if let Some(response) = shared(&state) {
+        _turn = Some(state.pages.turn(shape).await);
+        // Content may have changed while this member waited. Then the copy to take (or to
+        // render) is the one of now, filled with their state of now; looking for the one of
+        // before, each waiter would render in turn while changes keep coming.
+        let now = state.pages.generation();
+        if now != generation {
+            generation = now;
+            member = Member::reading(&state, &viewer, ThreadId(id)).await?;
+        }
+        if let Some(response) = shared(&state, &member, generation) {
             return Ok(response);
         }
     }
