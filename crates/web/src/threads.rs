@@ -1003,7 +1003,7 @@ async fn show(
         return Ok(response);
     }
     page.first_post_token = first_post_token(&state, &viewer).await?;
-    if let Some(member) = member {
+    if let (Some(member), Some(shape)) = (member, shape) {
         page.mark_member_slots();
         let html = page.render()?;
         let shared = Arc::new(SharedPage::parse(&html, shown)?);
@@ -1012,7 +1012,6 @@ async fn show(
         if html.contains(viewer.csrf()) {
             tracing::error!("a member's token outside its slots: the page is not shared");
         } else {
-            let shape = member.shape(&cache_key);
             let now = state.pages.generation();
             state
                 .member_pages
