@@ -327,7 +327,7 @@ async fn logout(
     _form: Checked<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(cookie) = crate::session::session_token(&req) {
-        let token = SessionToken::from_cookie(&cookie);
+        let token = SessionToken::from_cookie(cookie);
         state
             .db
             .run(move |conn| {

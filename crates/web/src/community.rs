@@ -262,7 +262,7 @@ pub async fn login_gate<B: MessageBody + 'static>(
     let (http, mut payload) = req.into_parts();
     let viewer = Viewer::from_request(&http, &mut payload).await?;
     let req = ServiceRequest::from_parts(http, payload);
-    if viewer.user.is_some() {
+    if viewer.user().is_some() {
         return next
             .call(req)
             .await

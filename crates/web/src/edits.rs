@@ -66,7 +66,7 @@ async fn load(state: &AppState, viewer: &Viewer, post: PostId) -> Result<Editabl
         .db
         .run(move |conn| posts::editable(conn, post).map_err(AppError::from))
         .await?;
-    let own = Some(editable.author) == viewer.user.as_ref().map(|u| u.id);
+    let own = Some(editable.author) == viewer.user().map(|u| u.id);
     policy::decide(viewer.actor(), Action::EditPost { own })?;
     Ok(editable)
 }

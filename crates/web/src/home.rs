@@ -209,7 +209,7 @@ async fn list_page(
     let wanted = query.category.clone();
     let tag_id = tag.as_ref().map(|t| t.id);
     let first_page = cursor.is_none() && tag_id.is_none();
-    let member = viewer.user.as_ref().map(|u| u.id);
+    let member = viewer.user().map(|u| u.id);
     let (categories, category, page, pinned, mut row_tags, watched) = state
         .db
         .run(move |conn| {

@@ -68,10 +68,9 @@ impl Layout {
             member_nav: viewer.member_nav().to_owned(),
             community: state.community_name(),
             signed_in: viewer
-                .user
-                .as_ref()
+                .user()
                 .map(|u| (u.username.clone(), u.display_name.clone())),
-            unread: viewer.user.as_ref().map_or(0, |u| u.unread_notifications),
+            unread: viewer.user().map_or(0, |u| u.unread_notifications),
             is_owner: viewer.is_owner(),
             is_team: stoa_moderation::policy::decide(
                 viewer.actor(),

@@ -62,7 +62,7 @@ pub struct AppState {
     pub search: Arc<dyn stoa_search::SearchIndex>,
     pub search_limits: search::SearchLimits,
     /// Live sessions by cookie, until anything is written (see `session`).
-    sessions: memo::Memo<String, session::LiveSession>,
+    sessions: memo::Memo<String, Arc<session::LiveSession>>,
     /// Members' thread pages by shape, and members' own state per thread, until content
     /// changes (see `member_pages`).
     member_pages: memo::Memo<String, Arc<member_pages::SharedPage>>,

@@ -120,7 +120,7 @@ async fn show(
     let url = format!("/u/{id}/{}", profile.username);
     let page = ProfilePage {
         layout: Layout::new(&state, &viewer, profile.display_name.clone()),
-        is_self: viewer.user.as_ref().is_some_and(|u| u.id == id),
+        is_self: viewer.user().is_some_and(|u| u.id == id),
         moderate_url: crate::moderation::may_manage(
             &viewer,
             stoa_accounts::Role::from_stored(&profile.role),

@@ -35,17 +35,20 @@ pub const FORM_COOKIE: &str = "stoa_form";
 /// The person making the request: a guest, or a signed-in member.
 #[derive(Debug, Clone, Default)]
 pub struct Viewer {
-    pub user: Option<Arc<SignedInUser>>,
-    /// The CSRF token of the member's forms (empty for a guest).
-    csrf: Arc<str>,
-    /// The member's part of the header (empty for a guest; see [`MemberNav`]).
-    nav: Arc<str>,
+    /// The member's session as this node keeps it (none for a guest). One shared value, so
+    /// that handing the viewer on costs one reference count, not one per field.
+    session: Option<Arc<LiveSession>>,
 }
 
 impl Viewer {
+    /// The signed-in member, if any.
+    pub fn user(&self) -> Option<&Arc<SignedInUser>> {
+        self.session.as_ref().map(|session| &session.user)
+    }
+
     /// The policy's view of this person.
     pub fn actor(&self) -> Actor {
-        match &self.user {
+        match self.user() {
             Some(u) => Actor::Member {
                 id: u.id,
                 role: u.role(),
@@ -59,21 +62,21 @@ impl Viewer {
     /// The CSRF token for forms on a page shown to a signed-in member; empty for guests
     /// (guest forms use [`GuestForm`]).
     pub fn csrf_token(&self) -> String {
-        self.csrf.to_string()
+        self.csrf().to_owned()
     }
 
     /// The CSRF token, borrowed.
     pub fn csrf(&self) -> &str {
-        &self.csrf
+        self.session.as_ref().map_or("", |session| &session.csrf)
     }
 
     /// The member's part of the header: the bell, their name, logging out.
     pub fn member_nav(&self) -> &str {
-        &self.nav
+        self.session.as_ref().map_or("", |session| &session.nav)
     }
 
     pub fn is_owner(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.role() == Role::Owner)
+        self.user().is_some_and(|u| u.role() == Role::Owner)
     }
 }
 
@@ -88,18 +91,12 @@ impl FromRequest for Viewer {
                 return Ok(viewer.clone());
             }
             let token = session_token(&req);
-            let viewer = match &token {
-                None => Viewer::default(),
-                Some(token) => match signed_in_user(state(&req)?, token).await? {
-                    Some(LiveSession { user, csrf, nav }) => Viewer {
-                        user: Some(user),
-                        csrf,
-                        nav,
-                    },
-                    // A cookie whose session has ended counts for nothing.
-                    None => Viewer::default(),
-                },
+            // A cookie whose session has ended counts for nothing.
+            let session = match token {
+                None => None,
+                Some(token) => signed_in_user(state(&req)?, token).await?,
             };
+            let viewer = Viewer { session };
             req.extensions_mut().insert(viewer.clone());
             Ok(viewer)
         })
@@ -109,24 +106,24 @@ impl FromRequest for Viewer {
 /// The session cookie's value. Read from the `Cookie` header directly, not through the
 /// request's parsed cookies: every page a member opens asks, and parsing (and percent-decoding)
 /// every cookie the browser sends costs more than the rest of the lookup.
-pub(crate) fn session_token(req: &HttpRequest) -> Option<String> {
+pub(crate) fn session_token(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get_all(actix_web::http::header::COOKIE)
         .filter_map(|header| header.to_str().ok())
         .flat_map(|header| header.split(';'))
         .find_map(|pair| match pair.trim().split_once('=') {
-            Some((SESSION_COOKIE, value)) => Some(value.trim_matches('"').to_owned()),
+            Some((SESSION_COOKIE, value)) => Some(value.trim_matches('"')),
             _ => None,
         })
 }
 
 /// A live session as this node keeps it: the member, and what each of their pages shows
 /// that is worked out from the session alone.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LiveSession {
     user: Arc<SignedInUser>,
-    csrf: Arc<str>,
-    nav: Arc<str>,
+    csrf: String,
+    nav: String,
 }
 
 /// Sessions looked up, kept while nothing is written (see [`SignedInUser::unchanged_at`]).
@@ -134,7 +131,10 @@ pub const SESSIONS_KEPT: usize = 10_000;
 
 /// The member whose session cookie holds `token`, if the session is live: from memory when
 /// this node looked it up since the last change, otherwise from the database.
-async fn signed_in_user(state: &AppState, token: &str) -> Result<Option<LiveSession>, AppError> {
+async fn signed_in_user(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Arc<LiveSession>>, AppError> {
     let policy = state.settings.session_policy();
     let generation = state.pages.generation();
     if let Some(live) = state.sessions.get(token, generation)
@@ -152,15 +152,15 @@ async fn signed_in_user(state: &AppState, token: &str) -> Result<Option<LiveSess
     };
     let csrf = csrf_token_for(token);
     let nav = MemberNav::of(&user, &csrf);
-    let found = LiveSession {
+    let found = Arc::new(LiveSession {
         user: Arc::new(user),
-        csrf: csrf.into(),
-        nav: nav.into(),
-    };
+        csrf,
+        nav,
+    });
     let now = state.pages.generation();
     state
         .sessions
-        .put(token.to_owned(), generation, now, found.clone());
+        .put(token.to_owned(), generation, now, Arc::clone(&found));
     Ok(Some(found))
 }
 
@@ -180,7 +180,7 @@ impl FromRequest for SignedIn {
         let next = return_path(req);
         Box::pin(async move {
             let viewer = viewer.await?;
-            match viewer.user.clone() {
+            match viewer.user().cloned() {
                 Some(user) => Ok(SignedIn { user, viewer }),
                 None => Err(AppError::LoginRequired { next }),
             }
@@ -379,7 +379,7 @@ mod tests {
             for cookie in cookies {
                 req = req.append_header((actix_web::http::header::COOKIE, *cookie));
             }
-            session_token(&req.to_http_request())
+            session_token(&req.to_http_request()).map(str::to_owned)
         };
         assert_eq!(token(&[]), None);
         assert_eq!(token(&["theme=dark; xstoa_session=no"]), None);

@@ -8,7 +8,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::{CategoryId, CommentId, PostId, ThreadId, dialect};
+use stoa_db::{CategoryId, CommentId, PostId, ThreadId, UserId, dialect};
 use stoa_moderation::Error as ModerationError;
 use stoa_moderation::audit::{self, AuditAction};
 use stoa_moderation::policy::{self, Action};
@@ -371,7 +371,7 @@ impl PostCard {
     fn new(p: PostView, viewer: &Viewer, loaded: &mut LoadedThread) -> PostCard {
         let (time_shown, time_iso) = human_time(p.created_at);
         let vote = loaded.votes.get(&p.id).copied().unwrap_or(Vote::None);
-        let own = Some(p.author.id) == viewer.user.as_ref().map(|u| u.id);
+        let own = Some(p.author.id) == viewer.user().map(|u| u.id);
         let edited = (p.updated_at > p.created_at).then(|| human_time(p.updated_at));
         let can_vote = policy::decide(viewer.actor(), Action::Vote { own }).is_ok();
         let vote_buttons = if can_vote {
@@ -581,7 +581,7 @@ impl ThreadView {
         } else {
             format!("sort={}&", order.as_str())
         };
-        let asker = Some(head.asker) == viewer.user.as_ref().map(|u| u.id);
+        let asker = Some(head.asker) == viewer.user().map(|u| u.id);
         let question = loaded.page.question.clone();
         let accepted = loaded.page.accepted.take();
         let official = loaded.page.official.take();
@@ -675,7 +675,7 @@ impl ThreadView {
             can_close: policy::decide(viewer.actor(), Action::CloseAsDuplicate).is_ok(),
             close_input: String::new(),
             close_error: None,
-            signed_in: viewer.user.is_some(),
+            signed_in: viewer.user().is_some(),
             thread_url,
             answer_body: String::new(),
             answer_key: form_key(),
@@ -764,7 +764,7 @@ impl LoadedThread {
 
 /// Which deleted posts `viewer` sees: moderators all, members their own, guests none.
 pub fn see_deleted(viewer: &Viewer) -> SeeDeleted {
-    match &viewer.user {
+    match viewer.user() {
         Some(_) if policy::decide(viewer.actor(), Action::SeeOthersDeleted).is_ok() => {
             SeeDeleted::All
         }
@@ -785,7 +785,7 @@ async fn load_thread(
 ) -> Result<LoadedThread, AppError> {
     // The viewer's votes and watch come with their state in the thread, which their
     // request has usually looked up already (see `member_pages`).
-    let (votes, watching) = match &viewer.user {
+    let (votes, watching) = match viewer.user() {
         Some(user) => {
             let own = member_pages::member_state(state, user.id, id).await?;
             (own.votes, Some(own.watching))
@@ -921,7 +921,7 @@ async fn show(
     policy::decide(viewer.actor(), Action::ReadPublic)?;
     let (id, slug) = path.into_inner();
     // Every guest sees the same page: serve it from memory while content is unchanged.
-    let guest = viewer.user.is_none();
+    let guest = viewer.user().is_none();
     let cache_key = req
         .uri()
         .path_and_query()
@@ -929,7 +929,7 @@ async fn show(
         .to_owned();
     let stored = |state: &AppState| {
         let page = state.pages.get(&cache_key)?;
-        count_view(state, &req, ThreadId(id));
+        count_view(state, &req, ThreadId(id), None);
         Some(page.respond(&req))
     };
     let mut _turn = None;
@@ -949,10 +949,9 @@ async fn show(
     let mut member = Member::reading(&state, &viewer, ThreadId(id)).await?;
     let shape = member.as_ref().map(|m| m.shape(&cache_key));
     let shared = |state: &AppState, member: &Option<Member<'_>>, generation| {
-        let (member, user, shape) = (member.as_ref()?, viewer.user.as_ref()?, shape.as_ref()?);
+        let (member, user, shape) = (member.as_ref()?, viewer.user()?, shape.as_ref()?);
         let shared = state.member_pages.get(shape, generation)?;
-        count_view(state, &req, ThreadId(id));
-        state.views.read_by(user.id, ThreadId(id), shared.shown);
+        count_view(state, &req, ThreadId(id), Some((user.id, shared.shown)));
         Some(shared.respond(member))
     };
     if let Some(response) = shared(&state, &member, generation) {
@@ -989,12 +988,10 @@ async fn show(
             .insert_header(("Location", location))
             .finish());
     }
-    count_view(&state, &req, thread.page.head.id);
     let shown = 1 + thread.page.accepted.iter().count() + thread.page.answers.items.len();
     let shown = i64::try_from(shown).unwrap_or_default();
-    if let Some(user) = &viewer.user {
-        state.views.read_by(user.id, thread.page.head.id, shown);
-    }
+    let member_read = viewer.user().map(|user| (user.id, shown));
+    count_view(&state, &req, thread.page.head.id, member_read);
     let mut page = ThreadView::new(&state, &viewer, thread);
     if guest {
         let page = Page::new(Bytes::from(page.render()?));
@@ -1022,11 +1019,16 @@ async fn show(
     render(&page, StatusCode::OK, &page.layout, None)
 }
 
-/// Counts the reader of `thread` (once per reader and day, see `view_counts`).
-fn count_view(state: &AppState, req: &HttpRequest, thread: ThreadId) {
-    if let Some(reader) = crate::limits::client_address(req, state) {
-        state.views.saw(reader, thread);
-    }
+/// Counts the reader of `thread`, and for a member the posts they read (`member_read`), once
+/// per reader and day (see `view_counts`).
+fn count_view(
+    state: &AppState,
+    req: &HttpRequest,
+    thread: ThreadId,
+    member_read: Option<(UserId, i64)>,
+) {
+    let reader = crate::limits::client_address(req, state);
+    state.views.opened(thread, reader, member_read);
 }
 
 /// `/q/{id}` redirects to the thread's full address, for those who may see the thread.
@@ -1046,8 +1048,7 @@ async fn show_without_slug(
 /// A new member: trust level 0 and not staff. Their first post is screened like a sign-up.
 fn is_new_member(viewer: &Viewer) -> bool {
     viewer
-        .user
-        .as_ref()
+        .user()
         .is_some_and(|u| u.trust_level == 0 && u.role() < stoa_accounts::Role::Staff)
 }
 

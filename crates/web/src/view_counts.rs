@@ -39,6 +39,12 @@ struct State {
 }
 
 impl State {
+    /// Whether `what` is seen for the first time today (it is remembered from now on).
+    fn first_today(&mut self, what: &impl std::hash::Hash) -> bool {
+        let fingerprint = self.key.hash_one(what);
+        self.seen.insert(fingerprint)
+    }
+
     fn new(day: Date) -> State {
         State {
             day,
@@ -59,22 +65,11 @@ impl ViewCounter {
         }
     }
 
-    /// Notes that `reader` opened `thread`; only their first visit of the day counts.
-    pub fn saw(&self, reader: IpAddr, thread: ThreadId) {
-        self.first_today(&(reader, thread), |state| {
-            *state.pending.entry(thread).or_default() += 1;
-        });
-    }
-
-    /// Notes that `member` read `posts` posts of `thread`; counted once a thread a day.
-    pub fn read_by(&self, member: UserId, thread: ThreadId, posts: i64) {
-        self.first_today(&("member", member, thread), |state| {
-            *state.reads.entry(member).or_default() += posts;
-        });
-    }
-
-    /// Runs `count` if `what` was not seen today.
-    fn first_today(&self, what: &impl std::hash::Hash, count: impl FnOnce(&mut State)) {
+    /// Notes that `thread` was opened by `reader` (when the address is known), and, when a
+    /// member opened it, that `member.0` read `member.1` of its posts. Each counts once a
+    /// thread a day.
+    pub fn opened(&self, thread: ThreadId, reader: Option<IpAddr>, member: Option<(UserId, i64)>) {
+        // One lock for both: every page view comes here, from every worker.
         let Ok(mut state) = self.inner.lock() else {
             return;
         };
@@ -86,9 +81,15 @@ impl ViewCounter {
             state.pending = pending;
             state.reads = reads;
         }
-        let fingerprint = state.key.hash_one(what);
-        if state.seen.insert(fingerprint) {
-            count(&mut state);
+        if let Some(reader) = reader
+            && state.first_today(&(reader, thread))
+        {
+            *state.pending.entry(thread).or_default() += 1;
+        }
+        if let Some((member, posts)) = member
+            && state.first_today(&("member", member, thread))
+        {
+            *state.reads.entry(member).or_default() += posts;
         }
     }
 
