@@ -90,50 +90,156 @@ impl Slot {
     }
 }
 
-/// A piece of a shared page. The vote buttons and the watch button come in every form a
-/// member may see them in, made when the page is, so that a request only picks one.
+/// A piece of a form that comes in several versions (the watch button): text, or a slot.
 #[derive(Debug)]
 enum Part {
     Text(String),
     Slot(Slot),
-    /// A post's vote buttons: not voted, voted up, voted down.
+}
+
+/// A place where one member's page differs from the shared text.
+#[derive(Debug)]
+struct Hole {
+    /// Where it is in the shared text.
+    at: usize,
+    what: Fill,
+}
+
+/// What goes in a hole.
+#[derive(Debug)]
+enum Fill {
+    /// The slot's value, inserted.
+    Slot(Slot),
+    /// A post's vote buttons. The shared text holds them as a member who did not vote sees
+    /// them (`unvoted` bytes long), so that most requests copy past them; these are the
+    /// buttons voted up and voted down.
     Vote {
         post: PostId,
-        as_voted: Box<[Vec<Part>; 3]>,
+        unvoted: usize,
+        voted: Box<[String; 2]>,
     },
-    /// The watch button: not watching, watching.
+    /// The watch button, inserted: not watching, watching (each with the CSRF token's slot).
     Watch(Box<[Vec<Part>; 2]>),
 }
 
-/// A thread page as members of one shape see it, with its slots.
+/// A thread page as members of one shape see it: one text, and the holes each member's
+/// request fills in.
 #[derive(Debug)]
 pub struct SharedPage {
-    parts: Vec<Part>,
-    /// The length of the page last filled in: a member's page is longer than the marked one
-    /// (forms stand for their marks), and a string grown in steps is copied at each.
+    text: String,
+    /// In page order.
+    holes: Vec<Hole>,
+    /// The length of the longest page filled in: a member's page is longer than the shared
+    /// text (forms stand in the holes), and a string grown in steps is copied at each.
     filled: AtomicUsize,
     /// Posts shown (for the member's read count).
     pub shown: i64,
 }
 
 impl SharedPage {
-    /// Splits a page rendered with marks into text and slots.
+    /// Splits a page rendered with marks into the shared text and its holes.
     pub fn parse(html: &str, shown: i64) -> Result<SharedPage, AppError> {
-        Ok(SharedPage {
-            parts: parts_of(html)?,
+        let mut page = SharedPage {
+            text: String::with_capacity(html.len()),
+            holes: Vec::new(),
             filled: AtomicUsize::new(html.len()),
             shown,
-        })
+        };
+        for part in parts_of(html) {
+            let at = page.text.len();
+            let what = match part {
+                Part::Text(text) => {
+                    page.text.push_str(&text);
+                    continue;
+                }
+                Part::Slot(Slot::Vote { post, score }) => {
+                    let [unvoted, up, down] =
+                        [(false, false), (true, false), (false, true)].map(|(up, down)| {
+                            VoteButtons {
+                                post,
+                                score,
+                                up,
+                                down,
+                            }
+                            .render()
+                        });
+                    let unvoted = unvoted?;
+                    page.text.push_str(&unvoted);
+                    Fill::Vote {
+                        post,
+                        unvoted: unvoted.len(),
+                        voted: Box::new([up?, down?]),
+                    }
+                }
+                Part::Slot(Slot::Watch { thread }) => {
+                    let button = |on| {
+                        let button = WatchButton::new(
+                            Target::Thread(thread),
+                            on,
+                            String::new(),
+                            Slot::Csrf.mark(),
+                        );
+                        Ok::<_, AppError>(parts_of(&WatchButtonHtml { w: &button }.render()?))
+                    };
+                    Fill::Watch(Box::new([button(false)?, button(true)?]))
+                }
+                Part::Slot(slot) => Fill::Slot(slot),
+            };
+            page.holes.push(Hole { at, what });
+        }
+        Ok(page)
     }
 
-    /// The page for one member: each slot filled from `member`.
+    /// The page for one member: each hole filled from `member`.
     fn fill(&self, member: &Member<'_>) -> String {
-        let mut html = String::with_capacity(self.filled.load(Ordering::Relaxed) + 1024);
+        let longest = self.filled.load(Ordering::Relaxed);
+        let mut html = String::with_capacity(longest + 1024);
         // Form keys need only be unique (each is the author's own): one random base per
         // page, numbered per form.
         let mut keys = (form_key(), 0u32);
-        fill(&self.parts, member, &mut keys, &mut html);
-        self.filled.store(html.len(), Ordering::Relaxed);
+        // The shared text is copied up to each hole that has something for this member.
+        let mut copied = 0;
+        for hole in &self.holes {
+            let resume = match &hole.what {
+                Fill::Vote {
+                    post,
+                    unvoted,
+                    voted,
+                } => {
+                    let buttons = match member.vote(*post) {
+                        Some(votes::Vote::Up) => &voted[0],
+                        Some(votes::Vote::Down) => &voted[1],
+                        // As shared: nothing to do here.
+                        Some(votes::Vote::None) | None => continue,
+                    };
+                    html.push_str(&self.text[copied..hole.at]);
+                    html.push_str(buttons);
+                    hole.at + unvoted
+                }
+                Fill::Slot(slot) => {
+                    html.push_str(&self.text[copied..hole.at]);
+                    member.put(*slot, &mut keys, &mut html);
+                    hole.at
+                }
+                Fill::Watch(buttons) => {
+                    html.push_str(&self.text[copied..hole.at]);
+                    for part in &buttons[usize::from(member.state.watching)] {
+                        match part {
+                            Part::Text(text) => html.push_str(text),
+                            Part::Slot(slot) => member.put(*slot, &mut keys, &mut html),
+                        }
+                    }
+                    hole.at
+                }
+            };
+            copied = resume;
+        }
+        html.push_str(&self.text[copied..]);
+        // Written only when it grows: every worker reads it, and a write on each request
+        // would take the value from the other cores' caches each time.
+        if html.len() > longest {
+            self.filled.store(html.len(), Ordering::Relaxed);
+        }
         html
     }
 
@@ -146,11 +252,11 @@ impl SharedPage {
     }
 }
 
-/// The parts of `html`, rendered with marks: text, slots, and the vote and watch buttons in
-/// each of their forms.
-fn parts_of(html: &str) -> Result<Vec<Part>, AppError> {
+/// `html`, rendered with marks, as text and slots.
+fn parts_of(html: &str) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut rest = html;
+    let mut text = String::new();
     while let Some(start) = rest.find(MARK) {
         let after = &rest[start + MARK.len_utf8()..];
         let Some((code, tail)) = after.split_once(MARK) else {
@@ -158,90 +264,22 @@ fn parts_of(html: &str) -> Result<Vec<Part>, AppError> {
         };
         match Slot::parse(code) {
             Some(slot) => {
-                parts.push(Part::Text(rest[..start].to_owned()));
-                parts.push(variants(slot)?);
+                text.push_str(&rest[..start]);
+                parts.push(Part::Text(std::mem::take(&mut text)));
+                parts.push(Part::Slot(slot));
                 rest = tail;
             }
             // Not one of ours: keep it as text and look further.
             None => {
                 let kept = start + MARK.len_utf8();
-                parts.push(Part::Text(rest[..kept].to_owned()));
+                text.push_str(&rest[..kept]);
                 rest = &rest[kept..];
             }
         }
     }
-    parts.push(Part::Text(rest.to_owned()));
-    Ok(parts)
-}
-
-/// The part standing for `slot`: the vote buttons and the watch button (with the CSRF token's
-/// mark) in each of their forms; any other slot as it is.
-fn variants(slot: Slot) -> Result<Part, AppError> {
-    Ok(match slot {
-        Slot::Vote { post, score } => {
-            let buttons = |up, down| {
-                let buttons = VoteButtons {
-                    post,
-                    score,
-                    up,
-                    down,
-                };
-                parts_of(&buttons.render()?)
-            };
-            Part::Vote {
-                post,
-                as_voted: Box::new([
-                    buttons(false, false)?,
-                    buttons(true, false)?,
-                    buttons(false, true)?,
-                ]),
-            }
-        }
-        Slot::Watch { thread } => {
-            let button = |on| {
-                let button =
-                    WatchButton::new(Target::Thread(thread), on, String::new(), Slot::Csrf.mark());
-                parts_of(&WatchButtonHtml { w: &button }.render()?)
-            };
-            Part::Watch(Box::new([button(false)?, button(true)?]))
-        }
-        other => Part::Slot(other),
-    })
-}
-
-/// Appends `parts` filled for `member` to `html`; `keys` is the page's key base and count.
-fn fill(parts: &[Part], member: &Member<'_>, keys: &mut (String, u32), html: &mut String) {
-    for part in parts {
-        match part {
-            Part::Text(text) => html.push_str(text),
-            Part::Slot(Slot::Csrf) => html.push_str(member.viewer.csrf()),
-            Part::Slot(Slot::Key) => {
-                keys.1 += 1;
-                // Writing to a String cannot fail.
-                let _ = write!(html, "{}-{}", keys.0, keys.1);
-            }
-            Part::Slot(Slot::MemberNav) => html.push_str(member.viewer.member_nav()),
-            Part::Slot(Slot::FirstPostToken) => html.push_str(&member.first_post_token),
-            // Made into the forms below when the page was parsed.
-            Part::Slot(Slot::Vote { .. } | Slot::Watch { .. }) => {}
-            Part::Vote { post, as_voted } => {
-                let buttons = match member.state.votes.get(post) {
-                    Some(votes::Vote::Up) => &as_voted[1],
-                    Some(votes::Vote::Down) => &as_voted[2],
-                    Some(votes::Vote::None) | None => &as_voted[0],
-                };
-                fill(buttons, member, keys, html);
-            }
-            Part::Watch(buttons) => {
-                fill(
-                    &buttons[usize::from(member.state.watching)],
-                    member,
-                    keys,
-                    html,
-                );
-            }
-        }
-    }
+    text.push_str(rest);
+    parts.push(Part::Text(text));
+    parts
 }
 
 /// A post's vote buttons (`templates/threads/vote.html`), which belong to the page's one vote
@@ -289,7 +327,7 @@ impl<'a> Member<'a> {
                 trust,
                 ..
             },
-        ) = (&viewer.user, viewer.actor())
+        ) = (viewer.user(), viewer.actor())
         else {
             return Ok(None);
         };
@@ -303,6 +341,31 @@ impl<'a> Member<'a> {
             state: own,
             standing: (role, trust, silenced),
         }))
+    }
+
+    /// This member's vote on `post`. Most members voted on nothing in a thread: then no
+    /// post is looked up.
+    fn vote(&self, post: PostId) -> Option<votes::Vote> {
+        if self.state.votes.is_empty() {
+            return None;
+        }
+        self.state.votes.get(&post).copied()
+    }
+
+    /// Appends this member's value for `slot`; `keys` is the page's key base and count.
+    fn put(&self, slot: Slot, keys: &mut (String, u32), html: &mut String) {
+        match slot {
+            Slot::Csrf => html.push_str(self.viewer.csrf()),
+            Slot::Key => {
+                keys.1 += 1;
+                // Writing to a String cannot fail.
+                let _ = write!(html, "{}-{}", keys.0, keys.1);
+            }
+            Slot::MemberNav => html.push_str(self.viewer.member_nav()),
+            Slot::FirstPostToken => html.push_str(&self.first_post_token),
+            // Made into holes of their own when the page was parsed.
+            Slot::Vote { .. } | Slot::Watch { .. } => {}
+        }
     }
 
     /// The key of the shared page at `uri` for members who may do what this one may.
@@ -349,16 +412,28 @@ pub async fn member_state(
 mod tests {
     use super::*;
 
-    fn text_of(parts: &[Part]) -> String {
-        parts
-            .iter()
-            .map(|p| match p {
-                Part::Text(t) => t.clone(),
-                Part::Slot(s) => s.mark(),
-                Part::Vote { post, .. } => format!("[vote {}]", post.0),
-                Part::Watch(_) => "[watch]".into(),
-            })
-            .collect()
+    /// The shared text with each hole shown where it is: `[csrf]`, `[key]`, `[vote 7]`
+    /// (before the buttons as shared), `[watch]`.
+    fn outline(page: &SharedPage) -> String {
+        let mut out = String::new();
+        let mut copied = 0;
+        for hole in &page.holes {
+            out.push_str(&page.text[copied..hole.at]);
+            copied = hole.at;
+            out.push_str(&match &hole.what {
+                Fill::Slot(Slot::Csrf) => "[csrf]".to_owned(),
+                Fill::Slot(Slot::Key) => "[key]".to_owned(),
+                Fill::Slot(other) => format!("[{other:?}]"),
+                Fill::Vote { post, .. } => format!("[vote {}]", post.0),
+                Fill::Watch(_) => "[watch]".to_owned(),
+            });
+        }
+        out.push_str(&page.text[copied..]);
+        out
+    }
+
+    fn parsed(html: &str) -> SharedPage {
+        SharedPage::parse(html, 1).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -373,14 +448,15 @@ mod tests {
             vote.mark(),
             Slot::Key.mark()
         );
-        let page = SharedPage::parse(&html, 1).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(
-            text_of(&page.parts),
-            format!(
-                "<a>{}</a>[vote 7]x\u{1}zz\u{1}{}end",
-                Slot::Csrf.mark(),
-                Slot::Key.mark()
-            )
+        let page = parsed(&html);
+        let outline = outline(&page);
+        assert!(
+            outline.starts_with("<a>[csrf]</a>[vote 7]<button"),
+            "{outline}"
+        );
+        assert!(
+            outline.ends_with("</button>x\u{1}zz\u{1}[key]end"),
+            "{outline}"
         );
     }
 
@@ -390,23 +466,62 @@ mod tests {
             post: PostId(7),
             score: 3,
         };
-        let Ok(Part::Vote { as_voted, .. }) = variants(vote) else {
-            panic!("the vote slot makes the vote buttons");
+        let page = parsed(&format!("<p>{}</p>", vote.mark()));
+        let [
+            Hole {
+                at,
+                what: Fill::Vote { unvoted, voted, .. },
+            },
+        ] = page.holes.as_slice()
+        else {
+            panic!("the vote slot makes one hole: {:?}", page.holes);
         };
-        let [none, up, down] = as_voted.as_ref();
-        for (buttons, pressed) in [(none, None), (up, Some("up")), (down, Some("down"))] {
-            let text = text_of(buttons);
-            assert!(text.contains(r#"<span class="score" title="Score">3</span>"#));
+        let shared = &page.text[*at..at + unvoted];
+        assert_eq!(&page.text[at + unvoted..], "</p>");
+        let [up, down] = voted.as_ref();
+        for (buttons, pressed) in [(shared, None), (up, Some("up")), (down, Some("down"))] {
+            assert!(buttons.contains(r#"<span class="score" title="Score">3</span>"#));
             // The page's one vote form holds the token: the buttons only name it.
-            assert_eq!(text.matches(r#"form="votes""#).count(), 2, "{text}");
-            assert!(!text.contains(&Slot::Csrf.mark()), "{text}");
+            assert_eq!(buttons.matches(r#"form="votes""#).count(), 2, "{buttons}");
+            assert!(!buttons.contains(MARK), "{buttons}");
             for which in ["up", "down"] {
                 let on = pressed == Some(which);
                 let class = format!(r#"class="vote {which}{}""#, if on { " on" } else { "" });
                 // Pressed again, a pressed button takes the vote back.
                 let name = format!(r#"name="{}" value="7""#, if on { "none" } else { which });
-                assert!(text.contains(&class) && text.contains(&name), "{text}");
+                assert!(
+                    buttons.contains(&class) && buttons.contains(&name),
+                    "{buttons}"
+                );
             }
+        }
+    }
+
+    #[test]
+    fn the_watch_button_comes_in_both_states_with_the_token_to_fill() {
+        let page = parsed(
+            &Slot::Watch {
+                thread: ThreadId(5),
+            }
+            .mark(),
+        );
+        assert_eq!(outline(&page), "[watch]");
+        let Some(Hole {
+            what: Fill::Watch(states),
+            ..
+        }) = page.holes.first()
+        else {
+            panic!("{:?}", page.holes);
+        };
+        for parts in states.iter() {
+            let slots: Vec<_> = parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Slot(slot) => Some(*slot),
+                    Part::Text(_) => None,
+                })
+                .collect();
+            assert_eq!(slots, [Slot::Csrf]);
         }
     }
 }
