@@ -10,16 +10,21 @@ use std::hash::Hash;
 use std::sync::Mutex;
 
 /// At most `capacity` values, each with the generation it was read in.
+///
+/// Keys are hashed with foldhash, not the standard SipHash: a member's page view looks up
+/// three memos (session, own state, shared page) by keys of 16 to 80 bytes, and SipHash was
+/// most of each lookup. Its seed is random per process, and a memo is bounded, so keys made
+/// to collide cannot be found or cost much.
 #[derive(Debug)]
 pub struct Memo<K, V> {
-    entries: Mutex<HashMap<K, (u64, V)>>,
+    entries: Mutex<HashMap<K, (u64, V), foldhash::fast::RandomState>>,
     capacity: usize,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     pub fn new(capacity: usize) -> Self {
         Memo {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
             capacity,
         }
     }

@@ -32,7 +32,8 @@ pub struct ViewCounter {
 struct State {
     day: Date,
     key: RandomState,
-    seen: HashSet<u64>,
+    /// The keyed fingerprints of today's readers (already random: hashed again only fast).
+    seen: HashSet<u64, foldhash::fast::RandomState>,
     pending: HashMap<ThreadId, i64>,
     /// Posts read per member since the last flush.
     reads: HashMap<UserId, i64>,
@@ -49,7 +50,7 @@ impl State {
         State {
             day,
             key: RandomState::new(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
             pending: HashMap::new(),
             reads: HashMap::new(),
         }
