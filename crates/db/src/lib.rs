@@ -5,7 +5,8 @@
 //! domain crates take `&mut DbConn` and a multi-step write wraps them in
 //! [`dialect::write_transaction`]. Async code reaches the database only through
 //! [`Db::run`], which runs the closure on tokio's blocking pool, at most as many at a time as
-//! there are pooled connections.
+//! there are pooled connections, and writes through [`Db::write`], which is `run` with the
+//! closure in a write transaction.
 
 mod conn;
 pub mod dialect;
@@ -212,6 +213,21 @@ impl Db {
         })
         .await
         .map_err(|e| Error::Worker(e.to_string()))?
+    }
+
+    /// Runs `f` in one write transaction (see [`dialect::write_transaction`]) with a pooled
+    /// connection, as [`Db::run`] does: the way async code writes. Pooled SQLite connections
+    /// only read, so a write outside a write transaction fails; a closure given to `run` that
+    /// must read before it writes calls `write_transaction` itself. Committed when `f` returns
+    /// `Ok`, rolled back otherwise.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<Error> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.run(move |conn| dialect::write_transaction(conn, f))
+            .await
     }
 
     /// Applies pending migrations and returns the versions applied.

@@ -30,19 +30,17 @@ async fn concurrent_read_then_write() {
         .map(|_| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.run(|conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        let seen: i64 = categories::table.count().get_result(conn)?;
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                        diesel::insert_into(categories::table)
-                            .values((
-                                categories::name.eq(format!("c{seen}")),
-                                categories::slug.eq(format!("c{seen}")),
-                                categories::created_at.eq(now()),
-                            ))
-                            .execute(conn)?;
-                        Ok::<_, stoa_db::Error>(seen)
-                    })
+                db.write(|conn| {
+                    let seen: i64 = categories::table.count().get_result(conn)?;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    diesel::insert_into(categories::table)
+                        .values((
+                            categories::name.eq(format!("c{seen}")),
+                            categories::slug.eq(format!("c{seen}")),
+                            categories::created_at.eq(now()),
+                        ))
+                        .execute(conn)?;
+                    Ok::<_, stoa_db::Error>(seen)
                 })
                 .await
             })
@@ -80,12 +78,10 @@ async fn sqlite_write_transaction_locks_at_begin() {
     let holder = tokio::spawn({
         let db = db.clone();
         async move {
-            db.run(move |conn| {
-                dialect::write_transaction(conn, |_conn| {
-                    began.send(()).ok();
-                    wait_release.recv().ok();
-                    Ok::<_, stoa_db::Error>(())
-                })
+            db.write(move |_conn| {
+                began.send(()).ok();
+                wait_release.recv().ok();
+                Ok::<_, stoa_db::Error>(())
             })
             .await
         }
@@ -147,25 +143,23 @@ async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
             tokio::spawn(async move {
                 let name = format!("c{i:02}");
                 let written = db
-                    .run({
+                    .write({
                         let name = name.clone();
                         move |conn| {
-                            dialect::write_transaction(conn, |conn| {
-                                insert_category(conn, &name)?;
-                                std::thread::sleep(std::time::Duration::from_millis(5));
-                                match i % 3 {
-                                    0 => Ok(()),
-                                    1 => Err(stoa_db::Error::Worker("refused".into())),
-                                    // A panic inside a nested write transaction.
-                                    _ => dialect::write_transaction::<(), stoa_db::Error, _>(
-                                        conn,
-                                        |conn| {
-                                            insert_category(conn, &format!("{name}-inner"))?;
-                                            panic!("writer {i} fails")
-                                        },
-                                    ),
-                                }
-                            })
+                            insert_category(conn, &name)?;
+                            std::thread::sleep(std::time::Duration::from_millis(5));
+                            match i % 3 {
+                                0 => Ok(()),
+                                1 => Err(stoa_db::Error::Worker("refused".into())),
+                                // A panic inside a nested write transaction.
+                                _ => dialect::write_transaction::<(), stoa_db::Error, _>(
+                                    conn,
+                                    |conn| {
+                                        insert_category(conn, &format!("{name}-inner"))?;
+                                        panic!("writer {i} fails")
+                                    },
+                                ),
+                            }
                         }
                     })
                     .await;
@@ -187,11 +181,9 @@ async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
     let mut expected: Vec<String> = (0..30).step_by(3).map(|i| format!("c{i:02}")).collect();
     assert_eq!(committed_names(&test_db.url), expected);
     // The writer goes on taking writes after all that.
-    db.run(|conn| {
-        dialect::write_transaction(conn, |conn| {
-            insert_category(conn, "later")?;
-            Ok::<_, stoa_db::Error>(())
-        })
+    db.write(|conn| {
+        insert_category(conn, "later")?;
+        Ok::<_, stoa_db::Error>(())
     })
     .await
     .unwrap_or_else(|e| panic!("a later write: {e}"));
@@ -203,17 +195,15 @@ async fn sqlite_writers_that_fail_take_only_their_own_work_back() {
 /// goes on and commits what it did before and after.
 async fn nested_write_transaction_fails_alone(test_db: TestDatabase) {
     let (_file, db) = migrated(test_db, 2).await;
-    db.run(|conn| {
-        dialect::write_transaction(conn, |conn| {
-            insert_category(conn, "before")?;
-            let inner = dialect::write_transaction(conn, |conn| {
-                insert_category(conn, "inner")?;
-                Err::<(), _>(stoa_db::Error::Worker("refused".into()))
-            });
-            assert!(inner.is_err());
-            insert_category(conn, "after")?;
-            Ok::<_, stoa_db::Error>(())
-        })
+    db.write(|conn| {
+        insert_category(conn, "before")?;
+        let inner = dialect::write_transaction(conn, |conn| {
+            insert_category(conn, "inner")?;
+            Err::<(), _>(stoa_db::Error::Worker("refused".into()))
+        });
+        assert!(inner.is_err());
+        insert_category(conn, "after")?;
+        Ok::<_, stoa_db::Error>(())
     })
     .await
     .unwrap_or_else(|e| panic!("write: {e}"));
@@ -251,12 +241,8 @@ async fn sqlite_writes_outside_a_write_transaction_are_refused() {
         .await;
     let refused = stray.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(refused.contains("readonly"), "{refused}");
-    db.run(|conn| {
-        dialect::write_transaction(conn, |conn| {
-            insert_category(conn, "taken").map_err(stoa_db::Error::from)
-        })
-    })
-    .await
-    .unwrap_or_else(|e| panic!("write: {e}"));
+    db.write(|conn| insert_category(conn, "taken").map_err(stoa_db::Error::from))
+        .await
+        .unwrap_or_else(|e| panic!("write: {e}"));
     assert_eq!(committed_names(&test_db.url), ["taken"]);
 }

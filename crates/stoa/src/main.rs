@@ -260,19 +260,14 @@ async fn hourly_upkeep(db: Db) {
     loop {
         every_hour.tick().await;
         if let Err(e) = db
-            .run(|conn| {
-                dialect::write_transaction(conn, dialect::optimize).map_err(stoa_db::Error::from)
-            })
+            .write(|conn| dialect::optimize(conn).map_err(stoa_db::Error::from))
             .await
         {
             tracing::warn!(error = %e, "refreshing the planner statistics failed");
         }
         let before = stoa_db::time::now() - time::Duration::days(1);
         let purged = db
-            .run(move |conn| {
-                dialect::write_transaction(conn, |conn| limits::purge(conn, before))
-                    .map_err(stoa_db::Error::from)
-            })
+            .write(move |conn| limits::purge(conn, before).map_err(stoa_db::Error::from))
             .await;
         match purged {
             Ok(rows) => {
@@ -294,10 +289,7 @@ async fn search_upkeep(db: Db) {
         every_minute.tick().await;
         for _ in 0..STEPS {
             let merged = db
-                .run(|conn| {
-                    dialect::write_transaction(conn, stoa_search::database::tidy_step)
-                        .map_err(stoa_db::Error::from)
-                })
+                .write(|conn| stoa_search::database::tidy_step(conn).map_err(stoa_db::Error::from))
                 .await;
             match merged {
                 Ok(true) => {}
@@ -343,7 +335,7 @@ async fn create_owner(settings: &Settings, username: &str, email: &str) -> anyho
     let hash = password::hash(&password)?;
     let db = migrate(settings).await?;
     let user = db
-        .run(move |conn| {
+        .write(move |conn| {
             let account = NewAccount {
                 username: &username,
                 display_name: &display_name,
@@ -351,12 +343,10 @@ async fn create_owner(settings: &Settings, username: &str, email: &str) -> anyho
                 password_hash: &hash,
                 role: Role::Owner,
             };
-            dialect::write_transaction(conn, |conn| {
-                // The operator typed the address at the shell: no confirmation mail.
-                let (user, _unsent_link) = users::register(conn, &account)?;
-                users::mark_email_verified(conn, user.id, email.as_str())?;
-                Ok::<_, stoa_accounts::Error>(user)
-            })
+            // The operator typed the address at the shell: no confirmation mail.
+            let (user, _unsent_link) = users::register(conn, &account)?;
+            users::mark_email_verified(conn, user.id, email.as_str())?;
+            Ok::<_, stoa_accounts::Error>(user)
         })
         .await?;
     println!(

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use stoa_db::schema::threads;
-use stoa_db::{Db, ThreadId, dialect};
+use stoa_db::{Db, ThreadId};
 use stoa_search::eval::{self, Path as SearchPath};
 use stoa_search::meili::MeiliIndex;
 use stoa_search::outbox::{self, DocumentSink};
@@ -113,21 +113,16 @@ pub async fn reindex(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     let mut after = 0;
     loop {
         let done = db
-            .run(move |conn| {
-                dialect::write_transaction(conn, |conn| {
-                    database::rebuild_batch(conn, after, REINDEX_BATCH)
-                })
-                .map_err(stoa_db::Error::from)
+            .write(move |conn| {
+                database::rebuild_batch(conn, after, REINDEX_BATCH).map_err(stoa_db::Error::from)
             })
             .await?;
         let Some(last) = done else { break };
         after = last;
         bar.inc(REINDEX_BATCH.unsigned_abs());
     }
-    db.run(|conn| {
-        dialect::write_transaction(conn, database::rebuild_finish).map_err(stoa_db::Error::from)
-    })
-    .await?;
+    db.write(|conn| database::rebuild_finish(conn).map_err(stoa_db::Error::from))
+        .await?;
     bar.finish_and_clear();
     let status = db
         .run(|conn| sync::status(conn).map_err(stoa_db::Error::from))

@@ -2,7 +2,7 @@
 //! a post into safe HTML once, when it is written.
 //!
 //! Functions take a `&mut DbConn`; a caller that writes wraps them in
-//! `stoa_db::dialect::write_transaction`.
+//! `stoa_db::dialect::write_transaction` (from async code, `Db::write`).
 
 pub mod categories;
 pub mod comments;

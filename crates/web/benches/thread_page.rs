@@ -15,7 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use stoa_accounts::users::{self, NewAccount};
 use stoa_accounts::{DisplayName, Email, Role, SessionPolicy, Username};
 use stoa_db::testing::TestDatabase;
-use stoa_db::{Db, DbConn, UserId, dialect};
+use stoa_db::{Db, DbConn, UserId};
 use stoa_threads::comments::{self, CommentText};
 use stoa_threads::posts::NewQuestion;
 use stoa_threads::tags::TagName;
@@ -70,29 +70,27 @@ fn thread_with(
 /// Seeds the community; returns the paths of the small and the big thread, and the session
 /// cookie of a member who only reads.
 async fn seed(db: &Db, sessions: SessionPolicy) -> (String, String, String) {
-    db.run(move |conn| {
-        dialect::write_transaction(conn, |conn| {
-            let mut people = Vec::new();
-            for name in ["asker", "helper1", "helper2", "helper3", "reader"] {
-                let account = NewAccount {
-                    username: &Username::parse(name)?,
-                    display_name: &DisplayName::parse(name)?,
-                    email: &Email::parse(&format!("{name}@example.com"))?,
-                    password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
-                    role: Role::Member,
-                };
-                people.push(users::create(conn, &account)?.id);
-            }
-            let category = categories::create(conn, "Billing", "")?.id;
-            let small = thread_with(conn, &people, category, "Where do I find the invoice for my last payment?", 10, 0)?;
-            let big = thread_with(conn, &people, category, "Why was my card charged twice this month?", 30, 2)?;
-            for i in 0..58 {
-                thread_with(conn, &people, category, &format!("Another billing question, number {i}"), 1, 0)?;
-            }
-            let reader = stoa_accounts::sessions::create(conn, people[4], sessions)?;
-            let cookie = format!("stoa_session={}", reader.expose());
-            Ok::<_, BoxError>((small, big, cookie))
-        })
+    db.write(move |conn| {
+        let mut people = Vec::new();
+        for name in ["asker", "helper1", "helper2", "helper3", "reader"] {
+            let account = NewAccount {
+                username: &Username::parse(name)?,
+                display_name: &DisplayName::parse(name)?,
+                email: &Email::parse(&format!("{name}@example.com"))?,
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+                role: Role::Member,
+            };
+            people.push(users::create(conn, &account)?.id);
+        }
+        let category = categories::create(conn, "Billing", "")?.id;
+        let small = thread_with(conn, &people, category, "Where do I find the invoice for my last payment?", 10, 0)?;
+        let big = thread_with(conn, &people, category, "Why was my card charged twice this month?", 30, 2)?;
+        for i in 0..58 {
+            thread_with(conn, &people, category, &format!("Another billing question, number {i}"), 1, 0)?;
+        }
+        let reader = stoa_accounts::sessions::create(conn, people[4], sessions)?;
+        let cookie = format!("stoa_session={}", reader.expose());
+        Ok::<_, BoxError>((small, big, cookie))
     })
     .await
     .expect("seed")

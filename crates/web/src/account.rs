@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use stoa_accounts::{Bio, DisplayName, Password, TokenPurpose, password, sessions, tokens, users};
-use stoa_db::dialect;
 use stoa_moderation::limits as rate;
 
 use crate::accounts::{mail_verification, sign_in};
@@ -142,12 +141,10 @@ async fn change_password(
     let hash = state.cpu(move || password::hash(&new_password)).await??;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                users::set_password_hash(conn, id, &hash)?;
-                sessions::end_all(conn, id)?;
-                tokens::revoke_all(conn, TokenPurpose::ResetPassword, id)
-            })
+        .write(move |conn| {
+            users::set_password_hash(conn, id, &hash)?;
+            sessions::end_all(conn, id)?;
+            tokens::revoke_all(conn, TokenPurpose::ResetPassword, id)
         })
         .await?;
     tracing::info!(user.id = %id, "password changed");
@@ -169,21 +166,19 @@ async fn resend_confirmation(
     .await?;
     let issued = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let Some(account) = users::find(conn, id)? else {
-                    return Ok(None);
-                };
-                let Some(email) = account
-                    .email
-                    .filter(|_| account.email_verified_at.is_none())
-                else {
-                    return Ok(None);
-                };
-                tokens::revoke_all(conn, TokenPurpose::VerifyEmail, id)?;
-                let token = tokens::issue(conn, TokenPurpose::VerifyEmail, Some(id), Some(&email))?;
-                Ok::<_, stoa_accounts::Error>(Some((email, token)))
-            })
+        .write(move |conn| {
+            let Some(account) = users::find(conn, id)? else {
+                return Ok(None);
+            };
+            let Some(email) = account
+                .email
+                .filter(|_| account.email_verified_at.is_none())
+            else {
+                return Ok(None);
+            };
+            tokens::revoke_all(conn, TokenPurpose::VerifyEmail, id)?;
+            let token = tokens::issue(conn, TokenPurpose::VerifyEmail, Some(id), Some(&email))?;
+            Ok::<_, stoa_accounts::Error>(Some((email, token)))
         })
         .await?;
     if let Some((email, token)) = issued {
@@ -218,11 +213,7 @@ async fn update_profile(
         Ok((name, bio)) => {
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        users::update_profile(conn, id, &name, &bio)
-                    })
-                })
+                .write(move |conn| users::update_profile(conn, id, &name, &bio))
                 .await?;
             Ok(see_other("/account?done=profile-saved"))
         }

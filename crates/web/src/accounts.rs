@@ -214,10 +214,7 @@ pub(crate) async fn sign_in(
     let policy = state.settings.session_policy();
     let token = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| sessions::create(conn, user, policy))
-                .map_err(AppError::from)
-        })
+        .write(move |conn| sessions::create(conn, user, policy))
         .await?;
     let mut response = see_other(safe_next(next));
     response
@@ -330,10 +327,7 @@ async fn logout(
         let token = SessionToken::from_cookie(cookie);
         state
             .db
-            .run(move |conn| {
-                dialect::write_transaction(conn, |conn| sessions::end(conn, &token))
-                    .map_err(AppError::from)
-            })
+            .write(move |conn| sessions::end(conn, &token))
             .await?;
     }
     let mut response = see_other("/?done=logged-out");
@@ -520,7 +514,7 @@ async fn register(
             let invite = form.invite.clone();
             state
                 .db
-                .run(move |conn| {
+                .write(move |conn| {
                     let account = NewAccount {
                         username: &username,
                         display_name: &display_name,
@@ -528,18 +522,16 @@ async fn register(
                         password_hash: &hash,
                         role: Role::Member,
                     };
-                    dialect::write_transaction(conn, |conn| {
-                        // An invitation works once: used in the transaction that creates the
-                        // account, so two sign-ups with one link cannot both succeed.
-                        if registration == Registration::Invite {
-                            tokens::consume(conn, TokenPurpose::Invite, &invite)?;
-                        }
-                        let (user, token) = users::register(conn, &account)?;
-                        if registration == Registration::Approval {
-                            users::await_approval(conn, user.id)?;
-                        }
-                        Ok((user, token))
-                    })
+                    // An invitation works once: used in the transaction that creates the
+                    // account, so two sign-ups with one link cannot both succeed.
+                    if registration == Registration::Invite {
+                        tokens::consume(conn, TokenPurpose::Invite, &invite)?;
+                    }
+                    let (user, token) = users::register(conn, &account)?;
+                    if registration == Registration::Approval {
+                        users::await_approval(conn, user.id)?;
+                    }
+                    Ok((user, token))
                 })
                 .await
         }
@@ -660,14 +652,12 @@ async fn verify(
     let secret = path.into_inner();
     let verified = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let grant = tokens::consume(conn, TokenPurpose::VerifyEmail, &secret)?;
-                match (grant.user_id, grant.email) {
-                    (Some(user), Some(email)) => users::mark_email_verified(conn, user, &email),
-                    _ => Err(stoa_accounts::Error::InvalidToken),
-                }
-            })
+        .write(move |conn| {
+            let grant = tokens::consume(conn, TokenPurpose::VerifyEmail, &secret)?;
+            match (grant.user_id, grant.email) {
+                (Some(user), Some(email)) => users::mark_email_verified(conn, user, &email),
+                _ => Err(stoa_accounts::Error::InvalidToken),
+            }
         })
         .await;
     // Success redirects, so reloading the page does not re-submit a used link.
@@ -891,15 +881,13 @@ async fn reset(
     let hash = state.cpu(move || password::hash(&new_password)).await??;
     let changed = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let grant = tokens::consume(conn, TokenPurpose::ResetPassword, &secret)?;
-                let user = grant.user_id.ok_or(stoa_accounts::Error::InvalidToken)?;
-                users::set_password_hash(conn, user, &hash)?;
-                sessions::end_all(conn, user)?;
-                tokens::revoke_all(conn, TokenPurpose::ResetPassword, user)?;
-                Ok::<_, stoa_accounts::Error>(user)
-            })
+        .write(move |conn| {
+            let grant = tokens::consume(conn, TokenPurpose::ResetPassword, &secret)?;
+            let user = grant.user_id.ok_or(stoa_accounts::Error::InvalidToken)?;
+            users::set_password_hash(conn, user, &hash)?;
+            sessions::end_all(conn, user)?;
+            tokens::revoke_all(conn, TokenPurpose::ResetPassword, user)?;
+            Ok::<_, stoa_accounts::Error>(user)
         })
         .await;
     match changed {
@@ -951,21 +939,19 @@ async fn setup(
             let secret = secret.clone();
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        tokens::consume(conn, TokenPurpose::OwnerSetup, &secret)?;
-                        if users::owner_exists(conn)? {
-                            return Err(stoa_accounts::Error::InvalidToken);
-                        }
-                        let account = NewAccount {
-                            username: &username,
-                            display_name: &display_name,
-                            email: &email,
-                            password_hash: &hash,
-                            role: Role::Owner,
-                        };
-                        users::register(conn, &account)
-                    })
+                .write(move |conn| {
+                    tokens::consume(conn, TokenPurpose::OwnerSetup, &secret)?;
+                    if users::owner_exists(conn)? {
+                        return Err(stoa_accounts::Error::InvalidToken);
+                    }
+                    let account = NewAccount {
+                        username: &username,
+                        display_name: &display_name,
+                        email: &email,
+                        password_hash: &hash,
+                        role: Role::Owner,
+                    };
+                    users::register(conn, &account)
                 })
                 .await
         }

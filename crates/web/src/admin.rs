@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::{CategoryId, dialect};
+use stoa_db::CategoryId;
 use stoa_moderation::audit;
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::categories::{self, Category};
@@ -105,46 +105,44 @@ async fn change(
     );
     let changed = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let (label, what) = match action.as_str() {
-                    "save" => {
-                        let before = categories::find(conn, id)?
-                            .map(|c| c.name)
-                            .unwrap_or_default();
-                        let after = categories::update(conn, id, &name, &description)?;
-                        (
-                            after.name.clone(),
-                            format!("was {before}; now {}", after.name),
-                        )
+        .write(move |conn| {
+            let (label, what) = match action.as_str() {
+                "save" => {
+                    let before = categories::find(conn, id)?
+                        .map(|c| c.name)
+                        .unwrap_or_default();
+                    let after = categories::update(conn, id, &name, &description)?;
+                    (
+                        after.name.clone(),
+                        format!("was {before}; now {}", after.name),
+                    )
+                }
+                "up" | "down" => {
+                    if !categories::move_by_one(conn, id, action == "up")? {
+                        return Ok(());
                     }
-                    "up" | "down" => {
-                        if !categories::move_by_one(conn, id, action == "up")? {
-                            return Ok(());
-                        }
-                        let name = categories::find(conn, id)?
-                            .map(|c| c.name)
-                            .unwrap_or_default();
-                        (name, format!("moved {action}"))
-                    }
-                    _ => {
-                        return Err(stoa_threads::Error::InvalidCategory(
-                            "Choose what to change.".into(),
-                        ));
-                    }
-                };
-                audit::record(
-                    conn,
-                    audit::Entry {
-                        actor: by,
-                        action: audit::AuditAction::ChangeCategory,
-                        target: audit::Target::Category(id),
-                        label: &label,
-                        reason: &what,
-                    },
-                )?;
-                Ok(())
-            })
+                    let name = categories::find(conn, id)?
+                        .map(|c| c.name)
+                        .unwrap_or_default();
+                    (name, format!("moved {action}"))
+                }
+                _ => {
+                    return Err(stoa_threads::Error::InvalidCategory(
+                        "Choose what to change.".into(),
+                    ));
+                }
+            };
+            audit::record(
+                conn,
+                audit::Entry {
+                    actor: by,
+                    action: audit::AuditAction::ChangeCategory,
+                    target: audit::Target::Category(id),
+                    label: &label,
+                    reason: &what,
+                },
+            )?;
+            Ok(())
         })
         .await;
     match changed {
@@ -167,21 +165,19 @@ async fn create(
     let by = user.user.id;
     let created = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let category = categories::create(conn, &name, &description)?;
-                audit::record(
-                    conn,
-                    audit::Entry {
-                        actor: by,
-                        action: audit::AuditAction::CreateCategory,
-                        target: audit::Target::Category(category.id),
-                        label: &category.name,
-                        reason: "",
-                    },
-                )?;
-                Ok::<_, stoa_threads::Error>(category)
-            })
+        .write(move |conn| {
+            let category = categories::create(conn, &name, &description)?;
+            audit::record(
+                conn,
+                audit::Entry {
+                    actor: by,
+                    action: audit::AuditAction::CreateCategory,
+                    target: audit::Target::Category(category.id),
+                    label: &category.name,
+                    reason: "",
+                },
+            )?;
+            Ok::<_, stoa_threads::Error>(category)
         })
         .await;
     match created {

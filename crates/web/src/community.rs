@@ -9,7 +9,6 @@ use actix_web::{FromRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use stoa_accounts::{TokenPurpose, tokens};
-use stoa_db::dialect;
 use stoa_moderation::community::{self, Registration};
 use stoa_moderation::policy::{self, Action};
 
@@ -107,17 +106,15 @@ async fn save(
             );
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        let changes = community::Changes {
-                            registration,
-                            login_required,
-                            name: &name,
-                            description: &description,
-                            rules_source: &rules,
-                        };
-                        community::save(conn, by, changes)
-                    })
+                .write(move |conn| {
+                    let changes = community::Changes {
+                        registration,
+                        login_required,
+                        name: &name,
+                        description: &description,
+                        rules_source: &rules,
+                    };
+                    community::save(conn, by, changes)
                 })
                 .await
         }
@@ -206,12 +203,7 @@ async fn invite(
     let by = user.user.id;
     let secret = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                tokens::issue(conn, TokenPurpose::Invite, Some(by), None)
-            })
-            .map_err(AppError::from)
-        })
+        .write(move |conn| tokens::issue(conn, TokenPurpose::Invite, Some(by), None))
         .await?;
     let link = format!(
         "{}/register?invite={}",

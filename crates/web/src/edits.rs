@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::{PostId, dialect};
+use stoa_db::PostId;
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::deletion;
 use stoa_threads::posts::{self, Edit, Editable};
@@ -150,22 +150,20 @@ async fn save(
         (editable.post, user.user.id, form.base, form.reason.clone());
     let saved = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                posts::edit(
-                    conn,
-                    Edit {
-                        post,
-                        editor,
-                        base_revision: base,
-                        title: title.as_ref(),
-                        tags: tags.as_deref(),
-                        may_create_tags,
-                        body: &body,
-                        reason: &reason,
-                    },
-                )
-            })
+        .write(move |conn| {
+            posts::edit(
+                conn,
+                Edit {
+                    post,
+                    editor,
+                    base_revision: base,
+                    title: title.as_ref(),
+                    tags: tags.as_deref(),
+                    may_create_tags,
+                    body: &body,
+                    reason: &reason,
+                },
+            )
         })
         .await;
     match saved {
@@ -295,23 +293,21 @@ async fn delete(
     let (actor, by) = (user.viewer.actor(), user.user.id);
     let (thread, is_question) = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let facts = deletion::facts(conn, post)?;
-                if facts.thread_deleted && !facts.is_question {
-                    return Err(AppError::NotFound);
-                }
-                let own = facts.author == by;
-                policy::decide(
-                    actor,
-                    Action::DeletePost {
-                        own,
-                        protected: facts.protected,
-                    },
-                )?;
-                deletion::delete(conn, post, by)?;
-                Ok((facts.thread, facts.is_question))
-            })
+        .write(move |conn| {
+            let facts = deletion::facts(conn, post)?;
+            if facts.thread_deleted && !facts.is_question {
+                return Err(AppError::NotFound);
+            }
+            let own = facts.author == by;
+            policy::decide(
+                actor,
+                Action::DeletePost {
+                    own,
+                    protected: facts.protected,
+                },
+            )?;
+            deletion::delete(conn, post, by)?;
+            Ok((facts.thread, facts.is_question))
         })
         .await?;
     tracing::info!(post.id = %post, user.id = %by, "post deleted");
@@ -335,19 +331,17 @@ async fn restore(
     let (actor, by) = (user.viewer.actor(), user.user.id);
     let thread = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let facts = deletion::facts(conn, post)?;
-                if !facts.deleted {
-                    // Already restored (a double click): nothing to do, nothing revealed.
-                    return Ok(facts.thread);
-                }
-                let own = facts.author == by;
-                let self_deleted = facts.deleted_by == Some(by);
-                policy::decide(actor, Action::RestorePost { own, self_deleted })?;
-                deletion::restore(conn, post)?;
-                Ok::<_, AppError>(facts.thread)
-            })
+        .write(move |conn| {
+            let facts = deletion::facts(conn, post)?;
+            if !facts.deleted {
+                // Already restored (a double click): nothing to do, nothing revealed.
+                return Ok(facts.thread);
+            }
+            let own = facts.author == by;
+            let self_deleted = facts.deleted_by == Some(by);
+            policy::decide(actor, Action::RestorePost { own, self_deleted })?;
+            deletion::restore(conn, post)?;
+            Ok::<_, AppError>(facts.thread)
         })
         .await?;
     let slug = state

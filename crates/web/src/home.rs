@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use std::collections::HashMap;
+use stoa_db::ThreadId;
 use stoa_db::page::Cursor;
-use stoa_db::{ThreadId, dialect};
 use stoa_moderation::policy::{self, Action};
 use stoa_notify::watching::{self, Target};
 use stoa_threads::categories;
@@ -331,9 +331,7 @@ async fn describe_tag(
     let description = form.0.description;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| tags::describe(conn, tag.id, &description))
-        })
+        .write(move |conn| tags::describe(conn, tag.id, &description))
         .await?;
     Ok(see_other(&format!(
         "/tags/{}?done=tag-described",

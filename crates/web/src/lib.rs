@@ -40,7 +40,7 @@ use actix_web::http::Method;
 use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::{App, HttpRequest, HttpServer, web};
 use stoa_accounts::mail::Mailer;
-use stoa_db::{Db, dialect};
+use stoa_db::Db;
 use tokio::sync::Semaphore;
 
 pub use error::{ApiError, AppError};
@@ -137,9 +137,8 @@ impl AppState {
         let key = self
             .server_key
             .get_or_try_init(|| {
-                self.db.run(|conn| {
-                    dialect::write_transaction(conn, stoa_moderation::secrets::server_key)
-                        .map_err(AppError::from)
+                self.db.write(|conn| {
+                    stoa_moderation::secrets::server_key(conn).map_err(AppError::from)
                 })
             })
             .await?;

@@ -3,7 +3,6 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
-use stoa_db::dialect;
 use stoa_moderation::limits::{self, Limit, Outcome};
 
 use crate::{AppError, AppState};
@@ -42,10 +41,7 @@ pub async fn per_address(
 pub async fn count(state: &AppState, bucket: String, limit: Limit) -> Result<(), AppError> {
     let outcome = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| limits::hit(conn, &bucket, limit))
-                .map_err(db_error)
-        })
+        .write(move |conn| limits::hit(conn, &bucket, limit).map_err(db_error))
         .await?;
     refuse_if_limited(outcome)
 }

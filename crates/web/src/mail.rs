@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::{UserId, dialect, time::now};
+use stoa_db::{UserId, time::now};
 use stoa_notify::email::{self, Delivery, MailJob};
 use stoa_notify::notifications::{self, Kind, NotificationView};
 use subtle::ConstantTimeEq;
@@ -60,12 +60,10 @@ pub async fn deliver_forever(state: web::Data<AppState>) {
 pub async fn deliver_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppError> {
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let hours = stoa_staff::hours::load(conn)?;
-                stoa_staff::queue::alert_overdue(conn, &hours, at)?;
-                Ok::<_, AppError>(email::queue_digests(conn, at)?)
-            })
+        .write(move |conn| {
+            let hours = stoa_staff::hours::load(conn)?;
+            stoa_staff::queue::alert_overdue(conn, &hours, at)?;
+            Ok::<_, AppError>(email::queue_digests(conn, at)?)
         })
         .await?;
     // What was just queued carries the clock's time, which may be past `at`.
@@ -78,11 +76,7 @@ async fn send_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppE
     loop {
         let jobs = state
             .db
-            .run(move |conn| {
-                dialect::write_transaction(conn, |conn| {
-                    Ok::<_, AppError>(email::claim(conn, at, BATCH)?)
-                })
-            })
+            .write(move |conn| Ok::<_, AppError>(email::claim(conn, at, BATCH)?))
             .await?;
         if jobs.is_empty() {
             return Ok(sent);
@@ -95,11 +89,7 @@ async fn send_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppE
                     sent += usize::from(went);
                     state
                         .db
-                        .run(move |conn| {
-                            dialect::write_transaction(conn, |conn| {
-                                Ok::<_, AppError>(email::sent(conn, id, now())?)
-                            })
-                        })
+                        .write(move |conn| Ok::<_, AppError>(email::sent(conn, id, now())?))
                         .await?;
                 }
                 Err(e) => {
@@ -107,10 +97,8 @@ async fn send_due(state: &AppState, at: PrimitiveDateTime) -> Result<usize, AppE
                     tracing::warn!(mail.job = id, mail.attempts = job.attempts, error = %error, "a notification mail failed; it will be tried again");
                     state
                         .db
-                        .run(move |conn| {
-                            dialect::write_transaction(conn, |conn| {
-                                Ok::<_, AppError>(email::failed(conn, &job, &error, at)?)
-                            })
+                        .write(move |conn| {
+                            Ok::<_, AppError>(email::failed(conn, &job, &error, at)?)
                         })
                         .await?;
                 }
@@ -328,14 +316,12 @@ async fn unsubscribe(
     let what = scope_label(&scope);
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let preferences = email::preferences(conn, user)?;
-                for kind in kinds_of(&scope, &preferences) {
-                    email::set_preference(conn, user, kind, Delivery::Never)?;
-                }
-                Ok::<_, AppError>(())
-            })
+        .write(move |conn| {
+            let preferences = email::preferences(conn, user)?;
+            for kind in kinds_of(&scope, &preferences) {
+                email::set_preference(conn, user, kind, Delivery::Never)?;
+            }
+            Ok::<_, AppError>(())
         })
         .await?;
     let page = UnsubscribePage {
@@ -411,13 +397,11 @@ async fn save_preferences(
     let member = user.user.id;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                for (kind, delivery) in chosen {
-                    email::set_preference(conn, member, kind, delivery)?;
-                }
-                Ok::<_, AppError>(())
-            })
+        .write(move |conn| {
+            for (kind, delivery) in chosen {
+                email::set_preference(conn, member, kind, delivery)?;
+            }
+            Ok::<_, AppError>(())
         })
         .await?;
     Ok(see_other("/account/email?saved=1"))

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 use stoa_accounts::Role;
 use stoa_db::page::Cursor;
-use stoa_db::{PostId, ThreadId, UserId, dialect};
+use stoa_db::{PostId, ThreadId, UserId};
 use stoa_moderation::audit::{self, AuditAction, AuditFilter, AuditRow};
 use stoa_moderation::flags::{self, FlagReason, OwnFlag};
 use stoa_moderation::policy::{self, Action};
@@ -170,11 +170,7 @@ async fn flag(
     );
     let flagged = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                flags::flag(conn, by, post, reason, &note, hide_at)
-            })
-        })
+        .write(move |conn| flags::flag(conn, by, post, reason, &note, hide_at))
         .await;
     match flagged {
         Ok(_) | Err(ModerationError::AlreadyFlagged) => {
@@ -259,11 +255,7 @@ async fn moderate_thread(
         Ok(action) => {
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        thread_actions::apply(conn, by, thread, &action)
-                    })
-                })
+                .write(move |conn| thread_actions::apply(conn, by, thread, &action))
                 .await
         }
         Err(e) => Err(e),
@@ -344,14 +336,11 @@ async fn show_queue(
     let me = user.user.id;
     let (items, waiting, accounts) = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                let items = review::claim(conn, me, REVIEW_BATCH)?;
-                let waiting = review::waiting(conn, me)?;
-                let accounts = standing::awaiting_approval(conn, REVIEW_BATCH)?;
-                Ok::<_, ModerationError>((items, waiting, accounts))
-            })
-            .map_err(AppError::from)
+        .write(move |conn| {
+            let items = review::claim(conn, me, REVIEW_BATCH)?;
+            let waiting = review::waiting(conn, me)?;
+            let accounts = standing::awaiting_approval(conn, REVIEW_BATCH)?;
+            Ok::<_, ModerationError>((items, waiting, accounts))
         })
         .await?;
     let shown = i64::try_from(items.len()).unwrap_or_default();
@@ -389,11 +378,7 @@ async fn decide(
         Ok(decision) => {
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        review::decide(conn, me, item, &decision)
-                    })
-                })
+                .write(move |conn| review::decide(conn, me, item, &decision))
                 .await
         }
         Err(e) => Err(e),
@@ -589,25 +574,23 @@ async fn act_on_account(
         Ok(action) => {
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| match &action {
-                        AccountAction::Restrict(restriction, term, reason) => {
-                            standing::restrict(conn, by, id, *restriction, *term, reason)
-                        }
-                        AccountAction::Lift(restriction) => {
-                            standing::lift(conn, by, id, *restriction).map(drop)
-                        }
-                        AccountAction::DeleteSpammer(reason) => {
-                            standing::delete_as_spammer(conn, by, id, reason).map(drop)
-                        }
-                        AccountAction::SetTrust(level, reason) => {
-                            trust::set_level(conn, by, id, *level, reason)
-                        }
-                        AccountAction::SetRole(role) => {
-                            standing::set_role(conn, by, id, *role).map(drop)
-                        }
-                        AccountAction::Approve => standing::approve_account(conn, by, id).map(drop),
-                    })
+                .write(move |conn| match &action {
+                    AccountAction::Restrict(restriction, term, reason) => {
+                        standing::restrict(conn, by, id, *restriction, *term, reason)
+                    }
+                    AccountAction::Lift(restriction) => {
+                        standing::lift(conn, by, id, *restriction).map(drop)
+                    }
+                    AccountAction::DeleteSpammer(reason) => {
+                        standing::delete_as_spammer(conn, by, id, reason).map(drop)
+                    }
+                    AccountAction::SetTrust(level, reason) => {
+                        trust::set_level(conn, by, id, *level, reason)
+                    }
+                    AccountAction::SetRole(role) => {
+                        standing::set_role(conn, by, id, *role).map(drop)
+                    }
+                    AccountAction::Approve => standing::approve_account(conn, by, id).map(drop),
                 })
                 .await
         }
@@ -724,10 +707,7 @@ async fn appoint(
     let by = user.user.id;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| standing::set_role(conn, by, account.id, role))
-                .map_err(AppError::from)
-        })
+        .write(move |conn| standing::set_role(conn, by, account.id, role))
         .await?;
     Ok(see_other("/admin/team"))
 }

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use stoa_db::dialect;
 use stoa_notify::notifications::{self, NotificationView};
 use stoa_notify::watching::{self, Target, Watched};
 
@@ -157,11 +156,7 @@ async fn open(
     let id = path.into_inner();
     let found = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                Ok::<_, AppError>(notifications::open(conn, member, id)?)
-            })
-        })
+        .write(move |conn| Ok::<_, AppError>(notifications::open(conn, member, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
     // A GET that wrote (the bell's number): what this node keeps in memory, the member's
@@ -178,11 +173,7 @@ async fn mark_all_read(
     let member = user.user.id;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                Ok::<_, AppError>(notifications::mark_all_read(conn, member)?)
-            })
-        })
+        .write(move |conn| Ok::<_, AppError>(notifications::mark_all_read(conn, member)?))
         .await?;
     Ok(see_other("/notifications"))
 }
@@ -217,17 +208,15 @@ async fn watch(
     let member = user.user.id;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                if !on {
-                    watching::unwatch(conn, member, target)?;
-                } else if watching::exists(conn, target)? {
-                    watching::watch(conn, member, target)?;
-                } else {
-                    return Err(AppError::NotFound);
-                }
-                Ok(())
-            })
+        .write(move |conn| {
+            if !on {
+                watching::unwatch(conn, member, target)?;
+            } else if watching::exists(conn, target)? {
+                watching::watch(conn, member, target)?;
+            } else {
+                return Err(AppError::NotFound);
+            }
+            Ok(())
         })
         .await?;
     let back = match (form.back.as_str(), target) {

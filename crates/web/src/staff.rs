@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 use stoa_db::page::Cursor;
 use stoa_db::time::now;
-use stoa_db::{CategoryId, ThreadId, UserId, dialect};
+use stoa_db::{CategoryId, ThreadId, UserId};
 use stoa_moderation::policy::{self, Action};
 use stoa_staff::hours::{self, BusinessHours, HoursInput};
 use stoa_staff::queue::{self, QueueFilter, QueueRow, QueueState};
@@ -245,11 +245,11 @@ async fn act(
     };
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| match change {
+        .write(move |conn| {
+            match change {
                 Change::Assign(member) => queue::assign(conn, thread, member, by),
                 Change::State(to) => queue::set_state(conn, thread, to),
-            })
+            }
             .map_err(AppError::from)
         })
         .await?;
@@ -377,11 +377,7 @@ async fn save_hours(
         Ok(hours) => {
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        Ok::<_, AppError>(hours::save(conn, &hours)?)
-                    })
-                })
+                .write(move |conn| Ok::<_, AppError>(hours::save(conn, &hours)?))
                 .await?;
             Ok(see_other("/admin/business-hours?saved=1"))
         }

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use stoa_db::{PostId, ThreadId, dialect};
+use stoa_db::{PostId, ThreadId};
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::posts::{self, AnswerMark};
 use stoa_threads::{Body, IdempotencyKey, notes, views};
@@ -46,12 +46,9 @@ async fn mark_official(
     };
     let slug = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                posts::set_mark(conn, thread, AnswerMark::Official, answer)?;
-                views::slug(conn, thread)
-            })
-            .map_err(AppError::from)
+        .write(move |conn| {
+            posts::set_mark(conn, thread, AnswerMark::Official, answer)?;
+            views::slug(conn, thread)
         })
         .await?;
     let anchor = answer.map_or_else(|| "answers".to_owned(), |a| format!("post-{a}"));
@@ -85,12 +82,9 @@ async fn add_note(
     let author = user.user.id;
     let slug = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                notes::add(conn, thread, author, &body, key.as_ref())?;
-                views::slug(conn, thread)
-            })
-            .map_err(AppError::from)
+        .write(move |conn| {
+            notes::add(conn, thread, author, &body, key.as_ref())?;
+            views::slug(conn, thread)
         })
         .await?;
     Ok(see_other(&format!("/q/{thread}/{slug}#notes")))

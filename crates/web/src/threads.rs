@@ -1397,13 +1397,11 @@ async fn comment(
             let source = form.body.clone();
             let id = state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        let id = comments::add(conn, author, post, &text, key.as_ref())?;
-                        let written = Written::Comment(post, id);
-                        announce(conn, written, thread, author, by_team, &source)?;
-                        Ok::<_, stoa_threads::Error>(id)
-                    })
+                .write(move |conn| {
+                    let id = comments::add(conn, author, post, &text, key.as_ref())?;
+                    let written = Written::Comment(post, id);
+                    announce(conn, written, thread, author, by_team, &source)?;
+                    Ok::<_, stoa_threads::Error>(id)
                 })
                 .await?;
             Ok(see_other(&format!(
@@ -1462,19 +1460,17 @@ async fn close(
         Some(original) => {
             state
                 .db
-                .run(move |conn| {
-                    dialect::write_transaction(conn, |conn| {
-                        duplicates::close(conn, thread, original, by)?;
-                        let reason = format!("duplicate of question {original}");
-                        audit::record_for_thread(
-                            conn,
-                            by,
-                            AuditAction::CloseAsDuplicate,
-                            thread,
-                            &reason,
-                        )?;
-                        Ok(())
-                    })
+                .write(move |conn| {
+                    duplicates::close(conn, thread, original, by)?;
+                    let reason = format!("duplicate of question {original}");
+                    audit::record_for_thread(
+                        conn,
+                        by,
+                        AuditAction::CloseAsDuplicate,
+                        thread,
+                        &reason,
+                    )?;
+                    Ok(())
                 })
                 .await
         }
@@ -1513,12 +1509,10 @@ async fn reopen(
     let by = user.user.id;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                duplicates::reopen(conn, thread)?;
-                audit::record_for_thread(conn, by, AuditAction::ReopenThread, thread, "")?;
-                Ok::<_, stoa_threads::Error>(())
-            })
+        .write(move |conn| {
+            duplicates::reopen(conn, thread)?;
+            audit::record_for_thread(conn, by, AuditAction::ReopenThread, thread, "")?;
+            Ok::<_, stoa_threads::Error>(())
         })
         .await?;
     let slug = state

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stoa_db::{Db, ThreadId, UserId, dialect};
+use stoa_db::{Db, ThreadId, UserId};
 
 use crate::page_cache::PageCache;
 use time::{Date, OffsetDateTime};
@@ -111,16 +111,14 @@ impl ViewCounter {
         }
         let (views, read) = (counted.clone(), reads.clone());
         let written = db
-            .run(move |conn| {
-                dialect::write_transaction(conn, |conn| {
-                    stoa_threads::views::add_views(conn, &views).map_err(|e| match e {
-                        stoa_threads::Error::Db(db) => db,
-                        other => stoa_db::Error::Worker(other.to_string()),
-                    })?;
-                    stoa_accounts::users::add_posts_read(conn, &read).map_err(|e| match e {
-                        stoa_accounts::Error::Db(db) => db,
-                        other => stoa_db::Error::Worker(other.to_string()),
-                    })
+            .write(move |conn| {
+                stoa_threads::views::add_views(conn, &views).map_err(|e| match e {
+                    stoa_threads::Error::Db(db) => db,
+                    other => stoa_db::Error::Worker(other.to_string()),
+                })?;
+                stoa_accounts::users::add_posts_read(conn, &read).map_err(|e| match e {
+                    stoa_accounts::Error::Db(db) => db,
+                    other => stoa_db::Error::Worker(other.to_string()),
                 })
             })
             .await;

@@ -5,7 +5,7 @@
 use actix_web::http::header::ACCEPT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use stoa_db::{PostId, ThreadId, dialect};
+use stoa_db::{PostId, ThreadId};
 use stoa_moderation::policy::{self, Action};
 use stoa_threads::votes::{self, Vote};
 use stoa_threads::{posts, views};
@@ -88,9 +88,7 @@ async fn vote(
     )?;
     let score = state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| votes::cast(conn, voter, post, vote))
-        })
+        .write(move |conn| votes::cast(conn, voter, post, vote))
         .await?;
     let wants_json = req
         .headers()
@@ -146,17 +144,15 @@ async fn accept(
     let accepter = user.user.id;
     state
         .db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                posts::set_mark(conn, thread, posts::AnswerMark::Accepted, answer)?;
-                // An accepted answer counts toward its author's next trust level.
-                if let Some(answer) = answer {
-                    let author = stoa_threads::deletion::facts(conn, answer)?.author;
-                    stoa_moderation::trust::promote(conn, author, &thresholds)?;
-                    stoa_notify::notifications::answer_accepted(conn, thread, answer, accepter)?;
-                }
-                Ok::<_, stoa_moderation::Error>(())
-            })
+        .write(move |conn| {
+            posts::set_mark(conn, thread, posts::AnswerMark::Accepted, answer)?;
+            // An accepted answer counts toward its author's next trust level.
+            if let Some(answer) = answer {
+                let author = stoa_threads::deletion::facts(conn, answer)?.author;
+                stoa_moderation::trust::promote(conn, author, &thresholds)?;
+                stoa_notify::notifications::answer_accepted(conn, thread, answer, accepter)?;
+            }
+            Ok::<_, stoa_moderation::Error>(())
         })
         .await?;
     let slug = state

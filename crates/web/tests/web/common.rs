@@ -10,8 +10,8 @@ use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode, redirect};
 use stoa_accounts::users::{self, NewAccount};
 use stoa_accounts::{DisplayName, Email, Password, Role, Username, password};
+use stoa_db::Db;
 use stoa_db::testing::TestDatabase;
-use stoa_db::{Db, dialect};
 use stoa_web::{AppState, Settings};
 
 /// A password every test account uses; strong enough for the policy.
@@ -144,7 +144,6 @@ impl TestApp {
         Self::spawn_with(self.backend, adjust).await
     }
 
-    /// A browser: keeps cookies, does not follow redirects (tests look at them).
     /// Runs `f` as one write transaction, as every write of the server runs (the pool's
     /// SQLite connections only read): for what a test sets up, or moves back in time, itself.
     pub async fn write<T, E, F>(&self, f: F) -> T
@@ -157,10 +156,7 @@ impl TestApp {
             + Send
             + 'static,
     {
-        self.db
-            .run(move |conn| dialect::write_transaction(conn, f))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.db.write(f).await.unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Waits until the server has heard of a change written straight into the database
@@ -177,6 +173,7 @@ impl TestApp {
         }
     }
 
+    /// A browser: keeps cookies, does not follow redirects (tests look at them).
     pub fn browser(&self) -> Browser {
         let client = Client::builder()
             .cookie_store(true)
@@ -199,7 +196,7 @@ impl TestApp {
         let pw = Password::parse_new(PASSWORD, &[]).unwrap_or_else(|e| panic!("{e}"));
         let hash = password::hash(&pw).unwrap_or_else(|e| panic!("{e}"));
         self.db
-            .run(move |conn| {
+            .write(move |conn| {
                 let account = NewAccount {
                     username: &username,
                     display_name: &display,
@@ -207,7 +204,7 @@ impl TestApp {
                     password_hash: &hash,
                     role,
                 };
-                dialect::write_transaction(conn, |conn| users::create(conn, &account))
+                users::create(conn, &account)
             })
             .await
             .unwrap_or_else(|e| panic!("create user: {e}"));

@@ -208,10 +208,8 @@ async fn concurrent_hits_on_a_new_bucket_all_count(app: TestApp) {
     let hits = (0..24).map(|_| {
         let db = app.db.clone();
         tokio::spawn(async move {
-            db.run(move |conn| {
-                stoa_db::dialect::write_transaction(conn, |conn| {
-                    limits::hit(conn, "test:bucket", limit).map_err(stoa_db::Error::from)
-                })
+            db.write(move |conn| {
+                limits::hit(conn, "test:bucket", limit).map_err(stoa_db::Error::from)
             })
             .await
         })

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use stoa_accounts::Role;
+use stoa_db::ThreadId;
 use stoa_db::diesel::prelude::*;
 use stoa_db::schema::threads;
-use stoa_db::{ThreadId, dialect};
 
 use crate::common::{Browser, TestApp, hidden};
 use crate::on_both_backends;
@@ -233,17 +233,13 @@ async fn a_change_from_elsewhere_reaches_guests(app: TestApp) {
         .nth(2)
         .and_then(|id| id.parse().ok())
         .unwrap_or_default();
-    app.db
-        .run(move |conn| {
-            dialect::write_transaction(conn, |conn| {
-                stoa_db::diesel::update(threads::table.find(ThreadId(id)))
-                    .set(threads::title.eq("Is there a discount for schools and libraries?"))
-                    .execute(conn)
-            })
+    app.write(move |conn| {
+        stoa_db::diesel::update(threads::table.find(ThreadId(id)))
+            .set(threads::title.eq("Is there a discount for schools and libraries?"))
+            .execute(conn)
             .map_err(stoa_db::Error::from)
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    })
+    .await;
     eventually_contains(&guest, &thread, "discount for schools and libraries").await;
 }
 

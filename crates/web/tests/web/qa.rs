@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use reqwest::StatusCode;
 use stoa_accounts::Role;
 use stoa_db::diesel::connection::{Connection, InstrumentationEvent};
-use stoa_db::{ThreadId, UserId, dialect};
+use stoa_db::{ThreadId, UserId};
 use stoa_threads::views::{self, AnswerOrder, SeeDeleted};
 use stoa_threads::votes::{self, Vote};
 
@@ -191,20 +191,16 @@ async fn concurrent_voters_give_an_exact_score(app: TestApp) {
         let db = app.db.clone();
         let (voter, vote) = (*voter, if i < 14 { Vote::Up } else { Vote::Down });
         tokio::spawn(async move {
-            db.run(move |c| {
-                dialect::write_transaction(c, |c| votes::cast(c, voter, question, vote))
-            })
-            .await
+            db.write(move |c| votes::cast(c, voter, question, vote))
+                .await
         })
     });
     let repeats = (0..20).map(|_| {
         let db = app.db.clone();
         let voter = voters[0];
         tokio::spawn(async move {
-            db.run(move |c| {
-                dialect::write_transaction(c, |c| votes::cast(c, voter, question, Vote::Up))
-            })
-            .await
+            db.write(move |c| votes::cast(c, voter, question, Vote::Up))
+                .await
         })
     });
     for task in repeats.chain(casts).collect::<Vec<_>>() {

@@ -560,21 +560,16 @@ async fn a_reindex_rebuilds_what_the_writes_built(app: TestApp) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(incremental.len(), 5);
     let rebuilt = app
-        .db
-        .run(|conn| {
-            stoa_db::dialect::write_transaction(conn, |conn| {
-                let mut after = 0;
-                // Two at a time, to cross batch boundaries.
-                while let Some(last) = stoa_search::database::rebuild_batch(conn, after, 2)? {
-                    after = last;
-                }
-                stoa_search::database::rebuild_finish(conn)?;
-                stoa_search::database::dump(conn)
-            })
-            .map_err(stoa_db::Error::from)
+        .write(|conn| {
+            let mut after = 0;
+            // Two at a time, to cross batch boundaries.
+            while let Some(last) = stoa_search::database::rebuild_batch(conn, after, 2)? {
+                after = last;
+            }
+            stoa_search::database::rebuild_finish(conn)?;
+            stoa_search::database::dump(conn).map_err(stoa_db::Error::from)
         })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .await;
     assert_eq!(rebuilt, incremental);
 }
 
@@ -617,13 +612,8 @@ async fn merging_the_index_changes_no_result(app: TestApp) {
     let segments_before = segments(&app).await;
     let mut steps = 0;
     while app
-        .db
-        .run(|conn| {
-            stoa_db::dialect::write_transaction(conn, stoa_search::database::tidy_step)
-                .map_err(stoa_db::Error::from)
-        })
+        .write(|conn| stoa_search::database::tidy_step(conn).map_err(stoa_db::Error::from))
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
     {
         steps += 1;
         assert!(steps < 100, "merging ends");
