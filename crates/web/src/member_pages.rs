@@ -12,11 +12,11 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use actix_web::HttpResponse;
-use actix_web::http::header::{CACHE_CONTROL, ContentType};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING, ContentType, VARY};
+use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use stoa_accounts::Role;
 use stoa_db::{PostId, ThreadId, UserId};
@@ -26,6 +26,7 @@ use stoa_threads::{views, votes};
 
 use crate::layout::form_key;
 use crate::notifications::{WatchButton, WatchButtonHtml};
+use crate::page_cache::accepts_gzip;
 use crate::session::Viewer;
 use crate::{AppError, AppState};
 
@@ -134,6 +135,8 @@ pub struct SharedPage {
     filled: AtomicUsize,
     /// Posts shown (for the member's read count).
     pub shown: i64,
+    /// The shared text gzip-compressed, made when a member first asks for gzip.
+    spans: OnceLock<Option<Spans>>,
 }
 
 impl SharedPage {
@@ -144,6 +147,7 @@ impl SharedPage {
             holes: Vec::new(),
             filled: AtomicUsize::new(html.len()),
             shown,
+            spans: OnceLock::new(),
         };
         for part in parts_of(html) {
             let at = page.text.len();
@@ -194,10 +198,21 @@ impl SharedPage {
     fn fill(&self, member: &Member<'_>) -> String {
         let longest = self.filled.load(Ordering::Relaxed);
         let mut html = String::with_capacity(longest + 1024);
+        self.walk(member, &mut html);
+        // Written only when it grows: every worker reads it, and a write on each request
+        // would take the value from the other cores' caches each time.
+        if html.len() > longest {
+            self.filled.store(html.len(), Ordering::Relaxed);
+        }
+        html
+    }
+
+    /// Puts the page together for `member` into `sink`: the shared text up to each hole that
+    /// has something for this member, then what the hole holds for them.
+    fn walk(&self, member: &Member<'_>, sink: &mut impl Sink) {
         // Form keys need only be unique (each is the author's own): one random base per
         // page, numbered per form.
         let mut keys = (form_key(), 0u32);
-        // The shared text is copied up to each hole that has something for this member.
         let mut copied = 0;
         for hole in &self.holes {
             let resume = match &hole.what {
@@ -212,21 +227,22 @@ impl SharedPage {
                         // As shared: nothing to do here.
                         Some(votes::Vote::None) | None => continue,
                     };
-                    html.push_str(&self.text[copied..hole.at]);
-                    html.push_str(buttons);
+                    sink.shared(&self.text[copied..hole.at]);
+                    sink.own().push_str(buttons);
                     hole.at + unvoted
                 }
                 Fill::Slot(slot) => {
-                    html.push_str(&self.text[copied..hole.at]);
-                    member.put(*slot, &mut keys, &mut html);
+                    sink.shared(&self.text[copied..hole.at]);
+                    member.put(*slot, &mut keys, sink.own());
                     hole.at
                 }
                 Fill::Watch(buttons) => {
-                    html.push_str(&self.text[copied..hole.at]);
+                    sink.shared(&self.text[copied..hole.at]);
+                    let own = sink.own();
                     for part in &buttons[usize::from(member.state.watching)] {
                         match part {
-                            Part::Text(text) => html.push_str(text),
-                            Part::Slot(slot) => member.put(*slot, &mut keys, &mut html),
+                            Part::Text(text) => own.push_str(text),
+                            Part::Slot(slot) => member.put(*slot, &mut keys, own),
                         }
                     }
                     hole.at
@@ -234,21 +250,189 @@ impl SharedPage {
             };
             copied = resume;
         }
-        html.push_str(&self.text[copied..]);
-        // Written only when it grows: every worker reads it, and a write on each request
-        // would take the value from the other cores' caches each time.
-        if html.len() > longest {
-            self.filled.store(html.len(), Ordering::Relaxed);
-        }
-        html
+        sink.shared(&self.text[copied..]);
     }
 
-    /// The `200` answer for one member (never stored by shared caches).
-    pub fn respond(&self, member: &Member<'_>) -> HttpResponse {
-        HttpResponse::Ok()
+    /// The page for one member gzip-compressed, from the shared text compressed once (see
+    /// [`Spans`]) and their own parts stored as they are; `None` when that cannot be done:
+    /// the member voted in the thread (the shared buttons are inside the compressed text).
+    fn gzip(&self, member: &Member<'_>) -> Option<Vec<u8>> {
+        if member.voted_here() {
+            return None;
+        }
+        let spans = self.spans.get_or_init(|| Spans::of(self)).as_ref()?;
+        let mut sink = GzipSink::new(spans);
+        self.walk(member, &mut sink);
+        sink.finish()
+    }
+
+    /// The `200` answer for one member (never stored by shared caches): gzip-compressed when
+    /// their browser takes it, as every browser does.
+    pub fn respond(&self, member: &Member<'_>, req: &HttpRequest) -> HttpResponse {
+        let mut response = HttpResponse::Ok();
+        response
             .content_type(ContentType::html())
             .insert_header((CACHE_CONTROL, "private, no-store"))
-            .body(self.fill(member))
+            .insert_header((VARY, "Accept-Encoding"));
+        if accepts_gzip(req)
+            && let Some(gzip) = self.gzip(member)
+        {
+            return response
+                .insert_header((CONTENT_ENCODING, "gzip"))
+                .body(gzip);
+        }
+        response.body(self.fill(member))
+    }
+}
+
+/// Where a member's page goes as [`SharedPage::walk`] puts it together.
+trait Sink {
+    /// The shared text from the end of the last hole filled to the next (or to the end).
+    fn shared(&mut self, span: &str);
+    /// Where the member's own text goes.
+    fn own(&mut self) -> &mut String;
+}
+
+/// The page as it is.
+impl Sink for String {
+    fn shared(&mut self, span: &str) {
+        self.push_str(span);
+    }
+
+    fn own(&mut self) -> &mut String {
+        self
+    }
+}
+
+/// The shared text gzip-compressed in pieces that stand alone, cut where members' pages
+/// differ (before each hole but the vote buttons'). Compressing a member's whole page cost
+/// 170 µs a request, against 14 µs for the page itself; put together from these pieces, with
+/// the member's own parts (a few hundred bytes) stored uncompressed, it costs about what the
+/// page does.
+///
+/// Each piece is raw deflate ending in a full flush, which empties the compressor's window: no
+/// piece refers back to bytes before it, so any bytes may stand between two of them. The
+/// member's parts go in stored (uncompressed) deflate blocks; a gzip header, a last empty
+/// block, and the CRC and length of the whole page make it a gzip stream.
+#[derive(Debug)]
+struct Spans {
+    pieces: Vec<Vec<u8>>,
+    /// Their total size.
+    size: usize,
+}
+
+impl Spans {
+    /// The text of `page` compressed in pieces; `None` if the compressor failed.
+    fn of(page: &SharedPage) -> Option<Spans> {
+        let mut deflate = flate2::Compress::new(flate2::Compression::default(), false);
+        let mut pieces = Vec::with_capacity(page.holes.len() + 1);
+        let mut from = 0;
+        for hole in &page.holes {
+            if !matches!(hole.what, Fill::Vote { .. }) {
+                pieces.push(deflate_alone(&mut deflate, &page.text[from..hole.at])?);
+                from = hole.at;
+            }
+        }
+        pieces.push(deflate_alone(&mut deflate, &page.text[from..])?);
+        let size = pieces.iter().map(Vec::len).sum();
+        Some(Spans { pieces, size })
+    }
+}
+
+/// `text` deflated and closed with a full flush (see [`Spans`]).
+fn deflate_alone(deflate: &mut flate2::Compress, text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 2 + 64);
+    let read_before = deflate.total_in();
+    loop {
+        let read = usize::try_from(deflate.total_in() - read_before).ok()?;
+        let rest = text.as_bytes().get(read..)?;
+        deflate
+            .compress_vec(rest, &mut out, flate2::FlushCompress::Full)
+            .ok()?;
+        // The flush is complete once the compressor leaves room in the output.
+        if out.len() < out.capacity() {
+            return Some(out);
+        }
+        out.reserve(out.capacity());
+    }
+}
+
+/// The first bytes of a gzip stream: deflate, no name, no time, unknown system.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+/// A last, empty, stored deflate block.
+const LAST_BLOCK: [u8; 5] = [1, 0, 0, 0xff, 0xff];
+
+/// A member's page as gzip, put together from [`Spans`].
+struct GzipSink<'a> {
+    pieces: std::slice::Iter<'a, Vec<u8>>,
+    out: Vec<u8>,
+    /// The member's text since the last piece, stored when the next one comes.
+    own: String,
+    crc: crc32fast::Hasher,
+    /// The length of the page so far.
+    length: u64,
+    /// Pieces asked for that the compressed text did not have (the page was put together
+    /// with different cuts): then there is no gzip to give.
+    missing: bool,
+}
+
+impl<'a> GzipSink<'a> {
+    fn new(spans: &'a Spans) -> GzipSink<'a> {
+        let mut out = Vec::with_capacity(spans.size + 2048);
+        out.extend_from_slice(&GZIP_HEADER);
+        GzipSink {
+            pieces: spans.pieces.iter(),
+            out,
+            own: String::with_capacity(1024),
+            crc: crc32fast::Hasher::new(),
+            length: 0,
+            missing: false,
+        }
+    }
+
+    /// Stores the member's text gathered since the last piece.
+    fn store_own(&mut self) {
+        self.crc.update(self.own.as_bytes());
+        self.length += self.own.len() as u64;
+        for block in self.own.as_bytes().chunks(usize::from(u16::MAX)) {
+            let length = u16::try_from(block.len()).unwrap_or(u16::MAX);
+            self.out.push(0);
+            self.out.extend_from_slice(&length.to_le_bytes());
+            self.out.extend_from_slice(&(!length).to_le_bytes());
+            self.out.extend_from_slice(block);
+        }
+        self.own.clear();
+    }
+
+    /// The gzip stream, if every piece was there and none was left over.
+    fn finish(mut self) -> Option<Vec<u8>> {
+        self.store_own();
+        if self.missing || self.pieces.next().is_some() {
+            return None;
+        }
+        self.out.extend_from_slice(&LAST_BLOCK);
+        self.out
+            .extend_from_slice(&self.crc.finalize().to_le_bytes());
+        // gzip keeps the length modulo 2^32.
+        let length = u32::try_from(self.length & u64::from(u32::MAX)).unwrap_or_default();
+        self.out.extend_from_slice(&length.to_le_bytes());
+        Some(self.out)
+    }
+}
+
+impl Sink for GzipSink<'_> {
+    fn shared(&mut self, span: &str) {
+        self.store_own();
+        self.crc.update(span.as_bytes());
+        self.length += span.len() as u64;
+        match self.pieces.next() {
+            Some(piece) => self.out.extend_from_slice(piece),
+            None => self.missing = true,
+        }
+    }
+
+    fn own(&mut self) -> &mut String {
+        &mut self.own
     }
 }
 
@@ -350,6 +534,15 @@ impl<'a> Member<'a> {
             return None;
         }
         self.state.votes.get(&post).copied()
+    }
+
+    /// Whether the member voted on a post in the thread (then their page differs from the
+    /// shared text where the buttons are).
+    fn voted_here(&self) -> bool {
+        self.state
+            .votes
+            .values()
+            .any(|vote| *vote != votes::Vote::None)
     }
 
     /// Appends this member's value for `slot`; `keys` is the page's key base and count.
@@ -523,5 +716,65 @@ mod tests {
                 .collect();
             assert_eq!(slots, [Slot::Csrf]);
         }
+    }
+
+    /// What `walk` gives a sink, done by hand: the shared text's spans with the member's own
+    /// text between them.
+    fn put_together(page: &SharedPage, own: &[&str], sink: &mut impl Sink) {
+        let cuts: Vec<usize> = page
+            .holes
+            .iter()
+            .filter(|h| !matches!(h.what, Fill::Vote { .. }))
+            .map(|h| h.at)
+            .collect();
+        assert_eq!(cuts.len(), own.len());
+        let mut from = 0;
+        for (at, own) in cuts.iter().zip(own) {
+            sink.shared(&page.text[from..*at]);
+            sink.own().push_str(own);
+            from = *at;
+        }
+        sink.shared(&page.text[from..]);
+    }
+
+    #[test]
+    fn a_page_put_together_from_compressed_pieces_is_gzip_of_the_whole() {
+        use std::io::Read;
+        let vote = Slot::Vote {
+            post: PostId(7),
+            score: 1,
+        };
+        let html = format!(
+            "<header>{}</header><main>{}{}</main><form>{}{}</form>{}",
+            Slot::MemberNav.mark(),
+            "<p>An answer that repeats itself, repeats itself.</p>".repeat(200),
+            vote.mark(),
+            Slot::Csrf.mark(),
+            Slot::Key.mark(),
+            Slot::Csrf.mark(),
+        );
+        let page = parsed(&html);
+        let spans = Spans::of(&page).unwrap_or_else(|| panic!("compressed"));
+        // Own parts of every size: none, short, and longer than one stored block holds.
+        let long = "x".repeat(70_000);
+        let own = ["<a>me</a>", "", "key-1", &long];
+        let mut plain = String::new();
+        put_together(&page, &own, &mut plain);
+        let mut gzip = GzipSink::new(&spans);
+        put_together(&page, &own, &mut gzip);
+        let gzip = gzip
+            .finish()
+            .unwrap_or_else(|| panic!("every piece was there"));
+        let mut decoded = String::new();
+        flate2::read::GzDecoder::new(&gzip[..])
+            .read_to_string(&mut decoded)
+            .unwrap_or_else(|e| panic!("not gzip: {e}"));
+        assert_eq!(decoded, plain);
+        assert!(gzip.len() < 2 * 1024 + long.len(), "{}", gzip.len());
+
+        // Put together with other cuts than the pieces', there is no gzip to give.
+        let mut wrong = GzipSink::new(&spans);
+        wrong.shared(&page.text);
+        assert!(wrong.finish().is_none());
     }
 }

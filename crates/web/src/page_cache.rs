@@ -115,7 +115,7 @@ impl Page {
 }
 
 /// Whether `Accept-Encoding` lists gzip (or `*`) without `q=0`.
-fn accepts_gzip(req: &HttpRequest) -> bool {
+pub(crate) fn accepts_gzip(req: &HttpRequest) -> bool {
     let Some(accepted) = req
         .headers()
         .get(header::ACCEPT_ENCODING)

@@ -952,7 +952,7 @@ async fn show(
         let (member, user, shape) = (member.as_ref()?, viewer.user()?, shape.as_ref()?);
         let shared = state.member_pages.get(shape, generation)?;
         count_view(state, &req, ThreadId(id), Some((user.id, shared.shown)));
-        Some(shared.respond(member))
+        Some(shared.respond(member, &req))
     };
     if let Some(response) = shared(&state, &member, generation) {
         return Ok(response);
@@ -1014,7 +1014,7 @@ async fn show(
                 .member_pages
                 .put(shape, generation, now, Arc::clone(&shared));
         }
-        return Ok(shared.respond(&member));
+        return Ok(shared.respond(&member, &req));
     }
     render(&page, StatusCode::OK, &page.layout, None)
 }
