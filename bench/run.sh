@@ -25,7 +25,7 @@ OUT=""
 PORT=18181
 PG_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres"
 KEEP=false
-ONLY="thread10,thread30,static,home,tag,signed,changing,answer,search,login"
+ONLY="thread10,thread30,static,home,tag,signed,gzip,changing,answer,search,login"
 
 usage() {
     cat <<'EOF'
@@ -93,8 +93,8 @@ parse_args() {
     local name
     for name in ${ONLY//,/ }; do
         case "$name" in
-            thread10 | thread30 | static | home | tag | signed | changing | answer | search | login) ;;
-            *) die "--only takes thread10, thread30, static, home, tag, signed, changing, answer, search, login (got '$name')" ;;
+            thread10 | thread30 | static | home | tag | signed | gzip | changing | answer | search | login) ;;
+            *) die "--only takes thread10, thread30, static, home, tag, signed, gzip, changing, answer, search, login (got '$name')" ;;
         esac
     done
     if $SMOKE; then
@@ -350,6 +350,12 @@ peak_rss_mb() {
     awk '/^VmHWM:/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?"
 }
 
+# The server process's CPU time so far, user and system, in clock ticks (empty if unknown).
+server_cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat" 2>/dev/null || true
+}
+CLOCK_TICKS=$(getconf CLK_TCK)
+
 # ---------------------------------------------------------------------------------------------
 # Sessions and form tokens, through the real forms with curl
 
@@ -417,7 +423,7 @@ write_static_copy() {
 # Results of the current community, in scenario order.
 ROWS=() NOTES=() FAILURES=()
 PAIRED_RATIO="" PAIRED_RANGE=""
-declare -A RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=()
+declare -A RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=() CPU=()
 
 WRK_THREADS=2
 wrk_threads() {
@@ -442,6 +448,8 @@ run_wrk() {
     shift 3
     local out="$RUN_DIR/wrk-${#ROWS[@]}.txt"
     log "== $name: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s $url"
+    local cpu_before
+    cpu_before=$(server_cpu_ticks)
     # The generous timeout keeps slow-by-design requests (argon2 log-ins queued behind each
     # other) from being counted as socket errors; their latency still shows how slow they were.
     if ! STOA_BENCH_LUA="$LUA_DIR" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" \
@@ -476,6 +484,8 @@ run_wrk() {
     REQS[$name]=${r[requests]}
     RPS[$name]=$(awk -v n="${r[requests]}" -v us="${r[duration_us]}" 'BEGIN { printf "%.0f", (us > 0 ? n * 1e6 / us : 0) }')
     P50[$name]=${r[p50_us]} P95[$name]=${r[p95_us]} P99[$name]=${r[p99_us]} ERRS[$name]=$errors RSS[$name]=$(peak_rss_mb)
+    CPU[$name]=$(awk -v a="$cpu_before" -v b="$(server_cpu_ticks)" -v n="${r[requests]}" -v hz="$CLOCK_TICKS" \
+        'BEGIN { if (n > 0 && a != "" && b != "") printf "%.1f µs", (b - a) * 1e6 / hz / n; else print "—" }')
     server_alive || record_failure "$name" "the server died during the run: $SERVER_DIED"
     if ((r[requests] == 0)); then
         if $SMOKE; then record_failure "$name" "no request completed"; else log "  no response within the run"; fi
@@ -493,7 +503,7 @@ record_failure() {
 skip_row() {
     local name="$1" why="$2"
     ROWS+=("$name")
-    RPS[$name]="—" P50[$name]="" P95[$name]="" P99[$name]="" ERRS[$name]="$why" RSS[$name]="—"
+    RPS[$name]="—" P50[$name]="" P95[$name]="" P99[$name]="" ERRS[$name]="$why" RSS[$name]="—" CPU[$name]="—"
 }
 
 # After a scenario the server may still be working through requests wrk gave up on (a slow
@@ -537,6 +547,8 @@ S_HOME="home list /"
 S_TAG="tag list"
 S_SEARCH="search"
 S_SIGNED="thread page, 10 answers (signed in)"
+S_ANON_GZIP="thread page, 10 answers (anonymous), gzip as browsers ask"
+S_SIGNED_GZIP="thread page, 10 answers (signed in), gzip as browsers ask"
 S_ANON_CHANGING="thread page, 10 answers (anonymous), content changing"
 S_SIGNED_CHANGING="thread page, 10 answers (signed in), content changing"
 S_ANSWER="post an answer (POST, 303)"
@@ -554,6 +566,13 @@ run_scenarios() {
     if wanted signed; then
         scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
         if wanted thread10 && ! $SMOKE; then signed_pairs; fi
+    fi
+    if wanted gzip; then
+        # What every browser sends: the page comes compressed.
+        local browser_asks=(-H "Accept-Encoding: gzip, deflate, br, zstd")
+        scenario "$S_ANON_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}"
+        scenario "$S_SIGNED_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}" \
+            -H "Cookie: stoa_session=$SESSION"
     fi
     if wanted changing; then changing_scenarios; fi
     if wanted answer; then answer_scenario; fi
@@ -732,10 +751,10 @@ TABLES=""
 report_community() {
     local t name
     t+=$'\n'"### $BACKEND, $SIZE ($(thousands "$POSTS") posts): ${DURATION} s per scenario, $CONNECTIONS connections, $WRK_THREADS wrk threads"$'\n\n'
-    t+="| scenario | req/s | p50 | p95 | p99 | errors | server peak RSS |"$'\n'
-    t+="|---|---:|---:|---:|---:|---|---:|"$'\n'
+    t+="| scenario | req/s | p50 | p95 | p99 | errors | server peak RSS | server CPU a request |"$'\n'
+    t+="|---|---:|---:|---:|---:|---|---:|---:|"$'\n'
     for name in "${ROWS[@]}"; do
-        t+="| $name | $(thousands "${RPS[$name]}") | $(ms "${P50[$name]}") | $(ms "${P95[$name]}") | $(ms "${P99[$name]}") | ${ERRS[$name]} | ${RSS[$name]} |"$'\n'
+        t+="| $name | $(thousands "${RPS[$name]}") | $(ms "${P50[$name]}") | $(ms "${P95[$name]}") | $(ms "${P99[$name]}") | ${ERRS[$name]} | ${RSS[$name]} | ${CPU[$name]:-—} |"$'\n'
     done
     t+=$'\n'
     local anon=${RPS[$S_THREAD10]:-} static=${RPS[$S_STATIC]:-} signed=${RPS[$S_SIGNED]:-}
@@ -744,6 +763,10 @@ report_community() {
     fi
     if [[ "$anon" =~ ^[0-9]+$ && "$signed" =~ ^[0-9]+$ ]]; then
         t+="- ratio, signed-in ÷ anonymous thread page: $(percent "$signed" "$anon") (target ≥ 80 %)"$'\n'
+    fi
+    local anon_gzip=${RPS[$S_ANON_GZIP]:-} signed_gzip=${RPS[$S_SIGNED_GZIP]:-}
+    if [[ "$anon_gzip" =~ ^[0-9]+$ && "$signed_gzip" =~ ^[0-9]+$ ]]; then
+        t+="- ratio, signed-in ÷ anonymous thread page, gzip as browsers ask: $(percent "$signed_gzip" "$anon_gzip")"$'\n'
     fi
     local anon_changing=${RPS[$S_ANON_CHANGING]:-} signed_changing=${RPS[$S_SIGNED_CHANGING]:-}
     if [[ "$anon_changing" =~ ^[0-9]+$ && "$signed_changing" =~ ^[0-9]+$ ]]; then
@@ -754,6 +777,9 @@ report_community() {
     fi
     t+="- pages: 10-answer thread $THREAD10 ($(thousands "$PAGE10_BYTES") bytes), 30-answer thread $THREAD30 ($(thousands "$PAGE30_BYTES") bytes), tag $TAG"$'\n'
     t+="- server RSS after start: $IDLE_RSS; peak RSS is the process's high-water mark so far (VmHWM)"$'\n'
+    local not_counted=""
+    if [[ $BACKEND == postgres ]]; then not_counted="; PostgreSQL's own processes are not counted"; fi
+    t+="- server CPU a request: the stoa process's user and system time during the run ÷ the requests completed$not_counted"$'\n'
     local note
     for note in "${NOTES[@]}"; do t+="- $note"$'\n'; done
     TABLES+="$t"
@@ -818,7 +844,7 @@ header() {
 
 measure() {
     new_community "$1" "$2"
-    ROWS=() NOTES=() PAIRED_RATIO="" PAIRED_RANGE="" RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=()
+    ROWS=() NOTES=() PAIRED_RATIO="" PAIRED_RANGE="" RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=() CPU=()
     NONCE=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
     stoa_cmd migrate >"$RUN_DIR/migrate.log" 2>&1 || { cat "$RUN_DIR/migrate.log" >&2; die "migrate failed"; }
     create_owner
