@@ -49,8 +49,8 @@ Usage: bench/run.sh [options]
                                    (default: postgres://postgres@127.0.0.1:5432/postgres)
   --keep                           keep the temporary data folders (and print where they are)
   --only LIST                      run only these scenarios, a comma list of thread10, thread30,
-                                   static, home, tag, signed, changing, answer, search, login
-                                   (default: all)
+                                   static, home, tag, signed, gzip, changing, answer, search,
+                                   login (default: all)
   -h, --help                       this help
 
 Progress goes to standard error, the result tables to standard output.

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING, ContentType, VARY};
 use actix_web::{HttpRequest, HttpResponse};
@@ -35,8 +35,14 @@ pub const PAGES_KEPT: usize = 1024;
 /// Members' own state per thread kept at most.
 pub const STATES_KEPT: usize = 20_000;
 
-/// Starts and ends a mark; control characters cannot be typed into a post or a name.
+/// Ends a mark and the word that starts it.
 const MARK: char = '\u{1}';
+
+/// Starts a mark: a control character, a random word made when the process starts, and the
+/// character again. Post bodies may hold control characters, and the marks name a member's
+/// own parts: a mark a post could write would put each reader's CSRF token (or name) where
+/// the post's author chose. No post can know the word.
+static MARK_START: LazyLock<String> = LazyLock::new(|| format!("{MARK}{}{MARK}", form_key()));
 
 /// A place on a shared page that each member's request fills in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,12 +65,12 @@ impl Slot {
     /// The mark standing for this slot in the rendered page.
     pub fn mark(self) -> String {
         match self {
-            Slot::Csrf => format!("{MARK}c{MARK}"),
-            Slot::Key => format!("{MARK}k{MARK}"),
-            Slot::MemberNav => format!("{MARK}m{MARK}"),
-            Slot::Watch { thread } => format!("{MARK}w{}{MARK}", thread.0),
-            Slot::FirstPostToken => format!("{MARK}f{MARK}"),
-            Slot::Vote { post, score } => format!("{MARK}v{}:{score}{MARK}", post.0),
+            Slot::Csrf => format!("{}c{MARK}", *MARK_START),
+            Slot::Key => format!("{}k{MARK}", *MARK_START),
+            Slot::MemberNav => format!("{}m{MARK}", *MARK_START),
+            Slot::Watch { thread } => format!("{}w{}{MARK}", *MARK_START, thread.0),
+            Slot::FirstPostToken => format!("{}f{MARK}", *MARK_START),
+            Slot::Vote { post, score } => format!("{}v{}:{score}{MARK}", *MARK_START, post.0),
         }
     }
 
@@ -441,8 +447,9 @@ fn parts_of(html: &str) -> Vec<Part> {
     let mut parts = Vec::new();
     let mut rest = html;
     let mut text = String::new();
-    while let Some(start) = rest.find(MARK) {
-        let after = &rest[start + MARK.len_utf8()..];
+    let mark_start = MARK_START.as_str();
+    while let Some(start) = rest.find(mark_start) {
+        let after = &rest[start + mark_start.len()..];
         let Some((code, tail)) = after.split_once(MARK) else {
             break;
         };
@@ -455,7 +462,7 @@ fn parts_of(html: &str) -> Vec<Part> {
             }
             // Not one of ours: keep it as text and look further.
             None => {
-                let kept = start + MARK.len_utf8();
+                let kept = start + mark_start.len();
                 text.push_str(&rest[..kept]);
                 rest = &rest[kept..];
             }
@@ -635,8 +642,9 @@ mod tests {
             post: PostId(7),
             score: -2,
         };
+        // Marks as a post could write them, without the word, stay text.
         let html = format!(
-            "<a>{}</a>{}x\u{1}zz\u{1}{}end",
+            "<a>{}</a>{}x\u{1}zz\u{1}\u{1}c\u{1}{}end",
             Slot::Csrf.mark(),
             vote.mark(),
             Slot::Key.mark()
@@ -648,7 +656,7 @@ mod tests {
             "{outline}"
         );
         assert!(
-            outline.ends_with("</button>x\u{1}zz\u{1}[key]end"),
+            outline.ends_with("</button>x\u{1}zz\u{1}\u{1}c\u{1}[key]end"),
             "{outline}"
         );
     }

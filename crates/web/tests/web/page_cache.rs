@@ -8,7 +8,7 @@ use stoa_db::ThreadId;
 use stoa_db::diesel::prelude::*;
 use stoa_db::schema::threads;
 
-use crate::common::{Browser, TestApp, hidden};
+use crate::common::{Browser, TestApp, between, hidden};
 use crate::on_both_backends;
 
 async fn text(browser: &Browser, path: &str) -> String {
@@ -196,6 +196,26 @@ async fn guests_asking_for_gzip_get_the_page_compressed(app: TestApp) {
     assert_eq!(html, plain);
 }
 
+/// A post cannot place a member's token (or anything of theirs) on the page members share:
+/// the marks where their parts go hold a secret no post can know.
+async fn a_post_cannot_place_a_members_parts(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let thread = owner
+        .ask(&category, "How do I change my billing email?")
+        .await;
+    let planted = "Try this: \u{1}c\u{1} and \u{1}m\u{1} and \u{1}k\u{1} here.";
+    owner.answer(&thread, planted).await;
+    let nina = app.signed_in("nina", Role::Member).await;
+    let page = text(&nina, &thread).await;
+    let token = hidden(&page, "csrf");
+    assert!(!token.is_empty());
+    let answer = between(&page, "Try this:", "here.").unwrap_or_else(|| panic!("{page}"));
+    assert!(
+        !answer.contains(&token) && !answer.contains("(@nina)"),
+        "the answer shows a member's own parts: {answer:?}"
+    );
+}
+
 /// `path` as `browser` reads it sending `Accept-Encoding: accepted`: the page (decoded), how
 /// many bytes came, and whether they came gzip-compressed.
 async fn read_asking(browser: &Browser, path: &str, accepted: &str) -> (String, usize, bool) {
@@ -325,6 +345,7 @@ on_both_backends!(
     pages_stay_cached_while_nothing_changes,
     guests_asking_for_gzip_get_the_page_compressed,
     members_asking_for_gzip_get_their_own_page_compressed,
+    a_post_cannot_place_a_members_parts,
     members_never_get_the_guests_copy,
     a_change_from_elsewhere_reaches_guests,
     an_answer_on_one_node_reaches_guests_of_another,
