@@ -5,10 +5,12 @@
 //! form, the forms' idempotency keys, their votes, the watch button and, for a new member,
 //! the answer form's signed time. So the page is rendered once per *shape*, what a role, trust
 //! level and standing may do there, with a mark in each of those places, kept while content is
-//! unchanged, and each member's request fills the marks from their own state, kept too.
+//! unchanged, and each member's request fills the marks from their own state, kept too. A
+//! browser that asks for gzip gets the same page put together from the shared text compressed
+//! once ([`Spans`]), with the member's own parts stored between the pieces.
 //!
 //! A member who wrote in the thread sees edit and delete links on their posts (and their own
-//! deleted posts): their page is rendered for them alone, as before.
+//! deleted posts): their page is rendered for them alone.
 
 use std::collections::HashMap;
 use std::fmt::Write;
