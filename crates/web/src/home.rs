@@ -1,7 +1,7 @@
 //! The home page: the latest questions, newest first, a page at a time.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -118,6 +118,33 @@ pub struct ListQuery {
     done: Option<String>,
 }
 
+impl ListQuery {
+    /// The key of the list at `path` in the guests' page cache: what the page reads of the
+    /// query, so that other parameters (or their order, or a notice it does not know) make
+    /// no copy of their own.
+    fn cache_key(&self, path: &str) -> String {
+        let mut key = path.to_owned();
+        let done = self
+            .done
+            .as_ref()
+            .filter(|done| notice(Some(done)).is_some());
+        for (name, value) in [
+            ("tab", self.tab.as_ref()),
+            ("category", self.category.as_ref()),
+            ("after", self.after.as_ref()),
+            ("done", done),
+        ] {
+            if let Some(value) = value {
+                key.push_str(if key.len() == path.len() { "?" } else { "&" });
+                key.push_str(name);
+                key.push('=');
+                key.push_str(&crate::urlencode(value));
+            }
+        }
+        key
+    }
+}
+
 /// Messages shown after a redirect, chosen by a fixed key (never text from the URL).
 fn notice(key: Option<&str>) -> Option<&'static str> {
     match key? {
@@ -176,25 +203,54 @@ fn heading(tab: ListKind) -> &'static str {
 
 async fn home(
     state: web::Data<AppState>,
+    req: HttpRequest,
     viewer: Viewer,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    list_page(&state, &viewer, &query, None).await
+    serve_list(&state, &req, &viewer, &query, None).await
 }
 
 async fn tag_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     viewer: Viewer,
     path: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let name = path.into_inner();
-    let tag = state
-        .db
-        .run(move |conn| tags::find(conn, &name).map_err(AppError::from))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    list_page(&state, &viewer, &query, Some(tag)).await
+    serve_list(&state, &req, &viewer, &query, Some(path.into_inner())).await
+}
+
+/// A list page, narrowed to the tag `tag_name` if given. Every guest sees the same list: they
+/// get it from memory while content is unchanged, as the most read pages after threads.
+async fn serve_list(
+    state: &AppState,
+    req: &HttpRequest,
+    viewer: &Viewer,
+    query: &ListQuery,
+    tag_name: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let build = || async {
+        let tag = match tag_name {
+            Some(name) => Some(
+                state
+                    .db
+                    .run(move |conn| tags::find(conn, &name).map_err(AppError::from))
+                    .await?
+                    .ok_or(AppError::NotFound)?,
+            ),
+            None => None,
+        };
+        list_page(state, viewer, query, tag).await
+    };
+    if viewer.user().is_some() {
+        let page = build().await?;
+        return render(&page, StatusCode::OK, &page.layout, None);
+    }
+    let key = query.cache_key(req.path());
+    state
+        .pages
+        .for_guests(key, req, || async { Ok(build().await?.render()?) })
+        .await
 }
 
 /// A list of questions: one of the tabs, optionally narrowed to a category and a tag.
@@ -203,7 +259,7 @@ async fn list_page(
     viewer: &Viewer,
     query: &ListQuery,
     tag: Option<TagView>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<ListPage, AppError> {
     let tab = ListKind::parse(query.tab.as_deref().unwrap_or_default());
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let wanted = query.category.clone();
@@ -301,7 +357,7 @@ async fn list_page(
         watch: watched
             .map(|(target, on)| WatchButton::new(target, on, base.clone(), viewer.csrf_token())),
     };
-    render(&page, StatusCode::OK, &page.layout, None)
+    Ok(page)
 }
 
 #[derive(Debug, Deserialize)]

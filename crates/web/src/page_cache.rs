@@ -23,6 +23,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use stoa_db::Db;
 
+use crate::AppError;
 use crate::memo::Memo;
 
 /// How often the database is asked whether anything was committed.
@@ -171,6 +172,32 @@ impl PageCache {
     /// meanwhile: then it is already out of date).
     pub fn put(&self, key: String, generation: u64, page: Page) {
         self.pages.put(key, generation, self.generation(), page);
+    }
+
+    /// The guests' page `key` as the answer to `req`: from memory while content is
+    /// unchanged; otherwise `render` makes it (one request per page at a time, and those
+    /// waiting meanwhile take its copy) and it is kept. An error is answered, not kept.
+    pub async fn for_guests<Rendered>(
+        &self,
+        key: String,
+        req: &HttpRequest,
+        render: impl FnOnce() -> Rendered,
+    ) -> Result<HttpResponse, AppError>
+    where
+        Rendered: Future<Output = Result<String, AppError>>,
+    {
+        if let Some(page) = self.get(&key) {
+            return Ok(page.respond(req));
+        }
+        let _turn = self.turn(&key).await;
+        if let Some(page) = self.get(&key) {
+            return Ok(page.respond(req));
+        }
+        let generation = self.generation();
+        let page = Page::new(Bytes::from(render().await?));
+        let response = page.respond(req);
+        self.put(key, generation, page);
+        Ok(response)
     }
 
     /// Watches the database for commits and invalidates the cache on each, on a thread of

@@ -54,6 +54,90 @@ async fn a_new_answer_shows_to_guests_at_once(app: TestApp) {
     );
 }
 
+/// Asks a question tagged `tag` in `category`.
+async fn ask_tagged(browser: &Browser, category: &str, title: &str, tag: &str) {
+    let body = format!("The details of this question: {title}");
+    let response = browser
+        .submit(
+            "/ask",
+            "/ask",
+            &[
+                ("title", title),
+                ("body", &body),
+                ("category", category),
+                ("tags", tag),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
+/// Every guest sees the same question lists: they are kept after the first read, and a new
+/// question is on them at the next.
+async fn a_new_question_shows_on_guests_lists_at_once(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    ask_tagged(&owner, &category, "Can I pay by the year?", "billing").await;
+    let guest = app.browser();
+    for list in ["/", "/tags/billing", "/?tab=unanswered"] {
+        let first = text(&guest, list).await;
+        assert!(first.contains("Can I pay by the year?"), "{list}");
+        assert!(app.pages.get(list).is_some(), "{list} is kept for guests");
+        assert_eq!(text(&guest, list).await, first, "{list}");
+    }
+    ask_tagged(
+        &owner,
+        &category,
+        "Is there a discount for charities?",
+        "billing",
+    )
+    .await;
+    for list in ["/", "/tags/billing", "/?tab=unanswered"] {
+        let page = text(&guest, list).await;
+        assert!(
+            page.contains("Is there a discount for charities?")
+                && page.contains("Can I pay by the year?"),
+            "{list} shows the new question at once"
+        );
+    }
+}
+
+/// A parameter the list does not read (a campaign tag, a notice it does not know) gets the
+/// same copy, not one of its own; an unknown tag is not found, and nothing is kept for it.
+async fn guests_lists_are_kept_once_whatever_else_the_address_holds(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    owner.ask(&category, "Where do I change my address?").await;
+    let guest = app.browser();
+    let plain = text(&guest, "/").await;
+    for address in ["/?utm_source=mail", "/?done=no-such-notice&utm=1"] {
+        assert_eq!(text(&guest, address).await, plain, "{address}");
+        assert!(app.pages.get(address).is_none(), "{address} has no copy");
+    }
+    let logged_out = text(&guest, "/?done=logged-out").await;
+    assert!(logged_out.contains("You are logged out."));
+    assert!(!text(&guest, "/").await.contains("You are logged out."));
+    let missing = guest.get("/tags/no-such-tag").await;
+    assert_eq!(missing.status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(app.pages.get("/tags/no-such-tag").is_none());
+}
+
+/// Members get their own list (their name, their watch button), never the guests' copy,
+/// and guests never get a member's.
+async fn members_lists_are_their_own(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    ask_tagged(&owner, &category, "How do refunds work?", "billing").await;
+    let guest = app.browser();
+    let guest_list = text(&guest, "/tags/billing").await;
+    let member = app.signed_in("martha", Role::Member).await;
+    let member_list = text(&member, "/tags/billing").await;
+    assert!(member_list.contains("martha") && member_list.contains("Log out"));
+    assert!(member_list.contains("How do refunds work?"));
+    assert!(!guest_list.contains("Log out"));
+    assert_eq!(text(&guest, "/tags/billing").await, guest_list);
+    let (html, _, compressed) = read_asking(&guest, "/tags/billing", BROWSER).await;
+    assert!(compressed, "guests' lists come compressed");
+    assert_eq!(html, guest_list);
+}
+
 /// Members who never wrote in a thread share one copy of its page, yet each sees their own
 /// name and votes, and gets forms that work for them alone, with a fresh key each time.
 async fn members_share_a_page_but_each_see_their_own_parts(app: TestApp) {
@@ -349,4 +433,7 @@ on_both_backends!(
     members_never_get_the_guests_copy,
     a_change_from_elsewhere_reaches_guests,
     an_answer_on_one_node_reaches_guests_of_another,
+    a_new_question_shows_on_guests_lists_at_once,
+    guests_lists_are_kept_once_whatever_else_the_address_holds,
+    members_lists_are_their_own,
 );
