@@ -22,6 +22,9 @@ use stoa_threads::tags::TagName;
 use stoa_threads::{Body, Title, categories, posts};
 use stoa_web::{AppState, Settings};
 
+/// What every browser sends in `Accept-Encoding`.
+const BROWSERS_ACCEPT: &str = "gzip, deflate, br, zstd";
+
 /// A realistic answer: a few paragraphs, a list and a code block (about 1 KB of Markdown).
 const ANSWER: &str = "Open **Settings → Billing** and check the plan's renewal date.\n\n\
 If the invoice is missing:\n\n1. Sign out and back in.\n2. Clear the cache.\n3. Open the *Invoices* tab again.\n\n\
@@ -123,17 +126,20 @@ fn pages(c: &mut Criterion) {
         let app = test::init_service(App::new().app_data(state).configure(stoa_web::routes)).await;
         (app, small, big, cookie, pages)
     });
-    let get_as = |url: &str, cookie: Option<&str>| {
+    let get_as = |url: &str, cookie: Option<&str>, gzip: bool| {
         let mut request = test::TestRequest::get()
             .uri(url)
             .peer_addr("127.0.0.1:9".parse().expect("address"));
         if let Some(cookie) = cookie {
             request = request.insert_header(("Cookie", cookie));
         }
+        if gzip {
+            request = request.insert_header(("Accept-Encoding", BROWSERS_ACCEPT));
+        }
         test::call_service(&app, request.to_request())
     };
     let big_page = runtime.block_on(async {
-        let response = get_as(&big, None).await;
+        let response = get_as(&big, None, false).await;
         assert!(response.status().is_success(), "{}", response.status());
         String::from_utf8_lossy(&test::read_body(response).await).into_owned()
     });
@@ -145,7 +151,7 @@ fn pages(c: &mut Criterion) {
     );
 
     let member_page = runtime.block_on(async {
-        let response = get_as(&small, Some(&cookie)).await;
+        let response = get_as(&small, Some(&cookie), false).await;
         String::from_utf8_lossy(&test::read_body(response).await).into_owned()
     });
     assert_eq!(
@@ -155,19 +161,22 @@ fn pages(c: &mut Criterion) {
     );
 
     // `rendered`: the guests' page cache is emptied before each request, so the page is built
-    // as after every change (and as for members, less the per-viewer parts).
+    // as after every change (and as for members, less the per-viewer parts). `gzip`: asked
+    // for as browsers ask.
     let member = Some(cookie.as_str());
-    for (name, url, cookie, rendered) in [
+    for (name, url, cookie, rendered, gzip) in [
         (
             "anonymous thread page, 10 answers, rendered",
             small.as_str(),
             None,
             true,
+            false,
         ),
         (
             "anonymous thread page, 10 answers, from memory",
             small.as_str(),
             None,
+            false,
             false,
         ),
         (
@@ -175,23 +184,45 @@ fn pages(c: &mut Criterion) {
             small.as_str(),
             member,
             false,
+            false,
+        ),
+        (
+            "anonymous thread page, 10 answers, from memory, gzip",
+            small.as_str(),
+            None,
+            false,
+            true,
+        ),
+        (
+            "signed-in thread page, 10 answers, from memory, gzip",
+            small.as_str(),
+            member,
+            false,
+            true,
         ),
         (
             "anonymous thread page, 30 answers and 60 comments, rendered",
             big.as_str(),
             None,
             true,
+            false,
         ),
-        ("home list (newest, 30 rows)", "/", None, false),
-        ("unsolved list", "/?tab=unsolved", None, false),
-        ("tag list (billing, 30 rows)", "/tags/billing", None, false),
+        ("home list (newest, 30 rows)", "/", None, false, false),
+        ("unsolved list", "/?tab=unsolved", None, false, false),
+        (
+            "tag list (billing, 30 rows)",
+            "/tags/billing",
+            None,
+            false,
+            false,
+        ),
     ] {
         c.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 if rendered {
                     pages.invalidate();
                 }
-                let response = get_as(url, cookie).await;
+                let response = get_as(url, cookie, gzip).await;
                 assert!(response.status().is_success());
                 test::read_body(response).await.len()
             })
