@@ -545,6 +545,8 @@ S_THREAD30="thread page, 30 answers (anonymous)"
 S_STATIC="same bytes as a static file (ceiling)"
 S_HOME="home list /"
 S_TAG="tag list"
+S_HOME_SIGNED="home list / (signed in)"
+S_TAG_SIGNED="tag list (signed in)"
 S_SEARCH="search"
 S_SIGNED="thread page, 10 answers (signed in)"
 S_ANON_GZIP="thread page, 10 answers (anonymous), gzip as browsers ask"
@@ -561,10 +563,19 @@ run_scenarios() {
     if wanted thread10; then scenario "$S_THREAD10" 200 get.lua "$BASE$THREAD10"; fi
     if wanted thread30; then scenario "$S_THREAD30" 200 get.lua "$BASE$THREAD30"; fi
     if wanted static; then scenario "$S_STATIC" 200 get.lua "$BASE/thread-copy.html"; fi
-    if wanted home; then scenario "$S_HOME" 200 get.lua "$BASE/"; fi
-    if wanted tag; then scenario "$S_TAG" 200 get.lua "$BASE/tags/$(urlencode "$TAG")"; fi
+    # Guests' lists come from memory while nothing changes; a member's is queried and
+    # rendered for each request.
+    local member_cookie=(-H "Cookie: stoa_session=$SESSION")
+    if wanted home; then
+        scenario "$S_HOME" 200 get.lua "$BASE/"
+        scenario "$S_HOME_SIGNED" 200 get.lua "$BASE/" "${member_cookie[@]}"
+    fi
+    if wanted tag; then
+        scenario "$S_TAG" 200 get.lua "$BASE/tags/$(urlencode "$TAG")"
+        scenario "$S_TAG_SIGNED" 200 get.lua "$BASE/tags/$(urlencode "$TAG")" "${member_cookie[@]}"
+    fi
     if wanted signed; then
-        scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION"
+        scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" "${member_cookie[@]}"
         if wanted thread10 && ! $SMOKE; then signed_pairs; fi
     fi
     if wanted gzip; then
@@ -572,7 +583,7 @@ run_scenarios() {
         local browser_asks=(-H "Accept-Encoding: gzip, deflate, br, zstd")
         scenario "$S_ANON_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}"
         scenario "$S_SIGNED_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}" \
-            -H "Cookie: stoa_session=$SESSION"
+            "${member_cookie[@]}"
     fi
     if wanted changing; then changing_scenarios; fi
     if wanted answer; then answer_scenario; fi
@@ -784,7 +795,7 @@ report_community() {
     for note in "${NOTES[@]}"; do t+="- $note"$'\n'; done
     TABLES+="$t"
     # The figures the cross-size targets need.
-    for name in "$S_THREAD10" "$S_SIGNED" "$S_HOME" "$S_TAG"; do
+    for name in "$S_THREAD10" "$S_SIGNED" "$S_HOME" "$S_TAG" "$S_HOME_SIGNED" "$S_TAG_SIGNED"; do
         LAT_P50["$BACKEND|$SIZE|$name"]=${P50[$name]:-}
         LAT_P99["$BACKEND|$SIZE|$name"]=${P99[$name]:-}
     done
@@ -799,7 +810,7 @@ declare -A LAT_P99=() LAT_P50=() PEAK_RSS=() LOGIN_RSS=()
 report_targets() {
     local backend name t=""
     for backend in $BACKENDS; do
-        for name in "$S_THREAD10" "$S_SIGNED" "$S_HOME" "$S_TAG"; do
+        for name in "$S_THREAD10" "$S_SIGNED" "$S_HOME" "$S_TAG" "$S_HOME_SIGNED" "$S_TAG_SIGNED"; do
             local p50s=${LAT_P50["$backend|dump|$name"]:-} p50b=${LAT_P50["$backend|1m|$name"]:-}
             local p99s=${LAT_P99["$backend|dump|$name"]:-} p99b=${LAT_P99["$backend|1m|$name"]:-}
             [[ -n "$p50s" ]] || continue

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use stoa_db::ThreadId;
 use stoa_db::page::Cursor;
 use stoa_moderation::policy::{self, Action};
@@ -73,6 +74,15 @@ impl QuestionRow {
             snippet_html: None,
         }
     }
+}
+
+/// The rows of `threads`, each with its tags from `tags`.
+fn rows(threads: &[ThreadSummary], tags: &HashMap<ThreadId, Vec<String>>) -> Vec<QuestionRow> {
+    let mut tags = tags.clone();
+    threads
+        .iter()
+        .map(|t| QuestionRow::new(t.clone(), &mut tags))
+        .collect()
 }
 
 /// A link that switches the list (a tab) or its category (a filter).
@@ -229,74 +239,120 @@ async fn serve_list(
     query: &ListQuery,
     tag_name: Option<String>,
 ) -> Result<HttpResponse, AppError> {
+    let key = query.cache_key(req.path());
     let build = || async {
-        let tag = match tag_name {
-            Some(name) => Some(
-                state
-                    .db
-                    .run(move |conn| tags::find(conn, &name).map_err(AppError::from))
-                    .await?
-                    .ok_or(AppError::NotFound)?,
-            ),
-            None => None,
-        };
-        list_page(state, viewer, query, tag).await
+        let listed = listed(state, &key, query, tag_name).await?;
+        list_page(state, viewer, query, &listed).await
     };
     if viewer.user().is_some() {
         let page = build().await?;
         return render(&page, StatusCode::OK, &page.layout, None);
     }
-    let key = query.cache_key(req.path());
     state
         .pages
-        .for_guests(key, req, || async { Ok(build().await?.render()?) })
+        .for_guests(key.clone(), req, || async { Ok(build().await?.render()?) })
         .await
 }
 
-/// A list of questions: one of the tabs, optionally narrowed to a category and a tag.
-async fn list_page(
-    state: &AppState,
-    viewer: &Viewer,
-    query: &ListQuery,
+/// What a list shows that is the same for every reader.
+#[derive(Debug)]
+pub struct Listed {
+    categories: Vec<categories::Category>,
+    /// The category the list is narrowed to.
+    category: Option<categories::Category>,
     tag: Option<TagView>,
-) -> Result<ListPage, AppError> {
+    page: stoa_db::page::Page<ThreadSummary>,
+    pinned: Vec<ThreadSummary>,
+    /// The tags of the questions on the page and of the pinned ones.
+    row_tags: HashMap<ThreadId, Vec<String>>,
+}
+
+/// Lists kept for members (guests get the whole page from the page cache).
+pub const LISTS_KEPT: usize = 256;
+
+/// The list under `key` (see [`ListQuery::cache_key`]), narrowed to the tag `tag_name` if
+/// given: from memory while content is unchanged, so a member's list is only rendered.
+async fn listed(
+    state: &AppState,
+    key: &str,
+    query: &ListQuery,
+    tag_name: Option<String>,
+) -> Result<Arc<Listed>, AppError> {
+    let generation = state.pages.generation();
+    if let Some(listed) = state.lists.get(key, generation) {
+        return Ok(listed);
+    }
     let tab = ListKind::parse(query.tab.as_deref().unwrap_or_default());
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let wanted = query.category.clone();
-    let tag_id = tag.as_ref().map(|t| t.id);
-    let first_page = cursor.is_none() && tag_id.is_none();
-    let member = viewer.user().map(|u| u.id);
-    let (categories, category, page, pinned, mut row_tags, watched) = state
+    let listed = state
         .db
         .run(move |conn| {
+            let tag = match tag_name {
+                Some(name) => Some(tags::find(conn, &name)?.ok_or(AppError::NotFound)?),
+                None => None,
+            };
             let categories = categories::list(conn)?;
             let category =
                 wanted.and_then(|slug| categories.iter().find(|c| c.slug == slug).cloned());
-            let watchable = match (tag_id, &category) {
-                (Some(tag), _) => Some(Target::Tag(tag)),
-                (None, Some(c)) => Some(Target::Category(c.id)),
-                (None, None) => None,
-            };
-            let watched = match (member, watchable) {
-                (Some(member), Some(target)) => {
-                    Some((target, watching::is_watching(conn, member, target)?))
-                }
-                _ => None,
-            };
             let filter = ListFilter {
                 category: category.as_ref().map(|c| c.id),
-                tag: tag_id,
+                tag: tag.as_ref().map(|t| t.id),
             };
             let page = views::list(conn, tab, filter, cursor, PAGE_SIZE)?;
-            let pinned = match (&category, first_page) {
+            let pinned = match (&category, cursor.is_none() && tag.is_none()) {
                 (Some(c), true) => views::pinned(conn, c.id, PINNED_SHOWN)?,
                 _ => Vec::new(),
             };
             let ids: Vec<ThreadId> = page.items.iter().chain(&pinned).map(|t| t.id).collect();
             let row_tags = tags::for_threads(conn, &ids)?;
-            Ok::<_, stoa_threads::Error>((categories, category, page, pinned, row_tags, watched))
+            Ok::<_, AppError>(Listed {
+                categories,
+                category,
+                tag,
+                page,
+                pinned,
+                row_tags,
+            })
         })
         .await?;
+    let listed = Arc::new(listed);
+    let now = state.pages.generation();
+    state
+        .lists
+        .put(key.to_owned(), generation, now, Arc::clone(&listed));
+    Ok(listed)
+}
+
+/// A list of questions: one of the tabs, optionally narrowed to a category and a tag, as
+/// `viewer` sees it.
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &ListQuery,
+    listed: &Listed,
+) -> Result<ListPage, AppError> {
+    let tab = ListKind::parse(query.tab.as_deref().unwrap_or_default());
+    let cursor = query.after.as_deref().and_then(Cursor::parse);
+    let (tag, category) = (&listed.tag, &listed.category);
+    let watchable = match (tag, category) {
+        (Some(tag), _) => Some(Target::Tag(tag.id)),
+        (None, Some(c)) => Some(Target::Category(c.id)),
+        (None, None) => None,
+    };
+    let watched = match (viewer.user().map(|u| u.id), watchable) {
+        (Some(member), Some(target)) => {
+            let on = state
+                .db
+                .run(move |conn| {
+                    watching::is_watching(conn, member, target).map_err(AppError::from)
+                })
+                .await?;
+            Some((target, on))
+        }
+        _ => None,
+    };
+    let categories = &listed.categories;
     let path = tag.as_ref().map_or_else(
         || "/".to_owned(),
         |t| format!("/tags/{}", crate::urlencode(&t.name)),
@@ -321,10 +377,10 @@ async fn list_page(
     let page = ListPage {
         layout: Layout::new(state, viewer, heading.clone()),
         heading,
-        tag: tag.map(|t| TagHeader {
+        tag: tag.as_ref().map(|t| TagHeader {
             can_describe: policy::decide(viewer.actor(), Action::DescribeTag).is_ok(),
-            name: t.name,
-            description: t.description,
+            name: t.name.clone(),
+            description: t.description.clone(),
             question_count: t.question_count,
         }),
         tabs: ListKind::ALL
@@ -336,21 +392,11 @@ async fn list_page(
             })
             .collect(),
         category_filters,
-        // A pinned question may be on the page too: each row takes its own copy of the tags.
-        pinned: {
-            let mut pinned_tags = row_tags.clone();
-            pinned
-                .into_iter()
-                .map(|t| QuestionRow::new(t, &mut pinned_tags))
-                .collect()
-        },
-        questions: page
-            .items
-            .into_iter()
-            .map(|t| QuestionRow::new(t, &mut row_tags))
-            .collect(),
+        pinned: rows(&listed.pinned, &listed.row_tags),
+        questions: rows(&listed.page.items, &listed.row_tags),
         first_page: cursor.map(|_| base.clone()),
-        next_page: page
+        next_page: listed
+            .page
             .next
             .map(|c| format!("{base}{join}after={}", c.encode())),
         notice: notice(query.done.as_deref()),

@@ -69,6 +69,9 @@ pub struct AppState {
     member_states: memo::Memo<(stoa_db::UserId, stoa_db::ThreadId), member_pages::MemberState>,
     /// Related questions per thread, until content changes.
     related: memo::Memo<stoa_db::ThreadId, Vec<search::Suggestion>>,
+    /// Question lists as members see them but for their own parts, until content changes
+    /// (see `home`).
+    lists: memo::Memo<String, Arc<home::Listed>>,
     /// The installation's secret key, read from the database on first use.
     server_key: tokio::sync::OnceCell<Vec<u8>>,
     /// The signed "form shown at" token of the current second, which every form shown in
@@ -97,6 +100,7 @@ impl AppState {
             search,
             search_limits: search::SearchLimits::default(),
             related: memo::Memo::new(search::RELATED_KEPT),
+            lists: memo::Memo::new(home::LISTS_KEPT),
             sessions: memo::Memo::new(session::SESSIONS_KEPT),
             member_pages: memo::Memo::new(member_pages::PAGES_KEPT),
             member_states: memo::Memo::new(member_pages::STATES_KEPT),

@@ -121,7 +121,7 @@ async fn guests_lists_are_kept_once_whatever_else_the_address_holds(app: TestApp
 }
 
 /// Members get their own list (their name, their watch button), never the guests' copy,
-/// and guests never get a member's.
+/// and guests never get a member's; a new question is on it at the next read.
 async fn members_lists_are_their_own(app: TestApp) {
     let (owner, category) = app.with_category().await;
     ask_tagged(&owner, &category, "How do refunds work?", "billing").await;
@@ -136,6 +136,14 @@ async fn members_lists_are_their_own(app: TestApp) {
     let (html, _, compressed) = read_asking(&guest, "/tags/billing", BROWSER).await;
     assert!(compressed, "guests' lists come compressed");
     assert_eq!(html, guest_list);
+    ask_tagged(&owner, &category, "Can I get a refund in part?", "billing").await;
+    for list in ["/", "/tags/billing"] {
+        let page = text(&member, list).await;
+        assert!(
+            page.contains("Can I get a refund in part?") && page.contains("martha"),
+            "{list}"
+        );
+    }
 }
 
 /// Members who never wrote in a thread share one copy of its page, yet each sees their own
