@@ -551,6 +551,7 @@ S_SEARCH="search"
 S_SIGNED="thread page, 10 answers (signed in)"
 S_ANON_GZIP="thread page, 10 answers (anonymous), gzip as browsers ask"
 S_SIGNED_GZIP="thread page, 10 answers (signed in), gzip as browsers ask"
+S_HOME_SIGNED_GZIP="home list / (signed in), gzip as browsers ask"
 S_ANON_CHANGING="thread page, 10 answers (anonymous), content changing"
 S_SIGNED_CHANGING="thread page, 10 answers (signed in), content changing"
 S_ANSWER="post an answer (POST, 303)"
@@ -583,6 +584,9 @@ run_scenarios() {
         local browser_asks=(-H "Accept-Encoding: gzip, deflate, br, zstd")
         scenario "$S_ANON_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}"
         scenario "$S_SIGNED_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}" \
+            "${member_cookie[@]}"
+        # Compressed per request, as it is sent (every member page but the thread page).
+        scenario "$S_HOME_SIGNED_GZIP" 200 get.lua "$BASE/" "${browser_asks[@]}" \
             "${member_cookie[@]}"
     fi
     if wanted changing; then changing_scenarios; fi

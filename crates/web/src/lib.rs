@@ -340,6 +340,16 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             .configure(routes)
             .configure(|cfg| public.routes(cfg))
     })
+    // A response compressed as it is sent ends with a small write of its own; with Nagle's
+    // algorithm that write waited for the client's delayed acknowledgement, 40 ms a page on
+    // a connection kept alive (as browsers and proxies keep them).
+    .on_connect(|connection, _| {
+        if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Err(error) = stream.set_nodelay(true)
+        {
+            tracing::warn!(%error, "could not turn off Nagle's algorithm on a connection");
+        }
+    })
     .listen(listener)?;
     if workers > 0 {
         server = server.workers(workers);
