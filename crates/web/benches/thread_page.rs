@@ -207,13 +207,14 @@ fn pages(c: &mut Criterion) {
             true,
             false,
         ),
-        ("home list (newest, 30 rows)", "/", None, false, false),
-        ("unsolved list", "/?tab=unsolved", None, false, false),
+        ("home list (newest, 30 rows), rendered", "/", None, true, false),
+        ("home list (newest, 30 rows), from memory", "/", None, false, false),
+        ("unsolved list, rendered", "/?tab=unsolved", None, true, false),
         (
-            "tag list (billing, 30 rows)",
+            "tag list (billing, 30 rows), rendered",
             "/tags/billing",
             None,
-            false,
+            true,
             false,
         ),
     ] {
