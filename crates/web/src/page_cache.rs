@@ -29,7 +29,7 @@ use crate::memo::Memo;
 /// How often the database is asked whether anything was committed.
 pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 
-/// Pages kept at most (about 20 KB each); past it the cache starts afresh.
+/// Pages kept at most (20–30 KB each, threads and lists); past it the cache starts afresh.
 const MAX_PAGES: usize = 2048;
 
 /// The cache, shared by every worker of a node.
