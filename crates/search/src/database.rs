@@ -1037,7 +1037,7 @@ struct Search<'a> {
 
 impl Search<'_> {
     /// One page of the threads `ranking` finds, complete ones first, with their marked titles
-    /// and snippets, each row carrying the totals.
+    /// and snippets if the request wants them, each row carrying the totals.
     fn run(&self, conn: &mut DbConn, ranking: &Ranking, offset: u32) -> QueryResult<Vec<Row>> {
         let engine = Engine::of(conn);
         let request = self.request;
@@ -1076,12 +1076,12 @@ impl Search<'_> {
         );
         let columns = "p.thread_id, t.slug, t.accepted_answer_id IS NOT NULL AS solved,
                        t.answer_count, p.total, p.complete_total, p.capped";
-        match engine {
-            Engine::Sqlite => s.push(&format!(
+        match (engine, request.headlines) {
+            (Engine::Sqlite, _) | (Engine::Postgres, false) => s.push(&format!(
                 "SELECT {columns}, t.title, '' AS snippet
                  FROM ({page}) p JOIN threads t ON t.id = p.thread_id ORDER BY p.position"
             )),
-            Engine::Postgres => {
+            (Engine::Postgres, true) => {
                 // The headlines are made for the page's rows only: the question's lines
                 // around the words, or the first answer's that holds them.
                 let q = format!("to_tsquery('stoa_english', {})", s.text(&self.marked));
@@ -1108,7 +1108,7 @@ impl Search<'_> {
             }
         }
         let mut rows: Vec<Row> = s.query().load(conn)?;
-        if engine == Engine::Sqlite {
+        if engine == Engine::Sqlite && request.headlines {
             mark_sqlite(conn, &self.marked, &mut rows)?;
         }
         Ok(rows)

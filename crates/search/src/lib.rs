@@ -94,6 +94,10 @@ pub struct SearchRequest {
     pub limit: u32,
     /// A thread to leave out (the one whose related questions are wanted).
     pub exclude: Option<ThreadId>,
+    /// Whether hits carry their titles with the matched words marked, and snippets: the
+    /// search page shows them; suggestions show plain titles, and marking cost the thread
+    /// page three quarters of its rendering.
+    pub headlines: bool,
 }
 
 impl SearchRequest {
@@ -107,15 +111,17 @@ impl SearchRequest {
             offset: 0,
             limit,
             exclude: None,
+            headlines: true,
         }
     }
 
     /// Questions like the one titled in `query` ("similar questions", "related questions"):
-    /// any of its words, best first.
+    /// any of its words, best first, with plain titles and no snippets.
     pub fn similar(query: Query, limit: u32, exclude: Option<ThreadId>) -> SearchRequest {
         SearchRequest {
             matching: Matching::Any,
             exclude,
+            headlines: false,
             ..SearchRequest::new(query, limit)
         }
     }

@@ -133,17 +133,20 @@ impl MeiliIndex {
             .with_query(&text)
             .with_offset(request.offset as usize)
             .with_limit(request.limit as usize)
-            .with_attributes_to_highlight(meilisearch_sdk::search::Selectors::Some(&["title"]))
-            .with_attributes_to_crop(meilisearch_sdk::search::Selectors::Some(&[
-                ("question", Some(30)),
-                ("answers", Some(30)),
-            ]))
-            .with_highlight_pre_tag(MARK_START_STR)
-            .with_highlight_post_tag(MARK_END_STR)
             .with_matching_strategy(match request.matching {
                 Matching::All => MatchingStrategies::ALL,
                 Matching::Any | Matching::EveryWordFirst => MatchingStrategies::LAST,
             });
+        if request.headlines {
+            query
+                .with_attributes_to_highlight(meilisearch_sdk::search::Selectors::Some(&["title"]))
+                .with_attributes_to_crop(meilisearch_sdk::search::Selectors::Some(&[
+                    ("question", Some(30)),
+                    ("answers", Some(30)),
+                ]))
+                .with_highlight_pre_tag(MARK_START_STR)
+                .with_highlight_post_tag(MARK_END_STR);
+        }
         if !filter.is_empty() {
             query.with_filter(&filter);
         }

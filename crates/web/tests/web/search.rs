@@ -17,6 +17,7 @@ crate::on_both_backends!(
     odd_queries_get_a_friendly_page,
     similar_questions_are_offered_while_asking,
     a_thread_page_lists_related_questions,
+    only_the_search_page_gets_marked_titles_and_snippets,
     a_reindex_rebuilds_what_the_writes_built,
     merging_the_index_changes_no_result,
 );
@@ -530,6 +531,43 @@ async fn a_thread_page_lists_related_questions(app: TestApp) {
                 .contains(&format!("href=\"{third}\""))
         );
     }
+}
+
+/// Marked titles and snippets are made for the search page alone: suggestions and related
+/// questions show plain titles, and marking them took most of a thread page's rendering.
+async fn only_the_search_page_gets_marked_titles_and_snippets(app: TestApp) {
+    use stoa_search::{Query, SearchIndex, SearchRequest};
+    let (owner, category) = app.with_category().await;
+    let title = "Backup the database nightly";
+    ask(
+        &owner,
+        &category,
+        title,
+        "A database backup, with a cron job.",
+        "",
+    )
+    .await;
+    for (words, marked) in [("database backup", "title"), ("cron", "snippet")] {
+        let page = SearchRequest::new(Query::parse(words).expect("query"), 10);
+        let found = app.state.search.run(&page).await.expect("search");
+        let hit = found.hits.first().expect("a hit");
+        let shown = if marked == "title" {
+            &hit.title
+        } else {
+            &hit.snippet
+        };
+        assert!(shown.to_html().contains("<mark>"), "{words}: {hit:?}");
+    }
+    let like = Query::from_title("Restore a database backup").expect("query");
+    let found = app
+        .state
+        .search
+        .run(&SearchRequest::similar(like, 10, None))
+        .await
+        .expect("search");
+    let hit = found.hits.first().expect("a hit");
+    assert_eq!(hit.title.0, title, "{hit:?}");
+    assert!(hit.snippet.0.is_empty(), "{hit:?}");
 }
 
 async fn a_reindex_rebuilds_what_the_writes_built(app: TestApp) {
