@@ -536,7 +536,7 @@ async fn a_thread_page_lists_related_questions(app: TestApp) {
 /// Marked titles and snippets are made for the search page alone: suggestions and related
 /// questions show plain titles, and marking them took most of a thread page's rendering.
 async fn only_the_search_page_gets_marked_titles_and_snippets(app: TestApp) {
-    use stoa_search::{Query, SearchIndex, SearchRequest};
+    use stoa_search::{Query, SearchHit, SearchRequest};
     let (owner, category) = app.with_category().await;
     let title = "Backup the database nightly";
     ask(
@@ -547,25 +547,21 @@ async fn only_the_search_page_gets_marked_titles_and_snippets(app: TestApp) {
         "",
     )
     .await;
-    for (words, marked) in [("database backup", "title"), ("cron", "snippet")] {
-        let page = SearchRequest::new(Query::parse(words).expect("query"), 10);
-        let found = app.state.search.run(&page).await.expect("search");
-        let hit = found.hits.first().expect("a hit");
-        let shown = if marked == "title" {
-            &hit.title
-        } else {
-            &hit.snippet
-        };
-        assert!(shown.to_html().contains("<mark>"), "{words}: {hit:?}");
-    }
-    let like = Query::from_title("Restore a database backup").expect("query");
-    let found = app
-        .state
-        .search
-        .run(&SearchRequest::similar(like, 10, None))
-        .await
-        .expect("search");
-    let hit = found.hits.first().expect("a hit");
+    let search = &app.state.search;
+    let first_hit = |request: SearchRequest| async move {
+        let found = search.run(&request).await;
+        let hits = found.unwrap_or_else(|e| panic!("{e}")).hits;
+        hits.into_iter().next().unwrap_or_else(|| panic!("no hit"))
+    };
+    let query = |text: &str| Query::parse(text).unwrap_or_else(|e| panic!("{e}"));
+    let marked = |hit: &SearchHit| (hit.title.to_html(), hit.snippet.to_html());
+    let (title_html, _) =
+        marked(&first_hit(SearchRequest::new(query("database backup"), 10)).await);
+    assert!(title_html.contains("<mark>"), "{title_html}");
+    let (_, snippet_html) = marked(&first_hit(SearchRequest::new(query("cron"), 10)).await);
+    assert!(snippet_html.contains("<mark>"), "{snippet_html}");
+    let like = Query::from_title("Restore a database backup").unwrap_or_else(|e| panic!("{e}"));
+    let hit = first_hit(SearchRequest::similar(like, 10, None)).await;
     assert_eq!(hit.title.0, title, "{hit:?}");
     assert!(hit.snippet.0.is_empty(), "{hit:?}");
 }
