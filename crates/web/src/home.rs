@@ -54,11 +54,12 @@ pub struct QuestionRow {
 }
 
 impl QuestionRow {
-    pub fn new(t: ThreadSummary, tags: &mut HashMap<ThreadId, Vec<String>>) -> Self {
+    /// The row of `t`, showing `tags`.
+    pub fn new(t: ThreadSummary, tags: Vec<String>) -> Self {
         let (time_shown, time_iso) = human_time(t.created_at);
         QuestionRow {
             url: format!("/q/{}/{}", t.id, t.slug),
-            tags: tags.remove(&t.id).unwrap_or_default(),
+            tags,
             title: t.title,
             score: t.score,
             answer_count: t.answer_count,
@@ -78,10 +79,9 @@ impl QuestionRow {
 
 /// The rows of `threads`, each with its tags from `tags`.
 fn rows(threads: &[ThreadSummary], tags: &HashMap<ThreadId, Vec<String>>) -> Vec<QuestionRow> {
-    let mut tags = tags.clone();
     threads
         .iter()
-        .map(|t| QuestionRow::new(t.clone(), &mut tags))
+        .map(|t| QuestionRow::new(t.clone(), tags.get(&t.id).cloned().unwrap_or_default()))
         .collect()
 }
 

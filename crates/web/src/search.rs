@@ -323,10 +323,11 @@ async fn result_rows(state: &AppState, hits: Vec<SearchHit>) -> Result<Vec<Quest
         .into_iter()
         .filter_map(|t| {
             let hit = hits.remove(&t.id)?;
+            let row_tags = tags.remove(&t.id).unwrap_or_default();
             Some(QuestionRow {
                 title_html: Some(hit.title.to_html()),
                 snippet_html: Some(hit.snippet.to_html()),
-                ..QuestionRow::new(t, &mut tags)
+                ..QuestionRow::new(t, row_tags)
             })
         })
         .collect())
