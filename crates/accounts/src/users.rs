@@ -43,6 +43,24 @@ pub struct NewAccount<'a> {
     pub role: Role,
 }
 
+impl<'a> NewAccount<'a> {
+    /// The community's owner: from the set-up link, or `stoa admin create-owner`.
+    pub fn owner(
+        username: &'a Username,
+        display_name: &'a DisplayName,
+        email: &'a Email,
+        password_hash: &'a str,
+    ) -> NewAccount<'a> {
+        NewAccount {
+            username,
+            display_name,
+            email,
+            password_hash,
+            role: Role::Owner,
+        }
+    }
+}
+
 /// Creates an account. A taken username or email (in any letter case: both are stored in
 /// lower case under a unique index) is reported as such, never as a server error.
 pub fn create(conn: &mut DbConn, account: &NewAccount<'_>) -> Result<User, Error> {

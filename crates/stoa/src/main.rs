@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use stoa_accounts::mail::Mailer;
 use stoa_accounts::users::{self, NewAccount};
-use stoa_accounts::{DisplayName, Email, Password, Role, TokenPurpose, Username, password, tokens};
+use stoa_accounts::{DisplayName, Email, Password, TokenPurpose, Username, password, tokens};
 use stoa_db::{Db, dialect};
 use stoa_moderation::limits;
 use stoa_web::{AppState, Settings};
@@ -336,13 +336,7 @@ async fn create_owner(settings: &Settings, username: &str, email: &str) -> anyho
     let db = migrate(settings).await?;
     let user = db
         .write(move |conn| {
-            let account = NewAccount {
-                username: &username,
-                display_name: &display_name,
-                email: &email,
-                password_hash: &hash,
-                role: Role::Owner,
-            };
+            let account = NewAccount::owner(&username, &display_name, &email, &hash);
             // The operator typed the address at the shell: no confirmation mail.
             let (user, _unsent_link) = users::register(conn, &account)?;
             users::mark_email_verified(conn, user.id, email.as_str())?;

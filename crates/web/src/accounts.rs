@@ -944,13 +944,7 @@ async fn setup(
                     if users::owner_exists(conn)? {
                         return Err(stoa_accounts::Error::InvalidToken);
                     }
-                    let account = NewAccount {
-                        username: &username,
-                        display_name: &display_name,
-                        email: &email,
-                        password_hash: &hash,
-                        role: Role::Owner,
-                    };
+                    let account = NewAccount::owner(&username, &display_name, &email, &hash);
                     users::register(conn, &account)
                 })
                 .await
