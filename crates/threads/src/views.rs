@@ -624,6 +624,15 @@ pub fn asker(conn: &mut DbConn, id: ThreadId) -> Result<UserId, Error> {
         .ok_or(Error::ThreadNotFound)
 }
 
+/// The id of the newest thread ever asked (deleted or not; 0 when there is none): it moves
+/// when, and only when, a question is asked. One index lookup.
+pub fn newest_id(conn: &mut DbConn) -> Result<i64, Error> {
+    let newest: Option<i64> = threads::table
+        .select(diesel::dsl::max(threads::id))
+        .first(conn)?;
+    Ok(newest.unwrap_or_default())
+}
+
 /// The thread's current URL slug.
 pub fn slug(conn: &mut DbConn, id: ThreadId) -> Result<String, Error> {
     threads::table

@@ -67,8 +67,8 @@ pub struct AppState {
     /// changes (see `member_pages`).
     member_pages: memo::Memo<String, Arc<member_pages::SharedPage>>,
     member_states: memo::Memo<(stoa_db::UserId, stoa_db::ThreadId), member_pages::MemberState>,
-    /// Related questions per thread, until content changes.
-    related: memo::Memo<stoa_db::ThreadId, Vec<search::Suggestion>>,
+    /// Related questions per thread, until a question is asked (see `search`).
+    related: Arc<search::RelatedQuestions>,
     /// Question lists as members see them but for their own parts, until content changes
     /// (see `home`).
     lists: memo::Memo<String, Arc<home::Listed>>,
@@ -99,7 +99,7 @@ impl AppState {
         AppState {
             search,
             search_limits: search::SearchLimits::default(),
-            related: memo::Memo::new(search::RELATED_KEPT),
+            related: Arc::new(search::RelatedQuestions::new(search::RELATED_KEPT)),
             lists: memo::Memo::new(home::LISTS_KEPT),
             sessions: memo::Memo::new(session::SESSIONS_KEPT),
             member_pages: memo::Memo::new(member_pages::PAGES_KEPT),

@@ -3,22 +3,22 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
-use stoa_db::ThreadId;
+use stoa_db::{DbConn, ThreadId};
 use stoa_moderation::policy::{self, Action};
-use stoa_search::{
-    Filter, Matching, Query, QueryError, SearchHit, SearchRequest, SearchResults, Sort,
-};
+use stoa_search::{Filter, Matching, Query, QueryError, SearchHit, SearchRequest, Sort};
 use stoa_threads::categories::{self, Category};
 use stoa_threads::{tags, views};
 
 use crate::home::QuestionRow;
 use crate::layout::{Layout, render};
+use crate::memo::Memo;
 use crate::session::Viewer;
 use crate::{AppError, AppState, limits, urlencode};
 
@@ -353,24 +353,99 @@ impl From<SearchHit> for Suggestion {
     }
 }
 
+impl From<views::ThreadSummary> for Suggestion {
+    fn from(thread: views::ThreadSummary) -> Self {
+        Suggestion {
+            url: format!("/q/{}/{}", thread.id, thread.slug),
+            title: thread.title,
+            solved: thread.solved,
+            answer_count: thread.answer_count,
+        }
+    }
+}
+
 /// Threads whose related questions are kept at most.
 pub const RELATED_KEPT: usize = 10_000;
 
-/// The questions related to thread `thread` titled `title` (see [`similar`]), from the
-/// cache while content is unchanged.
+/// Each thread's related questions, kept while no question is asked.
+///
+/// Finding them is a search (any word of the title, ranked): a few milliseconds on a small
+/// community, 30–100 ms on SQLite at a million posts, where ranking common words reads
+/// their whole index. A thread page is rendered again after every change in the community,
+/// yet which questions are like another changes when a question is asked, hardly when one is
+/// answered, voted on or read. So the ids found are kept with the newest thread's id, and each
+/// render reads those questions as they are then, in the page's own trip to the database:
+/// a question retitled meanwhile shows its new title, a deleted one is left out.
+#[derive(Debug)]
+pub struct RelatedQuestions {
+    /// By thread, in the "generation" of the newest thread's id when they were found.
+    found: Memo<ThreadId, Found>,
+}
+
+/// Related questions as found for a thread's title, best first.
+#[derive(Debug, Clone)]
+struct Found {
+    title: String,
+    ids: Arc<[ThreadId]>,
+}
+
+/// A thread's related questions as its page's load read them: kept and read as they are now,
+/// or to be found (no question was asked since they were, and the thread kept its title).
+#[derive(Debug)]
+pub enum Related {
+    Read(Vec<Suggestion>),
+    ToFind { newest: u64 },
+}
+
+impl RelatedQuestions {
+    pub fn new(capacity: usize) -> Self {
+        RelatedQuestions {
+            found: Memo::new(capacity),
+        }
+    }
+
+    /// Reads the questions related to `thread`, titled `title`, if they are kept: within the
+    /// trip to the database that loads its page.
+    pub fn read(
+        &self,
+        conn: &mut DbConn,
+        thread: ThreadId,
+        title: &str,
+    ) -> Result<Related, stoa_threads::Error> {
+        let newest = u64::try_from(views::newest_id(conn)?).unwrap_or_default();
+        match self.found.get(&thread, newest) {
+            Some(found) if found.title == title => Ok(Related::Read(
+                views::summaries(conn, &found.ids)?
+                    .into_iter()
+                    .map(Suggestion::from)
+                    .collect(),
+            )),
+            _ => Ok(Related::ToFind { newest }),
+        }
+    }
+}
+
+/// The questions related to thread `thread` titled `title` (see [`similar`]): as `read` with
+/// its page, or found now and kept (see [`RelatedQuestions`]).
 pub async fn related(
     state: &AppState,
     thread: ThreadId,
     title: &str,
+    read: Related,
 ) -> Result<Vec<Suggestion>, AppError> {
-    let generation = state.pages.generation();
-    if let Some(related) = state.related.get(&thread, generation) {
-        return Ok(related);
-    }
-    let related = similar(state, title, false, Some(thread)).await?;
-    let now = state.pages.generation();
-    state.related.put(thread, generation, now, related.clone());
-    Ok(related)
+    let newest = match read {
+        Related::Read(suggestions) => return Ok(suggestions),
+        Related::ToFind { newest } => newest,
+    };
+    let hits = similar_hits(state, title, false, Some(thread)).await?;
+    let found = Found {
+        title: title.to_owned(),
+        ids: hits.iter().map(|hit| hit.thread_id).collect(),
+    };
+    // Found after `newest` was read: a question asked in between may be among them, and
+    // the next render, seeing a newer question, finds them again.
+    state.related.found.put(thread, newest, newest, found);
+    Ok(hits.into_iter().map(Suggestion::from).collect())
 }
 
 /// Up to [`SIMILAR_SHOWN`] questions like the one titled `title`, best first, leaving out
@@ -381,13 +456,23 @@ pub async fn similar(
     typing: bool,
     exclude: Option<ThreadId>,
 ) -> Result<Vec<Suggestion>, AppError> {
+    let hits = similar_hits(state, title, typing, exclude).await?;
+    Ok(hits.into_iter().map(Suggestion::from).collect())
+}
+
+/// The search behind [`similar`].
+async fn similar_hits(
+    state: &AppState,
+    title: &str,
+    typing: bool,
+    exclude: Option<ThreadId>,
+) -> Result<Vec<SearchHit>, AppError> {
     let Ok(mut query) = Query::from_title(title) else {
         return Ok(Vec::new());
     };
     query.prefix_last &= typing;
     let request = SearchRequest::similar(query, SIMILAR_SHOWN, exclude);
-    let SearchResults { hits, .. } = state.search.run(&request).await?;
-    Ok(hits.into_iter().map(Suggestion::from).collect())
+    Ok(state.search.run(&request).await?.hits)
 }
 
 #[derive(Debug, Deserialize)]

@@ -795,12 +795,14 @@ async fn load_thread(
     let see = see_deleted(viewer);
     let moderator = policy::decide(viewer.actor(), Action::ModerateThread).is_ok();
     let team = policy::decide(viewer.actor(), Action::StaffNotes).is_ok();
-    let (page, notes, mut tags, comments, original, linked, categories) = state
+    let related = Arc::clone(&state.related);
+    let (page, notes, mut tags, comments, original, linked, categories, related) = state
         .db
         .run(move |conn| {
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
                 return Ok(None);
             };
+            let related = related.read(conn, id, &page.head.title)?;
             let notes = if team {
                 Some(notes::for_thread(conn, id, NOTES_SHOWN)?)
             } else {
@@ -820,14 +822,14 @@ async fn load_thread(
                 Vec::new()
             };
             Ok::<_, stoa_threads::Error>(Some((
-                page, notes, tags, comments, original, linked, categories,
+                page, notes, tags, comments, original, linked, categories, related,
             )))
         })
         .await?
         .ok_or(AppError::NotFound)?;
     let tags = tags.remove(&id).unwrap_or_default();
     // Related questions help, but a thread page never fails for want of them.
-    let related = search::related(state, id, &page.head.title)
+    let related = search::related(state, id, &page.head.title, related)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "related questions unavailable");
