@@ -7,7 +7,7 @@ use stoa_db::time::now;
 use stoa_db::{CategoryId, DbConn, TagId, ThreadId, UserId};
 
 /// Something a member can watch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Target {
     /// New answers and comments.
     Thread(ThreadId),

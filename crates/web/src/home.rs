@@ -9,13 +9,13 @@ use std::sync::Arc;
 use stoa_db::ThreadId;
 use stoa_db::page::Cursor;
 use stoa_moderation::policy::{self, Action};
-use stoa_notify::watching::{self, Target};
+use stoa_notify::watching::Target;
 use stoa_threads::categories;
 use stoa_threads::tags::{self, TagView};
 use stoa_threads::views::{self, ListFilter, ListKind, ThreadSummary};
 
 use crate::layout::{Layout, human_time, render, see_other};
-use crate::notifications::WatchButton;
+use crate::member_pages::{self, Member, Slot};
 use crate::session::Viewer;
 use crate::session::{Checked, SignedIn};
 use crate::{AppError, AppState};
@@ -116,8 +116,21 @@ struct ListPage {
     first_page: Option<String>,
     next_page: Option<String>,
     notice: Option<&'static str>,
-    /// On a tag's or a category's list, the signed-in viewer's watch button.
-    watch: Option<WatchButton>,
+    /// On a tag's or a category's list, a member's watch button (its mark: see
+    /// [`ListPage::mark_member_slots`]).
+    watch_form: Option<String>,
+    /// The list's own address, where the watch button's form comes back to.
+    base: String,
+}
+
+impl ListPage {
+    /// Puts marks where members' lists differ, for a copy members of one shape share (see
+    /// `member_pages`): the header, the forms' token, the watch button for `watchable`.
+    fn mark_member_slots(&mut self, watchable: Option<Target>) {
+        self.layout.csrf = Slot::Csrf.mark();
+        self.layout.member_nav = Slot::MemberNav.mark();
+        self.watch_form = watchable.map(|target| Slot::Watch { target }.mark());
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -232,6 +245,7 @@ async fn tag_page(
 
 /// A list page, narrowed to the tag `tag_name` if given. Every guest sees the same list: they
 /// get it from memory while content is unchanged, as the most read pages after threads.
+/// Members of one shape share a copy too, filled in with their own parts (`member_pages`).
 async fn serve_list(
     state: &AppState,
     req: &HttpRequest,
@@ -240,18 +254,40 @@ async fn serve_list(
     tag_name: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let key = query.cache_key(req.path());
-    let build = || async {
-        let listed = listed(state, &key, query, tag_name).await?;
-        list_page(state, viewer, query, &listed).await
-    };
-    if viewer.user().is_some() {
-        let page = build().await?;
-        return render(&page, StatusCode::OK, &page.layout, None);
+    let generation = state.pages.generation();
+    let load = || listed(state, &key, query, tag_name);
+    if viewer.user().is_none() {
+        return state
+            .pages
+            .for_guests(key.clone(), req, || async {
+                let listed = load().await?;
+                Ok(list_page(state, viewer, query, &listed).render()?)
+            })
+            .await;
     }
-    state
-        .pages
-        .for_guests(key.clone(), req, || async { Ok(build().await?.render()?) })
-        .await
+    let listed = load().await?;
+    let watchable = listed.watchable();
+    let Some(member) = Member::listing(state, viewer, watchable).await? else {
+        // Signed in, yet not a member the policy knows: their own page.
+        let page = list_page(state, viewer, query, &listed);
+        return render(&page, StatusCode::OK, &page.layout, None);
+    };
+    let shape = member.shape(&key);
+    if let Some(shared) = state.member_pages.get(&shape, generation) {
+        return Ok(shared.respond(&member, req));
+    }
+    let mut page = list_page(state, viewer, query, &listed);
+    page.mark_member_slots(watchable);
+    let shared = member_pages::share(
+        state,
+        viewer,
+        shape,
+        generation,
+        &page.render()?,
+        0,
+        &page.base,
+    )?;
+    Ok(shared.respond(&member, req))
 }
 
 /// What a list shows that is the same for every reader.
@@ -265,6 +301,17 @@ pub struct Listed {
     pinned: Vec<ThreadSummary>,
     /// The tags of the questions on the page and of the pinned ones.
     row_tags: HashMap<ThreadId, Vec<String>>,
+}
+
+impl Listed {
+    /// What the list's watch button is for: its tag, or else its category.
+    fn watchable(&self) -> Option<Target> {
+        match (&self.tag, &self.category) {
+            (Some(tag), _) => Some(Target::Tag(tag.id)),
+            (None, Some(category)) => Some(Target::Category(category.id)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// Lists kept for members (guests get the whole page from the page cache).
@@ -325,33 +372,11 @@ async fn listed(
 }
 
 /// A list of questions: one of the tabs, optionally narrowed to a category and a tag, as
-/// `viewer` sees it.
-async fn list_page(
-    state: &AppState,
-    viewer: &Viewer,
-    query: &ListQuery,
-    listed: &Listed,
-) -> Result<ListPage, AppError> {
+/// `viewer` sees it, but for a member's watch button (see [`ListPage::mark_member_slots`]).
+fn list_page(state: &AppState, viewer: &Viewer, query: &ListQuery, listed: &Listed) -> ListPage {
     let tab = ListKind::parse(query.tab.as_deref().unwrap_or_default());
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let (tag, category) = (&listed.tag, &listed.category);
-    let watchable = match (tag, category) {
-        (Some(tag), _) => Some(Target::Tag(tag.id)),
-        (None, Some(c)) => Some(Target::Category(c.id)),
-        (None, None) => None,
-    };
-    let watched = match (viewer.user().map(|u| u.id), watchable) {
-        (Some(member), Some(target)) => {
-            let on = state
-                .db
-                .run(move |conn| {
-                    watching::is_watching(conn, member, target).map_err(AppError::from)
-                })
-                .await?;
-            Some((target, on))
-        }
-        _ => None,
-    };
     let categories = &listed.categories;
     let path = tag.as_ref().map_or_else(
         || "/".to_owned(),
@@ -374,7 +399,7 @@ async fn list_page(
         Some(t) => format!("Questions tagged {}", t.name),
         None => heading(tab).to_owned(),
     };
-    let page = ListPage {
+    ListPage {
         layout: Layout::new(state, viewer, heading.clone()),
         heading,
         tag: tag.as_ref().map(|t| TagHeader {
@@ -400,10 +425,9 @@ async fn list_page(
             .next
             .map(|c| format!("{base}{join}after={}", c.encode())),
         notice: notice(query.done.as_deref()),
-        watch: watched
-            .map(|(target, on)| WatchButton::new(target, on, base.clone(), viewer.csrf_token())),
-    };
-    Ok(page)
+        watch_form: None,
+        base,
+    }
 }
 
 #[derive(Debug, Deserialize)]

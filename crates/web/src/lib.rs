@@ -67,6 +67,9 @@ pub struct AppState {
     /// changes (see `member_pages`).
     member_pages: memo::Memo<String, Arc<member_pages::SharedPage>>,
     member_states: memo::Memo<(stoa_db::UserId, stoa_db::ThreadId), member_pages::MemberState>,
+    /// Whether members watch the tags and categories whose lists they read, until content
+    /// changes.
+    watches: memo::Memo<(stoa_db::UserId, stoa_notify::watching::Target), bool>,
     /// Related questions per thread, until a question is asked (see `search`).
     related: Arc<search::RelatedQuestions>,
     /// Question lists as members see them but for their own parts, until content changes
@@ -104,6 +107,7 @@ impl AppState {
             sessions: memo::Memo::new(session::SESSIONS_KEPT),
             member_pages: memo::Memo::new(member_pages::PAGES_KEPT),
             member_states: memo::Memo::new(member_pages::STATES_KEPT),
+            watches: memo::Memo::new(member_pages::STATES_KEPT),
             server_key: tokio::sync::OnceCell::new(),
             shown_token: std::sync::RwLock::new((i64::MIN, Arc::from(""))),
             mail_worker: false,

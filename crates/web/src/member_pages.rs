@@ -21,7 +21,7 @@ use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING, ContentType, VARY
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use stoa_accounts::Role;
-use stoa_db::{PostId, ThreadId, UserId};
+use stoa_db::{CategoryId, PostId, TagId, ThreadId, UserId};
 use stoa_moderation::policy::Actor;
 use stoa_notify::watching::{self, Target};
 use stoa_threads::{views, votes};
@@ -55,8 +55,8 @@ pub enum Slot {
     Key,
     /// The member's part of the header.
     MemberNav,
-    /// The member's watch button for the thread.
-    Watch { thread: ThreadId },
+    /// The member's watch button for a thread, a tag or a category.
+    Watch { target: Target },
     /// A new member's signed time for the answer form.
     FirstPostToken,
     /// A post's vote buttons as the member voted.
@@ -70,7 +70,14 @@ impl Slot {
             Slot::Csrf => format!("{}c{MARK}", *MARK_START),
             Slot::Key => format!("{}k{MARK}", *MARK_START),
             Slot::MemberNav => format!("{}m{MARK}", *MARK_START),
-            Slot::Watch { thread } => format!("{}w{}{MARK}", *MARK_START, thread.0),
+            Slot::Watch { target } => {
+                let kind = match target {
+                    Target::Thread(_) => 't',
+                    Target::Tag(_) => 'g',
+                    Target::Category(_) => 'c',
+                };
+                format!("{}w{kind}{}{MARK}", *MARK_START, target.id())
+            }
             Slot::FirstPostToken => format!("{}f{MARK}", *MARK_START),
             Slot::Vote { post, score } => format!("{}v{}:{score}{MARK}", *MARK_START, post.0),
         }
@@ -83,9 +90,18 @@ impl Slot {
             "m" => Slot::MemberNav,
             "f" => Slot::FirstPostToken,
             _ => match code.split_at_checked(1)? {
-                ("w", thread) => Slot::Watch {
-                    thread: ThreadId(thread.parse().ok()?),
-                },
+                ("w", target) => {
+                    let (kind, id) = target.split_at_checked(1)?;
+                    let id = id.parse().ok()?;
+                    Slot::Watch {
+                        target: match kind {
+                            "t" => Target::Thread(ThreadId(id)),
+                            "g" => Target::Tag(TagId(id)),
+                            "c" => Target::Category(CategoryId(id)),
+                            _ => return None,
+                        },
+                    }
+                }
                 ("v", vote) => {
                     let (post, score) = vote.split_once(':')?;
                     Slot::Vote {
@@ -131,8 +147,8 @@ enum Fill {
     Watch(Box<[Vec<Part>; 2]>),
 }
 
-/// A thread page as members of one shape see it: one text, and the holes each member's
-/// request fills in.
+/// A page as members of one shape see it (a thread page, a question list): one text, and the
+/// holes each member's request fills in.
 #[derive(Debug)]
 pub struct SharedPage {
     text: String,
@@ -148,8 +164,9 @@ pub struct SharedPage {
 }
 
 impl SharedPage {
-    /// Splits a page rendered with marks into the shared text and its holes.
-    pub fn parse(html: &str, shown: i64) -> Result<SharedPage, AppError> {
+    /// Splits a page rendered with marks into the shared text and its holes. `back`: where
+    /// its watch button's form comes back to (empty: the page it was sent from).
+    pub fn parse(html: &str, shown: i64, back: &str) -> Result<SharedPage, AppError> {
         let mut page = SharedPage {
             text: String::with_capacity(html.len()),
             holes: Vec::new(),
@@ -183,14 +200,10 @@ impl SharedPage {
                         voted: Box::new([up?, down?]),
                     }
                 }
-                Part::Slot(Slot::Watch { thread }) => {
+                Part::Slot(Slot::Watch { target }) => {
                     let button = |on| {
-                        let button = WatchButton::new(
-                            Target::Thread(thread),
-                            on,
-                            String::new(),
-                            Slot::Csrf.mark(),
-                        );
+                        let button =
+                            WatchButton::new(target, on, back.to_owned(), Slot::Csrf.mark());
                         Ok::<_, AppError>(parts_of(&WatchButtonHtml { w: &button }.render()?))
                     };
                     Fill::Watch(Box::new([button(false)?, button(true)?]))
@@ -512,19 +525,10 @@ impl<'a> Member<'a> {
         viewer: &'a Viewer,
         thread: ThreadId,
     ) -> Result<Option<Member<'a>>, AppError> {
-        let (
-            Some(user),
-            Actor::Member {
-                role,
-                silenced,
-                trust,
-                ..
-            },
-        ) = (viewer.user(), viewer.actor())
-        else {
+        let Some((user, standing)) = standing(viewer) else {
             return Ok(None);
         };
-        let own = member_state(state, user.id, thread).await?;
+        let own = member_state(state, user, thread).await?;
         if own.wrote_here {
             return Ok(None);
         }
@@ -532,7 +536,34 @@ impl<'a> Member<'a> {
             viewer,
             first_post_token: crate::threads::first_post_token(state, viewer).await?,
             state: own,
-            standing: (role, trust, silenced),
+            standing,
+        }))
+    }
+
+    /// The member behind `viewer` on a question list, if signed in; `watchable`: what the
+    /// list's watch button is for (a tag or a category), if it has one. Whether they watch it
+    /// comes from memory while content is unchanged.
+    pub async fn listing(
+        state: &AppState,
+        viewer: &'a Viewer,
+        watchable: Option<Target>,
+    ) -> Result<Option<Member<'a>>, AppError> {
+        let Some((user, standing)) = standing(viewer) else {
+            return Ok(None);
+        };
+        let watching = match watchable {
+            Some(target) => watches(state, user, target).await?,
+            None => false,
+        };
+        Ok(Some(Member {
+            viewer,
+            first_post_token: String::new(),
+            state: MemberState {
+                votes: Arc::default(),
+                watching,
+                wrote_here: false,
+            },
+            standing,
         }))
     }
 
@@ -581,6 +612,64 @@ impl<'a> Member<'a> {
         shape.push(if silenced { 's' } else { '-' });
         shape
     }
+}
+
+/// The page `html`, rendered with marks for members of `shape` (see [`Member::shape`]), as
+/// their shared copy; kept for them while content is unchanged since `generation`. `shown`
+/// and `back` as for [`SharedPage::parse`].
+pub fn share(
+    state: &AppState,
+    viewer: &Viewer,
+    shape: String,
+    generation: u64,
+    html: &str,
+    shown: i64,
+    back: &str,
+) -> Result<Arc<SharedPage>, AppError> {
+    let shared = Arc::new(SharedPage::parse(html, shown, back)?);
+    // Other members get this copy: it must hold nothing of this member's own. Were a form
+    // ever to carry the token outside a slot, the copy is served to them alone.
+    if html.contains(viewer.csrf()) {
+        tracing::error!("a member's token outside its slots: the page is not shared");
+    } else {
+        let now = state.pages.generation();
+        state
+            .member_pages
+            .put(shape, generation, now, Arc::clone(&shared));
+    }
+    Ok(shared)
+}
+
+/// The signed-in member behind `viewer` and what they may do as far as pages show it: their
+/// role, trust level and whether they are silenced.
+fn standing(viewer: &Viewer) -> Option<(UserId, (Role, u8, bool))> {
+    match (viewer.user(), viewer.actor()) {
+        (
+            Some(user),
+            Actor::Member {
+                role,
+                silenced,
+                trust,
+                ..
+            },
+        ) => Some((user.id, (role, trust, silenced))),
+        _ => None,
+    }
+}
+
+/// Whether `user` watches `target`, from memory while content is unchanged.
+async fn watches(state: &AppState, user: UserId, target: Target) -> Result<bool, AppError> {
+    let generation = state.pages.generation();
+    if let Some(on) = state.watches.get(&(user, target), generation) {
+        return Ok(on);
+    }
+    let on = state
+        .db
+        .run(move |conn| watching::is_watching(conn, user, target).map_err(AppError::from))
+        .await?;
+    let now = state.pages.generation();
+    state.watches.put((user, target), generation, now, on);
+    Ok(on)
 }
 
 /// `user`'s state in `thread`, from memory while content is unchanged.
@@ -635,7 +724,7 @@ mod tests {
     }
 
     fn parsed(html: &str) -> SharedPage {
-        SharedPage::parse(html, 1).unwrap_or_else(|e| panic!("{e}"))
+        SharedPage::parse(html, 1, "").unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -702,30 +791,53 @@ mod tests {
 
     #[test]
     fn the_watch_button_comes_in_both_states_with_the_token_to_fill() {
-        let page = parsed(
-            &Slot::Watch {
-                thread: ThreadId(5),
+        let back = "/tags/wine?tab=active";
+        for (target, kind) in [
+            (Target::Thread(ThreadId(5)), "thread"),
+            (Target::Tag(TagId(5)), "tag"),
+            (Target::Category(CategoryId(5)), "category"),
+        ] {
+            let page = SharedPage::parse(&Slot::Watch { target }.mark(), 1, back)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(outline(&page), "[watch]");
+            let Some(Hole {
+                what: Fill::Watch(states),
+                ..
+            }) = page.holes.first()
+            else {
+                panic!("{:?}", page.holes);
+            };
+            for parts in states.iter() {
+                assert_watch_form(parts, kind, back);
             }
-            .mark(),
-        );
-        assert_eq!(outline(&page), "[watch]");
-        let Some(Hole {
-            what: Fill::Watch(states),
-            ..
-        }) = page.holes.first()
-        else {
-            panic!("{:?}", page.holes);
-        };
-        for parts in states.iter() {
-            let slots: Vec<_> = parts
-                .iter()
-                .filter_map(|p| match p {
-                    Part::Slot(slot) => Some(*slot),
-                    Part::Text(_) => None,
-                })
-                .collect();
-            assert_eq!(slots, [Slot::Csrf]);
         }
+    }
+
+    /// A watch button as parsed: the form for `kind` 5 coming back to `back`, the member's
+    /// token its one slot.
+    fn assert_watch_form(parts: &[Part], kind: &str, back: &str) {
+        let text: String = parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Text(text) => Some(text.as_str()),
+                Part::Slot(_) => None,
+            })
+            .collect();
+        for field in [
+            format!(r#"name="target" value="{kind}""#),
+            r#"name="id" value="5""#.to_owned(),
+            format!(r#"name="back" value="{back}""#),
+        ] {
+            assert!(text.contains(&field), "{field} in {text}");
+        }
+        let slots: Vec<_> = parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Slot(slot) => Some(*slot),
+                Part::Text(_) => None,
+            })
+            .collect();
+        assert_eq!(slots, [Slot::Csrf]);
     }
 
     /// What `walk` gives a sink, done by hand: the shared text's spans with the member's own

@@ -33,7 +33,7 @@ use stoa_staff::queue;
 
 use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
-use crate::member_pages::{self, Member, SharedPage, Slot, VoteButtons};
+use crate::member_pages::{self, Member, Slot, VoteButtons};
 use crate::notifications::{WatchButton, WatchButtonHtml};
 use crate::page_cache::Page;
 use crate::search::{self, Suggestion};
@@ -706,7 +706,7 @@ impl ThreadView {
         if self.watch_form.is_some() {
             self.watch_form = Some(
                 Slot::Watch {
-                    thread: self.thread_id,
+                    target: Target::Thread(self.thread_id),
                 }
                 .mark(),
             );
@@ -1005,17 +1005,7 @@ async fn show(
     if let (Some(member), Some(shape)) = (member, shape) {
         page.mark_member_slots();
         let html = page.render()?;
-        let shared = Arc::new(SharedPage::parse(&html, shown)?);
-        // Other members get this copy: it must hold nothing of this member's own. Were a
-        // form ever to carry the token outside a slot, the copy is served to them alone.
-        if html.contains(viewer.csrf()) {
-            tracing::error!("a member's token outside its slots: the page is not shared");
-        } else {
-            let now = state.pages.generation();
-            state
-                .member_pages
-                .put(shape, generation, now, Arc::clone(&shared));
-        }
+        let shared = member_pages::share(&state, &viewer, shape, generation, &html, shown, "")?;
         return Ok(shared.respond(&member, &req));
     }
     render(&page, StatusCode::OK, &page.layout, None)

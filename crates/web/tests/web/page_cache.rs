@@ -149,6 +149,64 @@ async fn members_lists_are_their_own(app: TestApp) {
     }
 }
 
+/// Members share one copy of a list, yet each sees their own name, token and watch button,
+/// and gets it compressed as browsers ask.
+async fn members_share_a_list_but_each_see_their_own_parts(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    ask_tagged(&owner, &category, "How do refunds work?", "billing").await;
+    let nina = app.signed_in("nina", Role::Member).await;
+    let omar = app.signed_in("omar", Role::Member).await;
+    let list = "/tags/billing";
+    let nina_list = text(&nina, list).await;
+    let omar_list = text(&omar, list).await;
+    assert!(nina_list.contains("(@nina)") && !nina_list.contains("(@omar)"));
+    assert!(omar_list.contains("(@omar)") && !omar_list.contains("(@nina)"));
+    let nina_token = hidden(&nina_list, "csrf");
+    assert_ne!(nina_token, hidden(&omar_list, "csrf"));
+    let watch_form = |page: &str| {
+        between(page, "<form class=\"watch-form\"", "</form>")
+            .unwrap_or_else(|| panic!("no watch form: {page}"))
+            .to_owned()
+    };
+    // Every form on the page carries the member's own token.
+    assert_eq!(hidden(&watch_form(&nina_list), "csrf"), nina_token);
+    assert_eq!(
+        nina_list
+            .matches(&format!("value=\"{nina_token}\""))
+            .count(),
+        nina_list.matches("name=\"csrf\"").count()
+    );
+    let form = watch_form(&nina_list);
+    let watched = nina
+        .post(
+            "/watch",
+            &[
+                ("csrf", hidden(&form, "csrf").as_str()),
+                ("target", hidden(&form, "target").as_str()),
+                ("id", hidden(&form, "id").as_str()),
+                ("back", hidden(&form, "back").as_str()),
+                ("watch", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(watched.status(), reqwest::StatusCode::SEE_OTHER);
+    let nina_list = text(&nina, list).await;
+    let omar_list = text(&omar, list).await;
+    assert!(
+        watch_form(&nina_list).contains("Stop watching"),
+        "{nina_list}"
+    );
+    assert!(
+        !watch_form(&omar_list).contains("Stop watching"),
+        "{omar_list}"
+    );
+    for (member, plain) in [(&nina, &nina_list), (&omar, &omar_list)] {
+        let (html, _, compressed) = read_asking(member, list, BROWSER).await;
+        assert!(compressed, "members' lists come compressed");
+        assert_eq!(&html, plain);
+    }
+}
+
 /// Members who never wrote in a thread share one copy of its page, yet each sees their own
 /// name and votes, and gets forms that work for them alone, with a fresh key each time.
 async fn members_share_a_page_but_each_see_their_own_parts(app: TestApp) {
@@ -447,4 +505,5 @@ on_both_backends!(
     a_new_question_shows_on_guests_lists_at_once,
     guests_lists_are_kept_once_whatever_else_the_address_holds,
     members_lists_are_their_own,
+    members_share_a_list_but_each_see_their_own_parts,
 );
