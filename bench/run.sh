@@ -422,7 +422,7 @@ write_static_copy() {
 
 # Results of the current community, in scenario order.
 ROWS=() NOTES=() FAILURES=()
-PAIRED_RATIO="" PAIRED_RANGE=""
+PAIRED_RATIO="" PAIRED_RANGE="" PAIRED_GZIP_RATIO="" PAIRED_GZIP_RANGE=""
 declare -A RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=() CPU=()
 
 WRK_THREADS=2
@@ -564,8 +564,8 @@ run_scenarios() {
     if wanted thread10; then scenario "$S_THREAD10" 200 get.lua "$BASE$THREAD10"; fi
     if wanted thread30; then scenario "$S_THREAD30" 200 get.lua "$BASE$THREAD30"; fi
     if wanted static; then scenario "$S_STATIC" 200 get.lua "$BASE/thread-copy.html"; fi
-    # Guests' lists come from memory while nothing changes; a member's is queried and
-    # rendered for each request.
+    # Lists come from memory while nothing changes: guests' whole, members' filled in with
+    # their own parts.
     local member_cookie=(-H "Cookie: stoa_session=$SESSION")
     if wanted home; then
         scenario "$S_HOME" 200 get.lua "$BASE/"
@@ -577,7 +577,10 @@ run_scenarios() {
     fi
     if wanted signed; then
         scenario "$S_SIGNED" 200 get.lua "$BASE$THREAD10" "${member_cookie[@]}"
-        if wanted thread10 && ! $SMOKE; then signed_pairs; fi
+        if wanted thread10 && ! $SMOKE; then
+            signed_pairs
+            PAIRED_RATIO=$PAIRS_MEDIAN PAIRED_RANGE=$PAIRS_RANGE
+        fi
     fi
     if wanted gzip; then
         # What every browser sends: the page comes compressed.
@@ -585,9 +588,12 @@ run_scenarios() {
         scenario "$S_ANON_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}"
         scenario "$S_SIGNED_GZIP" 200 get.lua "$BASE$THREAD10" "${browser_asks[@]}" \
             "${member_cookie[@]}"
-        # Compressed per request, as it is sent (every member page but the thread page).
         scenario "$S_HOME_SIGNED_GZIP" 200 get.lua "$BASE/" "${browser_asks[@]}" \
             "${member_cookie[@]}"
+        if wanted signed && ! $SMOKE; then
+            signed_pairs "${browser_asks[@]}"
+            PAIRED_GZIP_RATIO=$PAIRS_MEDIAN PAIRED_GZIP_RANGE=$PAIRS_RANGE
+        fi
     fi
     if wanted changing; then changing_scenarios; fi
     if wanted answer; then answer_scenario; fi
@@ -648,23 +654,25 @@ changing_scenarios() {
 }
 
 # The signed-in ÷ anonymous ratio again, from PAIRS alternating runs of PAIR_SECONDS each
-# (anonymous, then signed in), as the median of the pairs' ratios: on a machine shared with
-# other guests the speed drifts by a quarter within a minute, and two runs ten seconds apart
-# measure that drift as much as the pages.
+# (anonymous, then signed in), as the median of the pairs' ratios (PAIRS_MEDIAN, and
+# PAIRS_RANGE): on a machine shared with other guests the speed drifts by a quarter within a
+# minute, and two runs ten seconds apart measure that drift as much as the pages. Options are
+# given to wrk for both (such as the Accept-Encoding browsers send).
 PAIRS=5 PAIR_SECONDS=3
 signed_pairs() {
+    PAIRS_MEDIAN="" PAIRS_RANGE=""
     settle "signed-in pairs" || return 0
     local ratios=() i anon signed
     for ((i = 0; i < PAIRS; i++)); do
-        anon=$(pair_run "$BASE$THREAD10")
-        signed=$(pair_run "$BASE$THREAD10" -H "Cookie: stoa_session=$SESSION")
+        anon=$(pair_run "$BASE$THREAD10" "$@")
+        signed=$(pair_run "$BASE$THREAD10" "$@" -H "Cookie: stoa_session=$SESSION")
         ratios+=("$(awk -v s="$signed" -v a="$anon" 'BEGIN { if (a > 0) printf "%.1f", 100 * s / a; else print 0 }')")
     done
     local sorted
     sorted=$(printf '%s\n' "${ratios[@]}" | sort -g | paste -sd' ' -)
-    PAIRED_RATIO=$(awk '{ print $(int((NF + 1) / 2)) }' <<<"$sorted")
-    PAIRED_RANGE="$(awk '{ print $1 }' <<<"$sorted")–$(awk '{ print $NF }' <<<"$sorted")"
-    log "  signed-in ÷ anonymous in $PAIRS alternating pairs: ${ratios[*]} (median $PAIRED_RATIO %)"
+    PAIRS_MEDIAN=$(awk '{ print $(int((NF + 1) / 2)) }' <<<"$sorted")
+    PAIRS_RANGE="$(awk '{ print $1 }' <<<"$sorted")–$(awk '{ print $NF }' <<<"$sorted")"
+    log "  signed-in ÷ anonymous in $PAIRS alternating pairs${1:+ ($*)}: ${ratios[*]} (median $PAIRS_MEDIAN %)"
 }
 
 # pair_run URL [wrk options...]: requests a second in one short wrk run.
@@ -790,6 +798,9 @@ report_community() {
     if [[ -n "$PAIRED_RATIO" ]]; then
         t+="- ratio, signed-in ÷ anonymous, median of $PAIRS alternating ${PAIR_SECONDS}-s pairs: $PAIRED_RATIO % (pairs from $PAIRED_RANGE %; target ≥ 80 %)"$'\n'
     fi
+    if [[ -n "$PAIRED_GZIP_RATIO" ]]; then
+        t+="- ratio, signed-in ÷ anonymous with gzip as browsers ask, median of $PAIRS alternating ${PAIR_SECONDS}-s pairs: $PAIRED_GZIP_RATIO % (pairs from $PAIRED_GZIP_RANGE %)"$'\n'
+    fi
     t+="- pages: 10-answer thread $THREAD10 ($(thousands "$PAGE10_BYTES") bytes), 30-answer thread $THREAD30 ($(thousands "$PAGE30_BYTES") bytes), tag $TAG"$'\n'
     t+="- server RSS after start: $IDLE_RSS; peak RSS is the process's high-water mark so far (VmHWM)"$'\n'
     local not_counted=""
@@ -859,7 +870,7 @@ header() {
 
 measure() {
     new_community "$1" "$2"
-    ROWS=() NOTES=() PAIRED_RATIO="" PAIRED_RANGE="" RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=() CPU=()
+    ROWS=() NOTES=() PAIRED_RATIO="" PAIRED_RANGE="" PAIRED_GZIP_RATIO="" PAIRED_GZIP_RANGE="" RPS=() P50=() P95=() P99=() ERRS=() RSS=() REQS=() CPU=()
     NONCE=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
     stoa_cmd migrate >"$RUN_DIR/migrate.log" 2>&1 || { cat "$RUN_DIR/migrate.log" >&2; die "migrate failed"; }
     create_owner
