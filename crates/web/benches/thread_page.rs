@@ -222,6 +222,20 @@ fn pages(c: &mut Criterion) {
             false,
         ),
         (
+            "home list (newest, 30 rows), a member's, from memory",
+            "/",
+            member,
+            false,
+            false,
+        ),
+        (
+            "tag list (billing, 30 rows), a member's, from memory, gzip",
+            "/tags/billing",
+            member,
+            false,
+            true,
+        ),
+        (
             "unsolved list, rendered",
             "/?tab=unsolved",
             None,

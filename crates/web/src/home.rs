@@ -268,7 +268,7 @@ async fn serve_list(
     let listed = load().await?;
     let watchable = listed.watchable();
     let Some(member) = Member::listing(state, viewer, watchable).await? else {
-        // Signed in, yet not a member the policy knows: their own page.
+        // Every signed-in viewer has a standing; were one not to, their page is their own.
         let page = list_page(state, viewer, query, &listed);
         return render(&page, StatusCode::OK, &page.layout, None);
     };
