@@ -1,6 +1,5 @@
 //! The home page: the latest questions, newest first, a page at a time.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -14,8 +13,8 @@ use stoa_threads::categories;
 use stoa_threads::tags::{self, TagView};
 use stoa_threads::views::{self, ListFilter, ListKind, ThreadSummary};
 
-use crate::layout::{Layout, human_time, render, see_other};
-use crate::member_pages::{self, Member, Slot};
+use crate::layout::{Layout, human_time, see_other};
+use crate::member_pages::{self, Member, SharedPage, Slot};
 use crate::session::Viewer;
 use crate::session::{Checked, SignedIn};
 use crate::{AppError, AppState};
@@ -142,19 +141,30 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// The key of the list at `path` in the guests' page cache: what the page reads of the
-    /// query, so that other parameters (or their order, or a notice it does not know) make
-    /// no copy of their own.
+    /// The key of the list at `path` in the guests' page cache and the members' copies: what
+    /// the page reads of the query, so that other parameters (or their order, a tab or cursor
+    /// it cannot read, a notice it does not know) make no copy of their own.
     fn cache_key(&self, path: &str) -> String {
         let mut key = path.to_owned();
+        let tab = self
+            .tab
+            .as_deref()
+            .map(ListKind::parse)
+            .filter(|tab| *tab != ListKind::default())
+            .map(|tab| tab.as_str().to_owned());
+        let after = self
+            .after
+            .as_deref()
+            .and_then(Cursor::parse)
+            .map(|c| c.encode());
         let done = self
             .done
             .as_ref()
             .filter(|done| notice(Some(done)).is_some());
         for (name, value) in [
-            ("tab", self.tab.as_ref()),
+            ("tab", tab.as_ref()),
             ("category", self.category.as_ref()),
-            ("after", self.after.as_ref()),
+            ("after", after.as_ref()),
             ("done", done),
         ] {
             if let Some(value) = value {
@@ -256,7 +266,7 @@ async fn serve_list(
     let key = query.cache_key(req.path());
     let generation = state.pages.generation();
     let load = || listed(state, &key, query, tag_name);
-    if viewer.user().is_none() {
+    let Some(member) = Member::listing(viewer) else {
         return state
             .pages
             .for_guests(key.clone(), req, || async {
@@ -264,29 +274,36 @@ async fn serve_list(
                 Ok(list_page(state, viewer, query, &listed).render()?)
             })
             .await;
-    }
+    };
     let listed = load().await?;
     let watchable = listed.watchable();
-    let Some(member) = Member::listing(state, viewer, watchable).await? else {
-        // Every signed-in viewer has a standing; were one not to, their page is their own.
-        let page = list_page(state, viewer, query, &listed);
-        return render(&page, StatusCode::OK, &page.layout, None);
+    let member = match watchable {
+        Some(target) => member.watching(state, target).await?,
+        None => member,
     };
     let shape = member.shape(&key);
-    if let Some(shared) = state.member_pages.get(&shape, generation) {
+    let kept = |state: &AppState| state.member_lists.get(&shape, generation);
+    if let Some(shared) = kept(state) {
+        return Ok(shared.respond(&member, req));
+    }
+    // As for thread pages: one member renders the copy, the others of the shape wait for it.
+    let _turn = state.pages.turn(&shape).await;
+    if let Some(shared) = kept(state) {
         return Ok(shared.respond(&member, req));
     }
     let mut page = list_page(state, viewer, query, &listed);
     page.mark_member_slots(watchable);
+    let html = page.render()?;
+    let parsed = SharedPage::parse(&html, 0, &page.base)?;
     let shared = member_pages::share(
         state,
+        &state.member_lists,
         viewer,
         shape,
         generation,
-        &page.render()?,
-        0,
-        &page.base,
-    )?;
+        &html,
+        parsed,
+    );
     Ok(shared.respond(&member, req))
 }
 
@@ -463,4 +480,35 @@ async fn describe_tag(
         "/tags/{}?done=tag-described",
         crate::urlencode(&name)
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(tab: Option<&str>, after: Option<&str>) -> ListQuery {
+        ListQuery {
+            tab: tab.map(str::to_owned),
+            category: None,
+            after: after.map(str::to_owned),
+            done: None,
+        }
+    }
+
+    #[test]
+    fn a_lists_key_holds_only_what_the_list_reads() {
+        // A tab or cursor the list cannot read shows the first page of the newest questions:
+        // the same list, the same key.
+        assert_eq!(query(Some("nonsense"), Some("1_x")).cache_key("/"), "/");
+        assert_eq!(query(Some("newest"), None).cache_key("/"), "/");
+        assert_eq!(
+            query(Some("active"), Some("1700000000000000_42")).cache_key("/tags/wine"),
+            "/tags/wine?tab=active&after=1700000000000000_42"
+        );
+        // The same position written another way is the same page.
+        assert_eq!(
+            query(None, Some("01700000000000000_042")).cache_key("/"),
+            "/?after=1700000000000000_42"
+        );
+    }
 }

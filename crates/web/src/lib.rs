@@ -75,6 +75,10 @@ pub struct AppState {
     /// Question lists as members see them but for their own parts, until content changes
     /// (see `home`).
     lists: memo::Memo<String, Arc<home::Listed>>,
+    /// Members' lists by shape, rendered and filled in per member, until content changes
+    /// (apart from `member_pages`: any cursor makes a list, and lists must not push thread
+    /// pages out).
+    member_lists: memo::Memo<String, Arc<member_pages::SharedPage>>,
     /// The installation's secret key, read from the database on first use.
     server_key: tokio::sync::OnceCell<Vec<u8>>,
     /// The signed "form shown at" token of the current second, which every form shown in
@@ -104,6 +108,7 @@ impl AppState {
             search_limits: search::SearchLimits::default(),
             related: Arc::new(search::RelatedQuestions::new(search::RELATED_KEPT)),
             lists: memo::Memo::new(home::LISTS_KEPT),
+            member_lists: memo::Memo::new(home::LISTS_KEPT),
             sessions: memo::Memo::new(session::SESSIONS_KEPT),
             member_pages: memo::Memo::new(member_pages::PAGES_KEPT),
             member_states: memo::Memo::new(member_pages::STATES_KEPT),

@@ -1,4 +1,5 @@
-//! Members' thread pages from a copy that members alike share, filled in per member.
+//! Members' thread pages and question lists from a copy that members alike share, filled in
+//! per member.
 //!
 //! A guest's thread page is the same for every guest (`page_cache`). A member's differs from
 //! another member's in a few places only: the header (bell and name), the CSRF token of each
@@ -11,6 +12,9 @@
 //!
 //! A member who wrote in the thread sees edit and delete links on their posts (and their own
 //! deleted posts): their page is rendered for them alone.
+//!
+//! A question list differs between members in fewer places: the header, the forms' token and,
+//! on a tag's or category's list, the watch button (`home`).
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -27,6 +31,7 @@ use stoa_notify::watching::{self, Target};
 use stoa_threads::{views, votes};
 
 use crate::layout::form_key;
+use crate::memo::Memo;
 use crate::notifications::{WatchButton, WatchButtonHtml};
 use crate::page_cache::accepts_gzip;
 use crate::session::Viewer;
@@ -499,8 +504,8 @@ pub struct VoteButtons {
     pub down: bool,
 }
 
-/// What of a thread is a member's own: their votes in it, whether they watch it, whether
-/// they wrote in it.
+/// What of a page is a member's own: their votes in the thread, whether they watch it (or the
+/// list's tag or category), whether they wrote in the thread.
 #[derive(Debug, Clone)]
 pub struct MemberState {
     pub votes: Arc<HashMap<PostId, votes::Vote>>,
@@ -508,7 +513,7 @@ pub struct MemberState {
     wrote_here: bool,
 }
 
-/// A member reading a thread whose page they share with members of their shape.
+/// A member reading a page (a thread, a list) they share with members of their shape.
 pub struct Member<'a> {
     viewer: &'a Viewer,
     state: MemberState,
@@ -540,31 +545,29 @@ impl<'a> Member<'a> {
         }))
     }
 
-    /// The member behind `viewer` on a question list, if signed in; `watchable`: what the
-    /// list's watch button is for (a tag or a category), if it has one. Whether they watch it
-    /// comes from memory while content is unchanged.
-    pub async fn listing(
-        state: &AppState,
-        viewer: &'a Viewer,
-        watchable: Option<Target>,
-    ) -> Result<Option<Member<'a>>, AppError> {
-        let Some((user, standing)) = standing(viewer) else {
-            return Ok(None);
-        };
-        let watching = match watchable {
-            Some(target) => watches(state, user, target).await?,
-            None => false,
-        };
-        Ok(Some(Member {
+    /// The member behind `viewer` on a question list, if signed in. A list has no votes and
+    /// no answer form; its watch button, if any, is looked up with [`Member::watching`].
+    pub fn listing(viewer: &'a Viewer) -> Option<Member<'a>> {
+        let (_, standing) = standing(viewer)?;
+        Some(Member {
             viewer,
             first_post_token: String::new(),
             state: MemberState {
                 votes: Arc::default(),
-                watching,
+                watching: false,
                 wrote_here: false,
             },
             standing,
-        }))
+        })
+    }
+
+    /// The member with whether they watch `target` (what a list's watch button is for), from
+    /// memory while content is unchanged.
+    pub async fn watching(mut self, state: &AppState, target: Target) -> Result<Self, AppError> {
+        if let Some(user) = self.viewer.user() {
+            self.state.watching = watches(state, user.id, target).await?;
+        }
+        Ok(self)
     }
 
     /// This member's vote on `post`. Most members voted on nothing in a thread: then no
@@ -614,30 +617,28 @@ impl<'a> Member<'a> {
     }
 }
 
-/// The page `html`, rendered with marks for members of `shape` (see [`Member::shape`]), as
-/// their shared copy; kept for them while content is unchanged since `generation`. `shown`
-/// and `back` as for [`SharedPage::parse`].
+/// `page`, parsed from `html` (rendered with marks for members of `shape`, see
+/// [`Member::shape`]), as their shared copy: kept for them in `kept` while content is
+/// unchanged since `generation`.
 pub fn share(
     state: &AppState,
+    kept: &Memo<String, Arc<SharedPage>>,
     viewer: &Viewer,
     shape: String,
     generation: u64,
     html: &str,
-    shown: i64,
-    back: &str,
-) -> Result<Arc<SharedPage>, AppError> {
-    let shared = Arc::new(SharedPage::parse(html, shown, back)?);
+    page: SharedPage,
+) -> Arc<SharedPage> {
+    let shared = Arc::new(page);
     // Other members get this copy: it must hold nothing of this member's own. Were a form
     // ever to carry the token outside a slot, the copy is served to them alone.
     if html.contains(viewer.csrf()) {
         tracing::error!("a member's token outside its slots: the page is not shared");
     } else {
         let now = state.pages.generation();
-        state
-            .member_pages
-            .put(shape, generation, now, Arc::clone(&shared));
+        kept.put(shape, generation, now, Arc::clone(&shared));
     }
-    Ok(shared)
+    shared
 }
 
 /// The signed-in member behind `viewer` and what they may do as far as pages show it: their

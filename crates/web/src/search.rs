@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -367,6 +368,9 @@ impl From<views::ThreadSummary> for Suggestion {
 /// Threads whose related questions are kept at most.
 pub const RELATED_KEPT: usize = 10_000;
 
+/// How long related questions found are kept at most, even while no question is asked.
+const RELATED_FOR: Duration = Duration::from_secs(5 * 60);
+
 /// Each thread's related questions, kept while no question is asked.
 ///
 /// Finding them is a search (any word of the title, ranked): a few milliseconds on a small
@@ -376,17 +380,23 @@ pub const RELATED_KEPT: usize = 10_000;
 /// answered, voted on or read. So the ids found are kept with the newest thread's id, and each
 /// render reads those questions as they are then, in the page's own trip to the database:
 /// a question retitled meanwhile shows its new title, a deleted one is left out.
+///
+/// What a kept list misses is found again within [`RELATED_FOR`]: a question asked while
+/// another was (PostgreSQL hands out ids as they are asked for, and they may commit out of
+/// order), one Meilisearch had not indexed yet, one restored or retitled into likeness, and a
+/// replacement for one deleted.
 #[derive(Debug)]
 pub struct RelatedQuestions {
     /// By thread, in the "generation" of the newest thread's id when they were found.
     found: Memo<ThreadId, Found>,
 }
 
-/// Related questions as found for a thread's title, best first.
+/// Related questions as found for a thread's title, best first, and when.
 #[derive(Debug, Clone)]
 struct Found {
     title: String,
     ids: Arc<[ThreadId]>,
+    at: Instant,
 }
 
 /// A thread's related questions as its page's load read them: kept and read as they are now,
@@ -414,12 +424,14 @@ impl RelatedQuestions {
     ) -> Result<Related, stoa_threads::Error> {
         let newest = u64::try_from(views::newest_id(conn)?).unwrap_or_default();
         match self.found.get(&thread, newest) {
-            Some(found) if found.title == title => Ok(Related::Read(
-                views::summaries(conn, &found.ids)?
-                    .into_iter()
-                    .map(Suggestion::from)
-                    .collect(),
-            )),
+            Some(found) if found.title == title && found.at.elapsed() < RELATED_FOR => {
+                Ok(Related::Read(
+                    views::summaries(conn, &found.ids)?
+                        .into_iter()
+                        .map(Suggestion::from)
+                        .collect(),
+                ))
+            }
             _ => Ok(Related::ToFind { newest }),
         }
     }
@@ -441,6 +453,7 @@ pub async fn related(
     let found = Found {
         title: title.to_owned(),
         ids: hits.iter().map(|hit| hit.thread_id).collect(),
+        at: Instant::now(),
     };
     // Found after `newest` was read: a question asked in between may be among them, and
     // the next render, seeing a newer question, finds them again.

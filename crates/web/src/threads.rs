@@ -33,7 +33,7 @@ use stoa_staff::queue;
 
 use crate::avatar::Avatar;
 use crate::layout::{Layout, form_key, human_time, render, see_other};
-use crate::member_pages::{self, Member, Slot, VoteButtons};
+use crate::member_pages::{self, Member, SharedPage, Slot, VoteButtons};
 use crate::notifications::{WatchButton, WatchButtonHtml};
 use crate::page_cache::Page;
 use crate::search::{self, Suggestion};
@@ -802,7 +802,6 @@ async fn load_thread(
             let Some(page) = views::thread(conn, id, order, cursor, ANSWERS_PER_PAGE, see)? else {
                 return Ok(None);
             };
-            let related = related.read(conn, id, &page.head.title)?;
             let notes = if team {
                 Some(notes::for_thread(conn, id, NOTES_SHOWN)?)
             } else {
@@ -821,6 +820,13 @@ async fn load_thread(
             } else {
                 Vec::new()
             };
+            // Last: a thread page never fails for want of its related questions.
+            let related = related
+                .read(conn, id, &page.head.title)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "kept related questions unreadable");
+                    search::Related::ToFind { newest: 0 }
+                });
             Ok::<_, stoa_threads::Error>(Some((
                 page, notes, tags, comments, original, linked, categories, related,
             )))
@@ -1005,7 +1011,16 @@ async fn show(
     if let (Some(member), Some(shape)) = (member, shape) {
         page.mark_member_slots();
         let html = page.render()?;
-        let shared = member_pages::share(&state, &viewer, shape, generation, &html, shown, "")?;
+        let parsed = SharedPage::parse(&html, shown, "")?;
+        let shared = member_pages::share(
+            &state,
+            &state.member_pages,
+            &viewer,
+            shape,
+            generation,
+            &html,
+            parsed,
+        );
         return Ok(shared.respond(&member, &req));
     }
     render(&page, StatusCode::OK, &page.layout, None)

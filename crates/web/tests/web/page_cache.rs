@@ -8,7 +8,7 @@ use stoa_db::ThreadId;
 use stoa_db::diesel::prelude::*;
 use stoa_db::schema::threads;
 
-use crate::common::{Browser, TestApp, between, hidden};
+use crate::common::{Browser, TestApp, between, hidden, location};
 use crate::on_both_backends;
 
 async fn text(browser: &Browser, path: &str) -> String {
@@ -190,6 +190,7 @@ async fn members_share_a_list_but_each_see_their_own_parts(app: TestApp) {
         )
         .await;
     assert_eq!(watched.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(location(&watched), list, "back to the list");
     let nina_list = text(&nina, list).await;
     let omar_list = text(&omar, list).await;
     assert!(
@@ -205,6 +206,17 @@ async fn members_share_a_list_but_each_see_their_own_parts(app: TestApp) {
         assert!(compressed, "members' lists come compressed");
         assert_eq!(&html, plain);
     }
+    // The owner's copy has the tag's description form too, with the owner's token.
+    let owner_list = text(&owner, list).await;
+    let owner_token = hidden(&owner_list, "csrf");
+    assert!(owner_list.contains("Edit the description") && !nina_list.contains("Edit the"));
+    assert_ne!(owner_token, nina_token);
+    assert_eq!(
+        owner_list
+            .matches(&format!("value=\"{owner_token}\""))
+            .count(),
+        owner_list.matches("name=\"csrf\"").count()
+    );
 }
 
 /// Members who never wrote in a thread share one copy of its page, yet each sees their own

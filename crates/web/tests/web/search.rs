@@ -562,6 +562,7 @@ async fn a_thread_page_lists_related_questions(app: TestApp) {
             !shown.contains("hourly"),
             "a deleted question is left out: {shown}"
         );
+        assert!(shown.contains(&format!("href=\"{third}\"")), "{shown}");
     }
     let second = retitle(
         &owner,
