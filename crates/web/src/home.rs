@@ -342,50 +342,41 @@ async fn listed(
     query: &ListQuery,
     tag_name: Option<String>,
 ) -> Result<Arc<Listed>, AppError> {
-    let generation = state.pages.generation();
-    if let Some(listed) = state.lists.get(key, generation) {
-        return Ok(listed);
-    }
     let tab = ListKind::parse(query.tab.as_deref().unwrap_or_default());
     let cursor = query.after.as_deref().and_then(Cursor::parse);
     let wanted = query.category.clone();
-    let listed = state
-        .db
-        .run(move |conn| {
-            let tag = match tag_name {
-                Some(name) => Some(tags::find(conn, &name)?.ok_or(AppError::NotFound)?),
-                None => None,
-            };
-            let categories = categories::list(conn)?;
-            let category =
-                wanted.and_then(|slug| categories.iter().find(|c| c.slug == slug).cloned());
-            let filter = ListFilter {
-                category: category.as_ref().map(|c| c.id),
-                tag: tag.as_ref().map(|t| t.id),
-            };
-            let page = views::list(conn, tab, filter, cursor, PAGE_SIZE)?;
-            let pinned = match (&category, cursor.is_none() && tag.is_none()) {
-                (Some(c), true) => views::pinned(conn, c.id, PINNED_SHOWN)?,
-                _ => Vec::new(),
-            };
-            let ids: Vec<ThreadId> = page.items.iter().chain(&pinned).map(|t| t.id).collect();
-            let row_tags = tags::for_threads(conn, &ids)?;
-            Ok::<_, AppError>(Listed {
-                categories,
-                category,
-                tag,
-                page,
-                pinned,
-                row_tags,
-            })
+    let read = state.db.run(move |conn| {
+        let tag = match tag_name {
+            Some(name) => Some(tags::find(conn, &name)?.ok_or(AppError::NotFound)?),
+            None => None,
+        };
+        let categories = categories::list(conn)?;
+        let category = wanted.and_then(|slug| categories.iter().find(|c| c.slug == slug).cloned());
+        let filter = ListFilter {
+            category: category.as_ref().map(|c| c.id),
+            tag: tag.as_ref().map(|t| t.id),
+        };
+        let page = views::list(conn, tab, filter, cursor, PAGE_SIZE)?;
+        let pinned = match (&category, cursor.is_none() && tag.is_none()) {
+            (Some(c), true) => views::pinned(conn, c.id, PINNED_SHOWN)?,
+            _ => Vec::new(),
+        };
+        let ids: Vec<ThreadId> = page.items.iter().chain(&pinned).map(|t| t.id).collect();
+        let row_tags = tags::for_threads(conn, &ids)?;
+        Ok::<_, AppError>(Listed {
+            categories,
+            category,
+            tag,
+            page,
+            pinned,
+            row_tags,
         })
-        .await?;
-    let listed = Arc::new(listed);
-    let now = state.pages.generation();
+    });
+    let read = async { Ok::<_, AppError>(Arc::new(read.await?)) };
     state
         .lists
-        .put(key.to_owned(), generation, now, Arc::clone(&listed));
-    Ok(listed)
+        .get_or_read(key, || state.pages.generation(), read)
+        .await
 }
 
 /// A list of questions: one of the tabs, optionally narrowed to a category and a tag, as

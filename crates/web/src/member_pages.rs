@@ -660,17 +660,14 @@ fn standing(viewer: &Viewer) -> Option<(UserId, (Role, u8, bool))> {
 
 /// Whether `user` watches `target`, from memory while content is unchanged.
 async fn watches(state: &AppState, user: UserId, target: Target) -> Result<bool, AppError> {
-    let generation = state.pages.generation();
-    if let Some(on) = state.watches.get(&(user, target), generation) {
-        return Ok(on);
-    }
-    let on = state
+    let read = state
         .db
-        .run(move |conn| watching::is_watching(conn, user, target).map_err(AppError::from))
-        .await?;
-    let now = state.pages.generation();
-    state.watches.put((user, target), generation, now, on);
-    Ok(on)
+        .run(move |conn| watching::is_watching(conn, user, target).map_err(AppError::from));
+    let generation = || state.pages.generation();
+    state
+        .watches
+        .get_or_read(&(user, target), generation, read)
+        .await
 }
 
 /// `user`'s state in `thread`, from memory while content is unchanged.
@@ -679,25 +676,18 @@ pub async fn member_state(
     user: UserId,
     thread: ThreadId,
 ) -> Result<MemberState, AppError> {
-    let generation = state.pages.generation();
-    if let Some(own) = state.member_states.get(&(user, thread), generation) {
-        return Ok(own);
-    }
-    let own = state
-        .db
-        .run(move |conn| {
-            Ok::<_, stoa_threads::Error>(MemberState {
-                votes: Arc::new(votes::in_thread(conn, user, thread)?),
-                watching: watching::is_watching(conn, user, Target::Thread(thread))?,
-                wrote_here: views::has_written_in(conn, user, thread)?,
-            })
+    let read = state.db.run(move |conn| {
+        Ok::<_, stoa_threads::Error>(MemberState {
+            votes: Arc::new(votes::in_thread(conn, user, thread)?),
+            watching: watching::is_watching(conn, user, Target::Thread(thread))?,
+            wrote_here: views::has_written_in(conn, user, thread)?,
         })
-        .await?;
-    let now = state.pages.generation();
-    state
+    });
+    let generation = || state.pages.generation();
+    Ok(state
         .member_states
-        .put((user, thread), generation, now, own.clone());
-    Ok(own)
+        .get_or_read(&(user, thread), generation, read)
+        .await?)
 }
 
 #[cfg(test)]

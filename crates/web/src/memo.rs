@@ -42,6 +42,27 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             .map(|(_, value)| value.clone())
     }
 
+    /// The value kept for `key` in the generation now (`generation` tells it), or else the
+    /// one `read` gives, kept unless content changed while it was read.
+    pub async fn get_or_read<Q, E>(
+        &self,
+        key: &Q,
+        generation: impl Fn() -> u64,
+        read: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let read_in = generation();
+        if let Some(value) = self.get(key, read_in) {
+            return Ok(value);
+        }
+        let value = read.await?;
+        self.put(key.to_owned(), read_in, generation(), value.clone());
+        Ok(value)
+    }
+
     /// Keeps `value` for `key`, read in generation `read_in`, unless content changed since
     /// (`current` is the generation now): then it is already out of date. When full, values
     /// of older generations go first, and all of them if that is not enough.
@@ -73,6 +94,32 @@ mod tests {
         // Read before a change committed: not kept.
         memo.put("b".into(), 1, 2, "stale");
         assert_eq!(memo.get("b", 2), None);
+    }
+
+    #[tokio::test]
+    async fn a_value_is_read_only_when_none_is_kept_for_the_generation() {
+        let memo: Memo<String, u32> = Memo::new(4);
+        let now = std::cell::Cell::new(1);
+        let reads = std::cell::Cell::new(0);
+        let read = |value| {
+            let reads = &reads;
+            async move {
+                reads.set(reads.get() + 1);
+                Ok::<_, ()>(value)
+            }
+        };
+        assert_eq!(memo.get_or_read("a", || now.get(), read(10)).await, Ok(10));
+        assert_eq!(memo.get_or_read("a", || now.get(), read(11)).await, Ok(10));
+        now.set(2);
+        assert_eq!(memo.get_or_read("a", || now.get(), read(12)).await, Ok(12));
+        // Content changed while it was read: answered, not kept.
+        let changing = || {
+            now.set(now.get() + 1);
+            now.get()
+        };
+        assert_eq!(memo.get_or_read("b", changing, read(20)).await, Ok(20));
+        assert_eq!(memo.get("b", now.get()), None);
+        assert_eq!(reads.get(), 3, "the kept value was not read again");
     }
 
     #[test]
