@@ -114,6 +114,11 @@ impl SeeDeleted {
             SeeDeleted::All => true,
         }
     }
+
+    /// Whether a thread (`deleted` or not, asked by `asker`) is visible.
+    pub fn shows_thread(self, deleted: bool, asker: UserId) -> bool {
+        !deleted || self.allows(asker)
+    }
 }
 
 /// A thread's heading.
@@ -510,7 +515,7 @@ pub fn thread(
         ))
         .first::<ThreadHead>(conn)
         .optional()?;
-    let Some(head) = head.filter(|h| !h.deleted || see.allows(h.asker)) else {
+    let Some(head) = head.filter(|h| see.shows_thread(h.deleted, h.asker)) else {
         return Ok(None);
     };
     let post_columns = (
@@ -641,6 +646,26 @@ pub fn slug(conn: &mut DbConn, id: ThreadId) -> Result<String, Error> {
         .first(conn)
         .optional()?
         .ok_or(Error::ThreadNotFound)
+}
+
+/// The URL slug of a thread the reader may see (`None`: none, or hidden from them).
+pub fn visible_slug(
+    conn: &mut DbConn,
+    id: ThreadId,
+    see: SeeDeleted,
+) -> Result<Option<String>, Error> {
+    let thread = threads::table
+        .find(id)
+        .select((
+            threads::slug,
+            threads::deleted_at.is_not_null(),
+            threads::author_id,
+        ))
+        .first::<(String, bool, UserId)>(conn)
+        .optional()?;
+    Ok(thread
+        .filter(|&(_, deleted, asker)| see.shows_thread(deleted, asker))
+        .map(|(slug, ..)| slug))
 }
 
 /// The thread and URL slug a post belongs to.

@@ -1044,9 +1044,14 @@ async fn show_without_slug(
     viewer: Viewer,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    policy::decide(viewer.actor(), Action::ReadPublic)?;
     let id = ThreadId(path.into_inner());
-    let thread = load_thread(&state, &viewer, id, AnswerOrder::default(), None, None).await?;
-    let slug = thread.page.head.slug;
+    let see = see_deleted(&viewer);
+    let slug = state
+        .db
+        .run(move |conn| views::visible_slug(conn, id, see))
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::MovedPermanently()
         .insert_header(("Location", format!("/q/{id}/{slug}")))
         .finish())

@@ -146,6 +146,12 @@ async fn a_deleted_question_takes_its_thread_away(app: TestApp) {
     );
     let helper = app.signed_in("helper", Role::Member).await;
     assert_eq!(helper.get(&thread).await.status(), StatusCode::NOT_FOUND);
+    // The short address neither leads there nor gives the title away.
+    let short = thread.rsplit_once('/').map_or("", |(short, _)| short);
+    assert_eq!(helper.get(short).await.status(), StatusCode::NOT_FOUND);
+    let asked = asker.get(short).await;
+    assert_eq!(asked.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(location(&asked), thread);
     assert!(
         asker
             .get(&thread)
