@@ -17,11 +17,17 @@
 //! on a tag's or category's list, the watch button (`home`).
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::fmt::Write;
+use std::ops::Range;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
+use std::task::{Context, Poll};
 
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_ENCODING, ContentType, VARY};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use stoa_accounts::Role;
@@ -156,12 +162,14 @@ enum Fill {
 /// holes each member's request fills in.
 #[derive(Debug)]
 pub struct SharedPage {
-    text: String,
+    text: Arc<String>,
+    /// The same text as bytes to send spans of (see [`PageBody`]).
+    sendable: Bytes,
     /// In page order.
     holes: Vec<Hole>,
-    /// The length of the longest page filled in: a member's page is longer than the shared
-    /// text (forms stand in the holes), and a string grown in steps is copied at each.
-    filled: AtomicUsize,
+    /// The length of the longest text of a member's own put together (see [`PageBody`]): a
+    /// string grown in steps is copied at each.
+    own_text: AtomicUsize,
     /// Posts shown (for the member's read count).
     pub shown: i64,
     /// The shared text gzip-compressed, made when a member first asks for gzip.
@@ -172,18 +180,13 @@ impl SharedPage {
     /// Splits a page rendered with marks into the shared text and its holes. `back`: where
     /// its watch button's form comes back to (empty: the page it was sent from).
     pub fn parse(html: &str, shown: i64, back: &str) -> Result<SharedPage, AppError> {
-        let mut page = SharedPage {
-            text: String::with_capacity(html.len()),
-            holes: Vec::new(),
-            filled: AtomicUsize::new(html.len()),
-            shown,
-            spans: OnceLock::new(),
-        };
+        let mut text = String::with_capacity(html.len());
+        let mut holes = Vec::new();
         for part in parts_of(html) {
-            let at = page.text.len();
+            let at = text.len();
             let what = match part {
-                Part::Text(text) => {
-                    page.text.push_str(&text);
+                Part::Text(part) => {
+                    text.push_str(&part);
                     continue;
                 }
                 Part::Slot(Slot::Vote { post, score }) => {
@@ -198,7 +201,7 @@ impl SharedPage {
                             .render()
                         });
                     let unvoted = unvoted?;
-                    page.text.push_str(&unvoted);
+                    text.push_str(&unvoted);
                     Fill::Vote {
                         post,
                         unvoted: unvoted.len(),
@@ -215,22 +218,30 @@ impl SharedPage {
                 }
                 Part::Slot(slot) => Fill::Slot(slot),
             };
-            page.holes.push(Hole { at, what });
+            holes.push(Hole { at, what });
         }
-        Ok(page)
+        let text = Arc::new(text);
+        Ok(SharedPage {
+            sendable: Bytes::from_owner(KeptText(Arc::clone(&text))),
+            text,
+            holes,
+            own_text: AtomicUsize::new(1024),
+            shown,
+            spans: OnceLock::new(),
+        })
     }
 
     /// The page for one member: each hole filled from `member`.
-    fn fill(&self, member: &Member<'_>) -> String {
-        let longest = self.filled.load(Ordering::Relaxed);
-        let mut html = String::with_capacity(longest + 1024);
-        self.walk(member, &mut html);
+    fn body(&self, member: &Member<'_>) -> PageBody {
+        let longest = self.own_text.load(Ordering::Relaxed);
+        let mut pieces = PieceSink::new(&self.sendable, longest);
+        self.walk(member, &mut pieces);
         // Written only when it grows: every worker reads it, and a write on each request
         // would take the value from the other cores' caches each time.
-        if html.len() > longest {
-            self.filled.store(html.len(), Ordering::Relaxed);
+        if pieces.own.len() > longest {
+            self.own_text.store(pieces.own.len(), Ordering::Relaxed);
         }
-        html
+        pieces.finish()
     }
 
     /// Puts the page together for `member` into `sink`: the shared text up to each hole that
@@ -253,17 +264,17 @@ impl SharedPage {
                         // As shared: nothing to do here.
                         Some(votes::Vote::None) | None => continue,
                     };
-                    sink.shared(&self.text[copied..hole.at]);
+                    sink.shared(&self.text, copied..hole.at);
                     sink.own().push_str(buttons);
                     hole.at + unvoted
                 }
                 Fill::Slot(slot) => {
-                    sink.shared(&self.text[copied..hole.at]);
+                    sink.shared(&self.text, copied..hole.at);
                     member.put(*slot, &mut keys, sink.own());
                     hole.at
                 }
                 Fill::Watch(buttons) => {
-                    sink.shared(&self.text[copied..hole.at]);
+                    sink.shared(&self.text, copied..hole.at);
                     let own = sink.own();
                     for part in &buttons[usize::from(member.state.watching)] {
                         match part {
@@ -276,7 +287,7 @@ impl SharedPage {
             };
             copied = resume;
         }
-        sink.shared(&self.text[copied..]);
+        sink.shared(&self.text, copied..self.text.len());
     }
 
     /// The page for one member gzip-compressed, from the shared text compressed once (see
@@ -307,26 +318,130 @@ impl SharedPage {
                 .insert_header((CONTENT_ENCODING, "gzip"))
                 .body(gzip);
         }
-        response.body(self.fill(member))
+        response.body(self.body(member))
     }
 }
 
 /// Where a member's page goes as [`SharedPage::walk`] puts it together.
 trait Sink {
-    /// The shared text from the end of the last hole filled to the next (or to the end).
-    fn shared(&mut self, span: &str);
+    /// `span` of the shared `text`: from the end of the last hole filled to the next (or to
+    /// the end).
+    fn shared(&mut self, text: &str, span: Range<usize>);
     /// Where the member's own text goes.
     fn own(&mut self) -> &mut String;
 }
 
-/// The page as it is.
-impl Sink for String {
-    fn shared(&mut self, span: &str) {
-        self.push_str(span);
+/// The shared text of a page, for [`Bytes`] that are spans of it.
+struct KeptText(Arc<String>);
+
+impl AsRef<[u8]> for KeptText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// Spans of the shared text at least this long are sent as they are kept, not copied.
+const SENT_AS_KEPT: usize = 2048;
+
+/// A member's page as it is sent: pieces, each a long span of the shared text or a run of
+/// text put together for the member (their own parts, and the short spans of shared text
+/// between them).
+///
+/// actix copies a body into its write buffer, piece by piece, whatever it is. Put together
+/// into one string first, a member's page was copied twice where a guest's is copied once.
+/// Long spans are slices of the kept text, copied only by actix; short ones are copied into
+/// the member's run, since each slice of the kept text counts a reference that every worker
+/// shares. A member's page serves about 3 % faster so (see `docs/benchmarks.md`).
+struct PageBody {
+    pieces: std::vec::IntoIter<Bytes>,
+    size: u64,
+}
+
+impl MessageBody for PageBody {
+    type Error = Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.size)
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Infallible>>> {
+        Poll::Ready(self.pieces.next().map(Ok))
+    }
+}
+
+/// What a [`PageBody`] is made of as it is put together.
+enum Piece {
+    Kept(Range<usize>),
+    Own(Range<usize>),
+}
+
+/// Puts a [`PageBody`] together.
+struct PieceSink<'a> {
+    sendable: &'a Bytes,
+    own: String,
+    /// Where in `own` the run not yet made a piece starts.
+    own_from: usize,
+    pieces: Vec<Piece>,
+}
+
+impl<'a> PieceSink<'a> {
+    /// Puts together a page sending spans of `sendable`, room made for `own` bytes of the
+    /// member's runs.
+    fn new(sendable: &'a Bytes, own: usize) -> PieceSink<'a> {
+        PieceSink {
+            sendable,
+            own: String::with_capacity(own),
+            own_from: 0,
+            pieces: Vec::with_capacity(16),
+        }
+    }
+
+    /// Ends the run of own text so far as a piece, if there is one.
+    fn end_own_run(&mut self) {
+        if self.own.len() > self.own_from {
+            self.pieces.push(Piece::Own(self.own_from..self.own.len()));
+            self.own_from = self.own.len();
+        }
+    }
+
+    fn finish(mut self) -> PageBody {
+        self.end_own_run();
+        let own = Bytes::from(self.own);
+        let mut size = 0;
+        let pieces: Vec<Bytes> = self
+            .pieces
+            .into_iter()
+            .map(|piece| {
+                let bytes = match piece {
+                    Piece::Kept(span) => self.sendable.slice(span),
+                    Piece::Own(span) => own.slice(span),
+                };
+                size += bytes.len() as u64;
+                bytes
+            })
+            .collect();
+        PageBody {
+            pieces: pieces.into_iter(),
+            size,
+        }
+    }
+}
+
+impl Sink for PieceSink<'_> {
+    fn shared(&mut self, text: &str, span: Range<usize>) {
+        if span.len() < SENT_AS_KEPT {
+            self.own.push_str(&text[span]);
+        } else {
+            self.end_own_run();
+            self.pieces.push(Piece::Kept(span));
+        }
     }
 
     fn own(&mut self) -> &mut String {
-        self
+        &mut self.own
     }
 }
 
@@ -447,7 +562,8 @@ impl<'a> GzipSink<'a> {
 }
 
 impl Sink for GzipSink<'_> {
-    fn shared(&mut self, span: &str) {
+    fn shared(&mut self, text: &str, span: Range<usize>) {
+        let span = &text[span];
         self.store_own();
         self.crc.update(span.as_bytes());
         self.length += span.len() as u64;
@@ -714,6 +830,17 @@ mod tests {
         out
     }
 
+    /// The page as it is.
+    impl Sink for String {
+        fn shared(&mut self, text: &str, span: Range<usize>) {
+            self.push_str(&text[span]);
+        }
+
+        fn own(&mut self) -> &mut String {
+            self
+        }
+    }
+
     fn parsed(html: &str) -> SharedPage {
         SharedPage::parse(html, 1, "").unwrap_or_else(|e| panic!("{e}"))
     }
@@ -843,11 +970,46 @@ mod tests {
         assert_eq!(cuts.len(), own.len());
         let mut from = 0;
         for (at, own) in cuts.iter().zip(own) {
-            sink.shared(&page.text[from..*at]);
+            sink.shared(&page.text, from..*at);
             sink.own().push_str(own);
             from = *at;
         }
-        sink.shared(&page.text[from..]);
+        sink.shared(&page.text, from..page.text.len());
+    }
+
+    #[test]
+    fn a_page_sent_in_pieces_is_the_whole_page_and_long_spans_are_not_copied() {
+        let long = "<p>An answer long enough to be sent as it is kept.</p>".repeat(60);
+        let html = format!(
+            "<header>{}</header>{long}<form>{}{}</form>{long}",
+            Slot::MemberNav.mark(),
+            Slot::Csrf.mark(),
+            Slot::Key.mark(),
+        );
+        let page = parsed(&html);
+        let own = ["<a>me</a>", "token", "key-1"];
+        let mut plain = String::new();
+        put_together(&page, &own, &mut plain);
+        let mut sink = PieceSink::new(&page.sendable, 0);
+        put_together(&page, &own, &mut sink);
+        let body = sink.finish();
+        assert_eq!(body.size(), BodySize::Sized(plain.len() as u64));
+        let pieces: Vec<Bytes> = body.pieces.clone().collect();
+        let sent = actix_web::rt::System::new()
+            .block_on(actix_web::body::to_bytes(body))
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(sent, plain.as_bytes());
+        // The two long spans are the kept text itself; the short ones and the member's own
+        // parts are one run each.
+        let kept = page.sendable.as_ptr_range();
+        let uncopied: Vec<&[u8]> = pieces
+            .iter()
+            .filter(|piece| kept.contains(&piece.as_ptr()))
+            .map(|piece| piece.as_ref())
+            .collect();
+        let long_spans = [format!("</header>{long}<form>"), format!("</form>{long}")];
+        assert_eq!(uncopied, long_spans.map(String::into_bytes));
+        assert_eq!(pieces.len(), 4, "{pieces:?}");
     }
 
     #[test]
@@ -887,7 +1049,7 @@ mod tests {
 
         // Put together with other cuts than the pieces', there is no gzip to give.
         let mut wrong = GzipSink::new(&spans);
-        wrong.shared(&page.text);
+        wrong.shared(&page.text, 0..page.text.len());
         assert!(wrong.finish().is_none());
     }
 }
