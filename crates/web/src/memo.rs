@@ -42,6 +42,16 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             .map(|(_, value)| value.clone())
     }
 
+    /// The value kept for `key` and the generation it was read in, however old.
+    pub fn get_any<Q>(&self, key: &Q) -> Option<(u64, V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).cloned()
+    }
+
     /// The value kept for `key` in the generation now (`generation` tells it), or else the
     /// one `read` gives, kept unless content changed while it was read.
     pub async fn get_or_read<Q, E>(
@@ -94,6 +104,9 @@ mod tests {
         // Read before a change committed: not kept.
         memo.put("b".into(), 1, 2, "stale");
         assert_eq!(memo.get("b", 2), None);
+        // Out of date, but there for whoever can use it so.
+        assert_eq!(memo.get_any("a"), Some((1, "one")));
+        assert_eq!(memo.get_any("b"), None);
     }
 
     #[tokio::test]

@@ -385,6 +385,10 @@ const RELATED_FOR: Duration = Duration::from_secs(5 * 60);
 /// another was (PostgreSQL hands out ids as they are asked for, and they may commit out of
 /// order), one Meilisearch had not indexed yet, one restored or retitled into likeness, and a
 /// replacement for one deleted.
+///
+/// A page waits for a search at most `related_wait_ms` (see `docs/configuration.md`): past
+/// that it shows the list kept before, read as it is now, or none, and the search goes on
+/// to keep its list for the page's next render.
 #[derive(Debug)]
 pub struct RelatedQuestions {
     /// By thread, in the "generation" of the newest thread's id when they were found.
@@ -399,12 +403,13 @@ struct Found {
     at: Instant,
 }
 
-/// A thread's related questions as its page's load read them: kept and read as they are now,
-/// or to be found (no question was asked since they were, and the thread kept its title).
+/// A thread's related questions as its page's load read them: kept and read as they are now
+/// (no question was asked since they were found, and the thread kept its title), or to be
+/// found, with those kept before for the same title, if the search takes too long.
 #[derive(Debug)]
 pub enum Related {
     Read(Vec<Suggestion>),
-    ToFind { newest: u64 },
+    ToFind { newest: u64, kept: Vec<Suggestion> },
 }
 
 impl RelatedQuestions {
@@ -423,16 +428,24 @@ impl RelatedQuestions {
         title: &str,
     ) -> Result<Related, stoa_threads::Error> {
         let newest = u64::try_from(views::newest_id(conn)?).unwrap_or_default();
-        match self.found.get(&thread, newest) {
-            Some(found) if found.title == title && found.at.elapsed() < RELATED_FOR => {
-                Ok(Related::Read(
-                    views::summaries(conn, &found.ids)?
-                        .into_iter()
-                        .map(Suggestion::from)
-                        .collect(),
-                ))
-            }
-            _ => Ok(Related::ToFind { newest }),
+        let Some((found_in, found)) = self
+            .found
+            .get_any(&thread)
+            .filter(|(_, found)| found.title == title)
+        else {
+            return Ok(Related::ToFind {
+                newest,
+                kept: Vec::new(),
+            });
+        };
+        let now: Vec<Suggestion> = views::summaries(conn, &found.ids)?
+            .into_iter()
+            .map(Suggestion::from)
+            .collect();
+        if found_in == newest && found.at.elapsed() < RELATED_FOR {
+            Ok(Related::Read(now))
+        } else {
+            Ok(Related::ToFind { newest, kept: now })
         }
     }
 }
@@ -445,20 +458,37 @@ pub async fn related(
     title: &str,
     read: Related,
 ) -> Result<Vec<Suggestion>, AppError> {
-    let newest = match read {
+    let (newest, kept) = match read {
         Related::Read(suggestions) => return Ok(suggestions),
-        Related::ToFind { newest } => newest,
+        Related::ToFind { newest, kept } => (newest, kept),
     };
-    let hits = similar_hits(state, title, false, Some(thread)).await?;
-    let found = Found {
-        title: title.to_owned(),
-        ids: hits.iter().map(|hit| hit.thread_id).collect(),
-        at: Instant::now(),
-    };
-    // Found after `newest` was read: a question asked in between may be among them, and
-    // the next render, seeing a newer question, finds them again.
-    state.related.found.put(thread, newest, newest, found);
-    Ok(hits.into_iter().map(Suggestion::from).collect())
+    let (index, related, title) = (
+        Arc::clone(&state.search),
+        Arc::clone(&state.related),
+        title.to_owned(),
+    );
+    // On its own task, so that it goes on when the page stops waiting.
+    let search = actix_web::rt::spawn(async move {
+        let hits = hits_like(&*index, &title, false, Some(thread))
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "related questions not found"))
+            .ok()?;
+        let found = Found {
+            title,
+            ids: hits.iter().map(|hit| hit.thread_id).collect(),
+            at: Instant::now(),
+        };
+        // Found after `newest` was read: a question asked in between may be among them, and
+        // the next render, seeing a newer question, finds them again.
+        related.found.put(thread, newest, newest, found);
+        Some(hits)
+    });
+    let wait = Duration::from_millis(u64::from(state.settings.related_wait_ms));
+    match actix_web::rt::time::timeout(wait, search).await {
+        Ok(Ok(Some(hits))) => Ok(hits.into_iter().map(Suggestion::from).collect()),
+        Ok(Ok(None)) | Err(_) => Ok(kept),
+        Ok(Err(e)) => Err(AppError::Internal(format!("related questions: {e}"))),
+    }
 }
 
 /// Up to [`SIMILAR_SHOWN`] questions like the one titled `title`, best first, leaving out
@@ -469,13 +499,13 @@ pub async fn similar(
     typing: bool,
     exclude: Option<ThreadId>,
 ) -> Result<Vec<Suggestion>, AppError> {
-    let hits = similar_hits(state, title, typing, exclude).await?;
+    let hits = hits_like(&*state.search, title, typing, exclude).await?;
     Ok(hits.into_iter().map(Suggestion::from).collect())
 }
 
 /// The search behind [`similar`].
-async fn similar_hits(
-    state: &AppState,
+async fn hits_like(
+    index: &dyn stoa_search::SearchIndex,
     title: &str,
     typing: bool,
     exclude: Option<ThreadId>,
@@ -485,7 +515,7 @@ async fn similar_hits(
     };
     query.prefix_last &= typing;
     let request = SearchRequest::similar(query, SIMILAR_SHOWN, exclude);
-    Ok(state.search.run(&request).await?.hits)
+    Ok(index.run(&request).await?.hits)
 }
 
 #[derive(Debug, Deserialize)]

@@ -59,6 +59,10 @@ pub struct Settings {
     /// Seconds a person takes at least to fill in the sign-up form; sent sooner, it is
     /// refused as automated (0 turns the check off).
     pub min_fill_seconds: u32,
+    /// Milliseconds a thread page waits for its related questions to be found (after a
+    /// question is asked they are found again); longer, it shows those found before, or none,
+    /// and they are found meanwhile for the next time the page is made.
+    pub related_wait_ms: u32,
     /// Log-in attempts from one address a minute, and an hour.
     pub login_per_minute: u32,
     pub login_per_hour: u32,
@@ -109,6 +113,7 @@ impl Default for Settings {
             meili_index: "stoa_threads".into(),
             flags_to_hide: 3,
             min_fill_seconds: 3,
+            related_wait_ms: 20,
             login_per_minute: 6,
             login_per_hour: 30,
             max_links: PostingRules::default().max_links,
@@ -218,6 +223,11 @@ impl Settings {
         if self.min_fill_seconds > 600 {
             return Err(SettingsError(
                 "STOA_MIN_FILL_SECONDS must be at most 600".into(),
+            ));
+        }
+        if self.related_wait_ms > 10_000 {
+            return Err(SettingsError(
+                "STOA_RELATED_WAIT_MS must be at most 10000".into(),
             ));
         }
         if self.login_per_minute == 0 || self.login_per_hour < self.login_per_minute {

@@ -825,7 +825,10 @@ async fn load_thread(
                 .read(conn, id, &page.head.title)
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "kept related questions unreadable");
-                    search::Related::ToFind { newest: 0 }
+                    search::Related::ToFind {
+                        newest: 0,
+                        kept: Vec::new(),
+                    }
                 });
             Ok::<_, stoa_threads::Error>(Some((
                 page, notes, tags, comments, original, linked, categories, related,

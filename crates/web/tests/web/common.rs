@@ -100,6 +100,9 @@ impl TestApp {
             post_gap_seconds: [0; 4],
             posts_per_day: [0; 4],
             approval_posts: 0,
+            // Pages wait for their related questions however loaded the machine is; the wait
+            // running out has its test.
+            related_wait_ms: 10_000,
             ..Settings::default()
         };
         adjust(&mut settings);

@@ -17,6 +17,7 @@ crate::on_both_backends!(
     odd_queries_get_a_friendly_page,
     similar_questions_are_offered_while_asking,
     a_thread_page_lists_related_questions,
+    a_thread_page_waits_for_related_questions_no_longer_than_set,
     only_the_search_page_gets_marked_titles_and_snippets,
     a_reindex_rebuilds_what_the_writes_built,
     merging_the_index_changes_no_result,
@@ -575,6 +576,77 @@ async fn a_thread_page_lists_related_questions(app: TestApp) {
         let shown = related(viewer, &second).await;
         assert!(shown.contains(&format!("href=\"{logo}\"")), "{shown}");
     }
+}
+
+/// The related questions `guest` sees on `url` once they hold `wanted`. The page does not
+/// wait for them, so they come with a later render: before each new look, `writer` answers
+/// `elsewhere`, which has the page made again.
+async fn related_in_time(
+    guest: &Browser,
+    writer: &Browser,
+    url: &str,
+    elsewhere: &str,
+    wanted: &str,
+) -> String {
+    for _ in 0..50 {
+        let shown = related(guest, url).await;
+        if shown.contains(wanted) {
+            return shown;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        writer.answer(elsewhere, "One more thought on this.").await;
+    }
+    panic!("{wanted} never came among the related questions of {url}");
+}
+
+async fn a_thread_page_waits_for_related_questions_no_longer_than_set(app: TestApp) {
+    let app = app.another(|s| s.related_wait_ms = 0).await;
+    let (owner, category) = app.with_category().await;
+    let first = ask(
+        &owner,
+        &category,
+        "Backup the database nightly",
+        "With a cron job, ideally.",
+        "",
+    )
+    .await;
+    let second = ask(
+        &owner,
+        &category,
+        "Restore a database backup",
+        "From last night, ideally.",
+        "",
+    )
+    .await;
+    let logo = ask(
+        &owner,
+        &category,
+        "Change the logo colour",
+        "To match our brand.",
+        "",
+    )
+    .await;
+    let guest = app.browser();
+    assert_eq!(
+        related(&guest, &second).await,
+        "",
+        "the first page is not kept waiting for the search"
+    );
+    let shown = related_in_time(&guest, &owner, &second, &logo, &format!("href=\"{first}\"")).await;
+    assert!(!shown.contains("logo"), "{shown}");
+    // After a question is asked, the page shows the list found before, as it is now, while
+    // the search runs again (which cannot end before a page that does not wait for it).
+    let third = ask(
+        &owner,
+        &category,
+        "Database backup to S3",
+        "Offsite, nightly.",
+        "",
+    )
+    .await;
+    let shown = related(&guest, &second).await;
+    assert!(shown.contains(&format!("href=\"{first}\"")), "{shown}");
+    related_in_time(&guest, &owner, &second, &logo, &format!("href=\"{third}\"")).await;
 }
 
 /// Retitles the question of `thread` (its body becomes `body`); its new address.
