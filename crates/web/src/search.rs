@@ -484,6 +484,10 @@ pub async fn related(
         Some(hits)
     });
     let wait = Duration::from_millis(u64::from(state.settings.related_wait_ms));
+    if wait.is_zero() {
+        // Not even until the timer's next tick: a search may end within it.
+        return Ok(kept);
+    }
     match actix_web::rt::time::timeout(wait, search).await {
         Ok(Ok(Some(hits))) => Ok(hits.into_iter().map(Suggestion::from).collect()),
         Ok(Ok(None)) | Err(_) => Ok(kept),

@@ -61,7 +61,7 @@ pub struct Settings {
     pub min_fill_seconds: u32,
     /// Milliseconds a thread page waits for its related questions to be found (after a
     /// question is asked they are found again); longer, it shows those found before, or none,
-    /// and they are found meanwhile for the next time the page is made.
+    /// and they are found meanwhile for the next time the page is made (0: never waits).
     pub related_wait_ms: u32,
     /// Log-in attempts from one address a minute, and an hour.
     pub login_per_minute: u32,
