@@ -638,14 +638,9 @@ pub fn newest_id(conn: &mut DbConn) -> Result<i64, Error> {
     Ok(newest.unwrap_or_default())
 }
 
-/// The thread's current URL slug.
+/// The thread's current URL slug, whether or not it is deleted.
 pub fn slug(conn: &mut DbConn, id: ThreadId) -> Result<String, Error> {
-    threads::table
-        .find(id)
-        .select(threads::slug)
-        .first(conn)
-        .optional()?
-        .ok_or(Error::ThreadNotFound)
+    visible_slug(conn, id, SeeDeleted::All)?.ok_or(Error::ThreadNotFound)
 }
 
 /// The URL slug of a thread the reader may see (`None`: none, or hidden from them).

@@ -74,18 +74,20 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 
     /// Keeps `value` for `key`, read in generation `read_in`, unless content changed since
-    /// (`current` is the generation now): then it is already out of date. When full, values
-    /// of older generations go first, and all of them if that is not enough.
+    /// (`current` is the generation now): then it is already out of date. When full, the
+    /// oldest generations go first: those of the oldest quarter of the values, and all of
+    /// them when the memo holds one generation.
     pub fn put(&self, key: K, read_in: u64, current: u64, value: V) {
         if read_in != current {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= self.capacity {
-            entries.retain(|_, (generation, _)| *generation == read_in);
-            if entries.len() >= self.capacity {
-                entries.clear();
-            }
+            let mut generations: Vec<u64> = entries.values().map(|(g, _)| *g).collect();
+            let quarter = generations.len() / 4;
+            let (_, oldest_kept, _) = generations.select_nth_unstable(quarter);
+            let cut = *oldest_kept;
+            entries.retain(|_, (generation, _)| *generation > cut);
         }
         entries.insert(key, (read_in, value));
     }
@@ -137,8 +139,18 @@ mod tests {
 
     #[test]
     fn when_full_the_older_generations_go_first() {
+        let memo: Memo<u32, u32> = Memo::new(8);
+        for key in 0..8 {
+            memo.put(key, u64::from(key / 2), u64::from(key / 2), key);
+        }
+        memo.put(8, 4, 4, 8);
+        // The oldest quarter's generations (0 and 1) went; the later ones are kept.
+        assert_eq!(memo.get_any(&1), None);
+        assert_eq!(memo.get_any(&3), None);
+        assert_eq!(memo.get_any(&4), Some((2, 4)));
+        assert_eq!(memo.get_any(&8), Some((4, 8)));
+
         let memo: Memo<u32, u32> = Memo::new(2);
-        memo.put(1, 1, 1, 10);
         memo.put(2, 2, 2, 20);
         memo.put(3, 2, 2, 30);
         assert_eq!((memo.get(&2, 2), memo.get(&3, 2)), (Some(20), Some(30)));

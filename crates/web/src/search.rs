@@ -1,9 +1,10 @@
 //! Finding what was already asked: the search page, similar questions while asking, and
 //! related questions on a thread page.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
@@ -388,19 +389,43 @@ const RELATED_FOR: Duration = Duration::from_secs(5 * 60);
 ///
 /// A page waits for a search at most `related_wait_ms` (see `docs/configuration.md`): past
 /// that it shows the list kept before, read as it is now, or none, and the search goes on
-/// to keep its list for the page's next render.
+/// to keep its list for the page's next render. One search runs per thread at a time, and
+/// at most [`RELATED_SEARCHES`] in all; a page that would start one more shows what is kept.
 #[derive(Debug)]
 pub struct RelatedQuestions {
     /// By thread, in the "generation" of the newest thread's id when they were found.
     found: Memo<ThreadId, Found>,
+    /// The threads whose related questions are being searched for.
+    searching: Mutex<HashSet<ThreadId>>,
 }
 
-/// Related questions as found for a thread's title, best first, and when.
+/// Related-questions searches running at most, on the database's connections that pages
+/// need too.
+const RELATED_SEARCHES: usize = 4;
+
+/// Related questions as found for a thread's title, best first, and when the search began.
 #[derive(Debug, Clone)]
 struct Found {
     title: String,
     ids: Arc<[ThreadId]>,
     at: Instant,
+}
+
+/// A search for a thread's related questions, counted as running until dropped.
+struct Searching {
+    related: Arc<RelatedQuestions>,
+    thread: ThreadId,
+}
+
+impl Drop for Searching {
+    fn drop(&mut self) {
+        let mut searching = self
+            .related
+            .searching
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        searching.remove(&self.thread);
+    }
 }
 
 /// A thread's related questions as its page's load read them: kept and read as they are now
@@ -416,7 +441,21 @@ impl RelatedQuestions {
     pub fn new(capacity: usize) -> Self {
         RelatedQuestions {
             found: Memo::new(capacity),
+            searching: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// A search for `thread`'s related questions, unless one runs already or
+    /// [`RELATED_SEARCHES`] do.
+    fn begin(self: &Arc<Self>, thread: ThreadId) -> Option<Searching> {
+        let mut searching = self.searching.lock().unwrap_or_else(|e| e.into_inner());
+        if searching.len() >= RELATED_SEARCHES || !searching.insert(thread) {
+            return None;
+        }
+        Some(Searching {
+            related: Arc::clone(self),
+            thread,
+        })
     }
 
     /// Reads the questions related to `thread`, titled `title`, if they are kept: within the
@@ -451,47 +490,55 @@ impl RelatedQuestions {
 }
 
 /// The questions related to thread `thread` titled `title` (see [`similar`]): as `read` with
-/// its page, or found now and kept (see [`RelatedQuestions`]).
+/// its page, or found now and kept (see [`RelatedQuestions`]). Never an error: a search that
+/// fails is logged, and the page shows what is kept.
 pub async fn related(
     state: &AppState,
     thread: ThreadId,
     title: &str,
     read: Related,
-) -> Result<Vec<Suggestion>, AppError> {
+) -> Vec<Suggestion> {
     let (newest, kept) = match read {
-        Related::Read(suggestions) => return Ok(suggestions),
+        Related::Read(suggestions) => return suggestions,
         Related::ToFind { newest, kept } => (newest, kept),
     };
-    let (index, related, title) = (
-        Arc::clone(&state.search),
-        Arc::clone(&state.related),
-        title.to_owned(),
-    );
+    let Some(searching) = state.related.begin(thread) else {
+        return kept;
+    };
+    let (index, title) = (Arc::clone(&state.search), title.to_owned());
     // On its own task, so that it goes on when the page stops waiting.
-    let search = actix_web::rt::spawn(async move {
+    let search = tokio::spawn(async move {
+        let began = Instant::now();
         let hits = hits_like(&*index, &title, false, Some(thread))
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "related questions not found"))
             .ok()?;
-        let found = Found {
-            title,
-            ids: hits.iter().map(|hit| hit.thread_id).collect(),
-            at: Instant::now(),
-        };
-        // Found after `newest` was read: a question asked in between may be among them, and
-        // the next render, seeing a newer question, finds them again.
-        related.found.put(thread, newest, newest, found);
+        let found = &searching.related.found;
+        // A search that began later may have ended sooner: its list stays.
+        if found
+            .get_any(&thread)
+            .is_none_or(|(_, kept)| kept.at <= began)
+        {
+            let ids = hits.iter().map(|hit| hit.thread_id).collect();
+            let at = began;
+            // Found after `newest` was read: a question asked in between may be among them,
+            // and the next render, seeing a newer question, finds them again.
+            found.put(thread, newest, newest, Found { title, ids, at });
+        }
         Some(hits)
     });
     let wait = Duration::from_millis(u64::from(state.settings.related_wait_ms));
     if wait.is_zero() {
         // Not even until the timer's next tick: a search may end within it.
-        return Ok(kept);
+        return kept;
     }
-    match actix_web::rt::time::timeout(wait, search).await {
-        Ok(Ok(Some(hits))) => Ok(hits.into_iter().map(Suggestion::from).collect()),
-        Ok(Ok(None)) | Err(_) => Ok(kept),
-        Ok(Err(e)) => Err(AppError::Internal(format!("related questions: {e}"))),
+    match tokio::time::timeout(wait, search).await {
+        Ok(Ok(Some(hits))) => hits.into_iter().map(Suggestion::from).collect(),
+        Ok(Ok(None)) | Err(_) => kept,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "related questions search failed");
+            kept
+        }
     }
 }
 

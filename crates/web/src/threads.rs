@@ -838,12 +838,7 @@ async fn load_thread(
         .ok_or(AppError::NotFound)?;
     let tags = tags.remove(&id).unwrap_or_default();
     // Related questions help, but a thread page never fails for want of them.
-    let related = search::related(state, id, &page.head.title, related)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "related questions unavailable");
-            Vec::new()
-        });
+    let related = search::related(state, id, &page.head.title, related).await;
     let typical_reply = if page.head.waiting {
         crate::insights::typical_reply(state).await?
     } else {
@@ -1057,6 +1052,8 @@ async fn show_without_slug(
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::MovedPermanently()
         .insert_header(("Location", format!("/q/{id}/{slug}")))
+        // A deleted thread's address goes to its asker and moderators only.
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private"))
         .finish())
 }
 
