@@ -345,6 +345,14 @@ pub fn server(state: web::Data<AppState>, listener: TcpListener) -> std::io::Res
             })
             .wrap(Compress::default())
             .wrap(headers)
+            // `HEAD` is answered as `GET` (actix sends the answer's head without its body):
+            // uptime monitors and link checkers ask so, and the routes name `GET` only.
+            .wrap_fn(|mut req, srv| {
+                if req.method() == Method::HEAD {
+                    req.head_mut().method = Method::GET;
+                }
+                srv.call(req)
+            })
             .wrap(tracing_actix_web::TracingLogger::<logging::RequestSpan>::new())
             .configure(routes)
             .configure(|cfg| public.routes(cfg))

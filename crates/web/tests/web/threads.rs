@@ -13,6 +13,7 @@ on_both_backends!(
     bad_input_keeps_what_was_typed,
     the_home_page_is_paginated,
     a_guest_reads_everything_without_a_cookie,
+    a_head_request_gets_the_head_of_the_page,
 );
 
 async fn register_ask_answer_and_read(app: TestApp) {
@@ -121,6 +122,45 @@ async fn a_wrong_slug_redirects_to_the_right_one(app: TestApp) {
         app.browser().get("/q/999999/anything").await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+async fn a_head_request_gets_the_head_of_the_page(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let url = owner.ask(&category, "Is there a status page?").await;
+    let guest = app.browser();
+    let length = async |path: &str| {
+        let page = guest.get(path).await;
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        page.text().await.unwrap_or_default().len().to_string()
+    };
+    let head = async |path: &str| {
+        guest
+            .client
+            .head(format!("{}{path}", guest.base))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("HEAD {path}: {e}"))
+    };
+    for path in ["/", url.as_str()] {
+        // The page may be made anew in between (saving view counts), with another count.
+        let before = length(path).await;
+        let answer = head(path).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        let said = answer
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(answer.text().await.unwrap_or_default(), "", "no body");
+        let after = length(path).await;
+        assert!(
+            said == before || said == after,
+            "the length of {path}: {said}, not {before} or {after}"
+        );
+    }
+    let short = url.rsplit_once('/').map_or("", |(short, _)| short);
+    assert_eq!(head(short).await.status(), StatusCode::MOVED_PERMANENTLY);
 }
 
 async fn a_double_submit_posts_once(app: TestApp) {
