@@ -520,10 +520,14 @@ pub async fn related(
             .is_none_or(|(_, kept)| kept.at <= began)
         {
             let ids = hits.iter().map(|hit| hit.thread_id).collect();
-            let at = began;
             // Found after `newest` was read: a question asked in between may be among them,
             // and the next render, seeing a newer question, finds them again.
-            found.put(thread, newest, newest, Found { title, ids, at });
+            let kept = Found {
+                title,
+                ids,
+                at: began,
+            };
+            found.put(thread, newest, newest, kept);
         }
         Some(hits)
     });

@@ -488,32 +488,39 @@ async fn related(viewer: &Browser, url: &str) -> String {
         .to_owned()
 }
 
-async fn a_thread_page_lists_related_questions(app: TestApp) {
-    let (owner, category) = app.with_category().await;
+/// Three questions asked by `owner` in `category`: two about database backups, which are
+/// related, and one about the logo, which is not. Their URLs.
+async fn backups_and_logo(owner: &Browser, category: &str) -> [String; 3] {
     let first = ask(
-        &owner,
-        &category,
+        owner,
+        category,
         "Backup the database nightly",
         "With a cron job, ideally.",
         "",
     )
     .await;
     let second = ask(
-        &owner,
-        &category,
+        owner,
+        category,
         "Restore a database backup",
         "From last night, ideally.",
         "",
     )
     .await;
     let logo = ask(
-        &owner,
-        &category,
+        owner,
+        category,
         "Change the logo colour",
         "To match our brand.",
         "",
     )
     .await;
+    [first, second, logo]
+}
+
+async fn a_thread_page_lists_related_questions(app: TestApp) {
+    let (owner, category) = app.with_category().await;
+    let [first, second, logo] = backups_and_logo(&owner, &category).await;
     let guest = app.browser();
     for viewer in [&guest, &owner] {
         let shown = related(viewer, &second).await;
@@ -602,30 +609,7 @@ async fn related_in_time(
 async fn a_thread_page_waits_for_related_questions_no_longer_than_set(app: TestApp) {
     let app = app.another(|s| s.related_wait_ms = 0).await;
     let (owner, category) = app.with_category().await;
-    let first = ask(
-        &owner,
-        &category,
-        "Backup the database nightly",
-        "With a cron job, ideally.",
-        "",
-    )
-    .await;
-    let second = ask(
-        &owner,
-        &category,
-        "Restore a database backup",
-        "From last night, ideally.",
-        "",
-    )
-    .await;
-    let logo = ask(
-        &owner,
-        &category,
-        "Change the logo colour",
-        "To match our brand.",
-        "",
-    )
-    .await;
+    let [first, second, logo] = backups_and_logo(&owner, &category).await;
     let guest = app.browser();
     assert_eq!(
         related(&guest, &second).await,
